@@ -1,0 +1,1 @@
+"""Maillage: the solidarity network of small towns for their digital public services."""

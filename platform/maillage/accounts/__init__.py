@@ -1,0 +1,1 @@
+"""People: accounts, their memberships of towns, their expertise and their API tokens."""

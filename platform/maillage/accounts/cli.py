@@ -1,0 +1,78 @@
+"""Commands of accounts: create users and personal API tokens."""
+
+from __future__ import annotations
+
+import click
+from flask.cli import with_appcontext
+
+from maillage.accounts import operations, queries
+from maillage.accounts.models import Role, Scope, VerificationSource
+from maillage.database import transaction
+from maillage.errors import DomainError
+
+
+@click.group()
+def users() -> None:
+    """Manage user accounts."""
+
+
+@users.command("create")
+@click.argument("email")
+@click.option("--name", help="Display name (defaults to the address's local part).")
+@click.option("--password", prompt=True, prompt_required=False, hide_input=True,
+              confirmation_prompt=True, help="Give it, or give --password alone to be asked.")
+@click.option("--town", metavar="INSEE", help="A town the user serves.")
+@click.option("--role", type=click.Choice([r.value for r in Role]), help="Their role there.")
+@click.option("--verified", is_flag=True, help="Verify the membership of --town at once.")
+@click.option("--expertise", metavar="SLUG,SLUG", help="Themes a referent can help on.")
+@click.option("--admin", is_flag=True, help="A network admin.")
+@click.option("--moderator", is_flag=True, help="A moderator.")
+@with_appcontext
+def create_user(email: str, name: str | None, password: str | None, town: str | None,
+                role: str | None, verified: bool, expertise: str | None, admin: bool,
+                moderator: bool) -> None:
+    """Create the account EMAIL, optionally a member of a town."""
+    if (town is None) != (role is None):
+        raise click.UsageError("--town and --role go together.")
+    if verified and town is None:
+        raise click.UsageError("--verified needs --town.")
+    try:
+        with transaction():
+            user = operations.create_user(email, name or email.split("@")[0], password,
+                                          is_admin=admin, is_moderator=moderator)
+            if town and role:
+                membership = operations.join_town(user, town, Role(role))
+                if verified:
+                    operations.verify_membership(membership, None, VerificationSource.ADMIN)
+            if expertise:
+                operations.set_expertise(user, [s.strip() for s in expertise.split(",")])
+    except DomainError as error:
+        raise click.ClickException(_explain(error)) from None
+    click.echo(f"Created {user.email} (id {user.id}).")
+
+
+@click.group()
+def tokens() -> None:
+    """Manage personal API tokens."""
+
+
+@tokens.command("create")
+@click.argument("email")
+@click.option("--scope", type=click.Choice([s.value for s in Scope]), required=True,
+              help="read: GET only; write: everything the user may do.")
+@click.option("--name", default="", help="What the token is for.")
+@with_appcontext
+def create_token(email: str, scope: str, name: str) -> None:
+    """Print a new personal API token of EMAIL; it is shown once and stored hashed."""
+    with transaction():
+        user = queries.user_by_email(email)
+        if user is None:
+            raise click.ClickException(f"No account uses the address {email}.")
+        _token, secret = operations.create_token(user, Scope(scope), name)
+    click.echo(secret)
+
+
+def _explain(error: DomainError) -> str:
+    details = getattr(error, "errors", {})
+    return "; ".join(f"{field}: {' '.join(msgs)}" for field, msgs in details.items()) \
+        or error.message

@@ -1,0 +1,126 @@
+"""Users, the towns they belong to (verified or not), their expertise and personal API tokens."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from maillage.database import Base, UTCDateTime, utcnow
+from maillage.themes.models import Theme
+from maillage.towns.models import Town
+
+
+class Role(enum.StrEnum):
+    ELECTED = "elected"
+    AGENT = "agent"
+    REFERENT = "referent"
+
+
+class VerificationSource(enum.StrEnum):
+    ADMIN = "admin"
+    MODERATOR = "moderator"
+    PEER = "peer"
+    OIDC = "oidc"
+
+
+class Scope(enum.StrEnum):
+    READ = "read"
+    WRITE = "write"
+
+
+user_expertise = sa.Table(
+    "user_expertise",
+    Base.metadata,
+    sa.Column("user_id", sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("theme_id", sa.ForeignKey("themes.id", ondelete="CASCADE"), primary_key=True,
+              index=True),
+)
+
+
+def _enum(cls: type[enum.StrEnum]) -> sa.Enum:
+    """Store an enum as its values in a portable VARCHAR with a CHECK constraint."""
+    return sa.Enum(cls, native_enum=False, create_constraint=True, length=16,
+                   values_callable=lambda members: [m.value for m in members])
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(sa.String(254), unique=True)
+    display_name: Mapped[str] = mapped_column(sa.String(120))
+    password_hash: Mapped[str | None] = mapped_column(sa.String(200))
+    is_admin: Mapped[bool] = mapped_column(default=False)
+    is_moderator: Mapped[bool] = mapped_column(default=False)
+    locale: Mapped[str] = mapped_column(sa.String(5), default="fr")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    memberships: Mapped[list[TownMembership]] = relationship(
+        back_populates="user", cascade="all, delete-orphan", lazy="selectin",
+        foreign_keys="TownMembership.user_id",
+    )
+    expertise: Mapped[list[Theme]] = relationship(
+        secondary=user_expertise, order_by=Theme.slug, lazy="selectin"
+    )
+
+    # Flask-Login's protocol, kept here rather than in a mixin so the model stays plain.
+    is_authenticated = True
+    is_active = True
+    is_anonymous = False
+
+    def get_id(self) -> str:
+        return str(self.id)
+
+    def verified_towns(self) -> set[str]:
+        """Return the INSEE codes of the towns this user is a verified member of."""
+        return {m.town_insee for m in self.memberships if m.verified_at is not None}
+
+
+class TownMembership(Base):
+    """A person says they serve a town; verified by a peer, a moderator, an admin or OIDC."""
+
+    __tablename__ = "town_memberships"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"))
+    town_insee: Mapped[str] = mapped_column(sa.ForeignKey("towns.insee"), index=True)
+    role: Mapped[Role] = mapped_column(_enum(Role))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    verified_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL")
+    )
+    verification_source: Mapped[VerificationSource | None] = mapped_column(
+        _enum(VerificationSource)
+    )
+
+    user: Mapped[User] = relationship(back_populates="memberships", foreign_keys=[user_id])
+    town: Mapped[Town] = relationship(lazy="joined", innerjoin=True)
+    verified_by: Mapped[User | None] = relationship(foreign_keys=[verified_by_id])
+
+    __table_args__ = (sa.UniqueConstraint("user_id", "town_insee"),)
+
+    @property
+    def verified(self) -> bool:
+        return self.verified_at is not None
+
+
+class ApiToken(Base):
+    """A personal API token; only its SHA-256 is stored, the token itself is shown once."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"),
+                                         index=True)
+    name: Mapped[str] = mapped_column(sa.String(120), default="")
+    scope: Mapped[Scope] = mapped_column(_enum(Scope))
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    user: Mapped[User] = relationship(lazy="joined", innerjoin=True)

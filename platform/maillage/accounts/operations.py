@@ -1,0 +1,125 @@
+"""Writing accounts: sign-up, sign-in, memberships of towns and their verification, tokens."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterable
+from datetime import timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+from maillage import events, policy
+from maillage.accounts.models import (
+    ApiToken,
+    Role,
+    Scope,
+    TownMembership,
+    User,
+    VerificationSource,
+)
+from maillage.accounts.queries import normalise_email, token_hash, user_by_email
+from maillage.database import session, utcnow
+from maillage.errors import Conflict, Invalid
+from maillage.themes.queries import themes_by_slug
+from maillage.towns.queries import get_town
+
+_hasher = PasswordHasher()
+# Verified against when the address is unknown, so that timing does not tell which exist.
+_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+
+
+def create_user(email: str, display_name: str, password: str | None = None, *,
+                is_admin: bool = False, is_moderator: bool = False) -> User:
+    """Create an account; refused when the address is taken. No password means OIDC only."""
+    email = normalise_email(email)
+    if user_by_email(email) is not None:
+        raise Invalid({"email": ["An account already uses this address."]})
+    user = User(email=email, display_name=display_name.strip(),
+                password_hash=_hasher.hash(password) if password else None,
+                is_admin=is_admin, is_moderator=is_moderator)
+    session.add(user)
+    session.flush()
+    return user
+
+
+def authenticate(email: str, password: str) -> User | None:
+    """Return the user whose address and password these are, or None."""
+    user = user_by_email(email)
+    stored = user.password_hash if user is not None and user.password_hash else _DUMMY_HASH
+    try:
+        _hasher.verify(stored, password)
+    except (VerificationError, InvalidHashError):
+        return None
+    if user is None or not user.password_hash:
+        return None
+    if _hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = _hasher.hash(password)
+    return user
+
+
+def join_town(user: User, town_insee: str, role: Role) -> TownMembership:
+    """Record that `user` serves a town in `role`; the membership waits for verification."""
+    town = get_town(town_insee)
+    if town is None:
+        raise Invalid({"town": [f"No town has the INSEE code {town_insee}."]})
+    if any(m.town_insee == town.insee for m in user.memberships):
+        raise Conflict(f"You are already a member of {town.name}.")
+    membership = TownMembership(user=user, town_insee=town.insee, role=role)
+    session.add(membership)
+    session.flush()
+    return membership
+
+
+def verify_membership(membership: TownMembership, verifier: User | None,
+                      source: VerificationSource) -> TownMembership:
+    """Mark `membership` verified by `verifier` (None for OIDC) and record member.verified."""
+    if verifier is not None:
+        policy.require(policy.can_verify(verifier, membership),
+                       "Only a verified member of this town, a moderator or an admin may "
+                       "verify its members.")
+    if membership.verified:
+        raise Conflict("This membership is already verified.")
+    membership.verified_at = utcnow()
+    membership.verified_by = verifier
+    membership.verification_source = source
+    session.flush()
+    events.record(events.MemberVerified(membership_id=membership.id, user_id=membership.user_id,
+                                        town_insee=membership.town_insee, source=source.value),
+                  actor_id=verifier.id if verifier else None)
+    return membership
+
+
+def verify_as(verifier: User) -> VerificationSource:
+    """Return the source a verification by `verifier` is recorded with."""
+    if verifier.is_admin:
+        return VerificationSource.ADMIN
+    if verifier.is_moderator:
+        return VerificationSource.MODERATOR
+    return VerificationSource.PEER
+
+
+def set_expertise(user: User, slugs: Iterable[str]) -> User:
+    """Replace the themes `user` declares expertise in; unknown slugs are refused."""
+    themes, unknown = themes_by_slug(slugs)
+    if unknown:
+        raise Invalid({"themes": [f"Unknown theme: {', '.join(unknown)}."]})
+    user.expertise = themes
+    session.flush()
+    return user
+
+
+def create_token(user: User, scope: Scope, name: str = "") -> tuple[ApiToken, str]:
+    """Create a personal API token; return it and its secret, which is never stored."""
+    secret = "mlg_" + secrets.token_urlsafe(32)
+    token = ApiToken(user=user, scope=scope, name=name, token_hash=token_hash(secret))
+    session.add(token)
+    session.flush()
+    return token, secret
+
+
+def touch_token(token: ApiToken) -> None:
+    """Record when `token` was last used, to the minute, so reads rarely write."""
+    now = utcnow()
+    if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=1):
+        token.last_used_at = now

@@ -1,0 +1,51 @@
+"""Reading accounts: users, memberships of towns, tokens."""
+
+from __future__ import annotations
+
+import hashlib
+
+import sqlalchemy as sa
+
+from maillage.accounts.models import ApiToken, TownMembership, User
+from maillage.database import session
+
+
+def normalise_email(email: str) -> str:
+    """Return `email` as it is stored: trimmed and lower-cased."""
+    return email.strip().lower()
+
+
+def user_by_email(email: str) -> User | None:
+    """Return the user with this address, whatever its case, or None."""
+    return session.scalar(sa.select(User).where(User.email == normalise_email(email)))
+
+
+def get_user(user_id: int) -> User | None:
+    """Return the user `user_id`, or None."""
+    return session.get(User, user_id)
+
+
+def get_membership(membership_id: int) -> TownMembership | None:
+    """Return the membership `membership_id`, or None."""
+    return session.get(TownMembership, membership_id)
+
+
+def members_of(insee: str) -> list[TownMembership]:
+    """Return the town's memberships, verified first, then by name."""
+    return list(session.scalars(
+        sa.select(TownMembership).join(TownMembership.user)
+        .where(TownMembership.town_insee == insee)
+        .order_by(TownMembership.verified_at.is_(None), User.display_name)
+    ))
+
+
+def token_hash(secret: str) -> str:
+    """Return the digest a token is stored as; tokens are random, so SHA-256 is enough."""
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def token_by_secret(secret: str) -> ApiToken | None:
+    """Return the live token whose secret is `secret`, or None."""
+    return session.scalar(sa.select(ApiToken).where(
+        ApiToken.token_hash == token_hash(secret), ApiToken.revoked_at.is_(None)
+    ))

@@ -1,0 +1,72 @@
+"""Marshmallow schemas of accounts: sign-up and sign-in forms, the API's shapes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+
+from maillage.accounts.models import Role, Scope
+from maillage.towns.schemas import INSEE_CODE
+
+ROLES = [role.value for role in Role]
+
+
+class SignUpSchema(Schema):
+    email = fields.Email(required=True, validate=validate.Length(max=254))
+    display_name = fields.String(required=True, validate=validate.Length(min=1, max=120))
+    password = fields.String(required=True, load_only=True,
+                             validate=validate.Length(min=10, max=200,
+                                                      error="Between 10 and 200 characters."))
+    town = fields.String(load_default=None, validate=INSEE_CODE)
+    role = fields.String(load_default=None, validate=validate.OneOf(ROLES))
+
+    @validates_schema
+    def role_with_town(self, data: dict[str, Any], **_kwargs: Any) -> None:
+        if data.get("town") and not data.get("role"):
+            raise ValidationError("Say what you do for the town.", field_name="role")
+
+
+class SignInSchema(Schema):
+    email = fields.String(required=True, validate=validate.Length(min=1, max=254))
+    password = fields.String(required=True, load_only=True,
+                             validate=validate.Length(min=1, max=200))
+
+
+class TownRefSchema(Schema):
+    insee = fields.String()
+    name = fields.String()
+
+
+class MembershipSchema(Schema):
+    id = fields.Integer()
+    user_id = fields.Integer()
+    town = fields.Nested(TownRefSchema)
+    role = fields.Enum(Role, by_value=True)
+    verified = fields.Boolean()
+    verified_at = fields.AwareDateTime(allow_none=True)
+    verification_source = fields.String(allow_none=True)
+
+
+class MeSchema(Schema):
+    id = fields.Integer()
+    email = fields.String()
+    display_name = fields.String()
+    locale = fields.String()
+    is_admin = fields.Boolean()
+    is_moderator = fields.Boolean()
+    memberships = fields.List(fields.Nested(MembershipSchema))
+    expertise = fields.Function(lambda user: [theme.slug for theme in user.expertise])
+
+
+class JoinTownSchema(Schema):
+    role = fields.String(required=True, validate=validate.OneOf(ROLES))
+
+
+class ExpertiseSchema(Schema):
+    themes = fields.List(fields.String(validate=validate.Length(min=1, max=80)), required=True,
+                         validate=validate.Length(max=50))
+
+
+class TokenRequestSchema(Schema):
+    scope = fields.Enum(Scope, by_value=True, required=True)

@@ -1,0 +1,77 @@
+"""Pages of accounts: sign-up, sign-in, sign-out, verifying a town's members."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required, login_user, logout_user
+from marshmallow import ValidationError
+from werkzeug.exceptions import NotFound
+from werkzeug.wrappers import Response
+
+from maillage.accounts import operations, queries
+from maillage.accounts.auth import safe_next
+from maillage.accounts.models import Role
+from maillage.accounts.schemas import SignInSchema, SignUpSchema
+from maillage.errors import Invalid
+
+blueprint = Blueprint("accounts", __name__)
+
+
+@blueprint.route("/sign-up", methods=["GET", "POST"])
+def sign_up() -> Response | tuple[str, int]:
+    errors: dict[str, list[str]] = {}
+    if request.method == "POST":
+        try:
+            data = SignUpSchema().load(request.form.to_dict())
+            user = operations.create_user(data["email"], data["display_name"], data["password"])
+            if data["town"]:
+                operations.join_town(user, data["town"], Role(data["role"]))
+        except ValidationError as error:
+            errors = error.normalized_messages()
+        except Invalid as error:
+            errors = error.errors
+        else:
+            login_user(user)
+            flash("Bienvenue sur Maillage ! Un membre vérifié de votre commune confirmera "
+                  "votre rattachement." if data["town"] else "Bienvenue sur Maillage !")
+            return redirect(url_for("home"), 303)
+    return render_template("accounts/sign_up.html", form=request.form, errors=errors,
+                           roles=list(Role)), 422 if errors else 200
+
+
+@blueprint.route("/sign-in", methods=["GET", "POST"])
+def sign_in() -> Response | tuple[str, int]:
+    errors: dict[str, list[str]] = {}
+    target = safe_next(request.values.get("next"))
+    if request.method == "POST":
+        try:
+            data = SignInSchema().load(request.form.to_dict(), partial=False, unknown="exclude")
+        except ValidationError as error:
+            errors = error.normalized_messages()
+        else:
+            user = operations.authenticate(data["email"], data["password"])
+            if user is None:
+                errors = {"password": ["Adresse ou mot de passe incorrect."]}
+            else:
+                login_user(user)
+                return redirect(target, 303)
+    return render_template("accounts/sign_in.html", form=request.form, errors=errors,
+                           next=target), 422 if errors else 200
+
+
+@blueprint.post("/sign-out")
+def sign_out() -> Response:
+    logout_user()
+    return redirect(url_for("home"), 303)
+
+
+@blueprint.post("/memberships/<int:membership_id>/verify")
+@login_required
+def verify(membership_id: int) -> Response:
+    membership = queries.get_membership(membership_id)
+    if membership is None:
+        raise NotFound()
+    operations.verify_membership(membership, current_user, operations.verify_as(current_user))
+    flash(f"{membership.user.display_name} est maintenant membre vérifié "
+          f"de {membership.town.name}.")
+    return redirect(url_for("towns.town", insee=membership.town_insee), 303)

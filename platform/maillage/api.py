@@ -1,0 +1,75 @@
+"""The JSON API under /api/v1: flask-smorest, its OpenAPI document, and JSON errors there.
+
+Every error under /api is JSON (`{"code", "status", "message", "errors"}`), field by field
+for bad input; pages elsewhere keep HTML error pages.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, jsonify, render_template, request
+from flask_smorest import Api
+from werkzeug.exceptions import HTTPException
+from werkzeug.http import HTTP_STATUS_CODES
+
+from maillage.errors import DomainError, Invalid
+
+API_PREFIX = "/api/v1"
+
+
+def is_api_request() -> bool:
+    """Tell whether the current request is for the JSON API."""
+    return request.path == "/api" or request.path.startswith("/api/")
+
+
+class MaillageApi(Api):
+    """flask-smorest's Api, answering HTML for errors outside /api."""
+
+    def handle_http_exception(self, error: HTTPException) -> Any:
+        if is_api_request():
+            return super().handle_http_exception(error)
+        page = render_template("error.html", error=error)
+        return page, error.code or 500
+
+
+api = MaillageApi()
+
+
+def handle_domain_error(error: DomainError) -> Any:
+    """Answer a refused operation with its status, in JSON under /api, as a page elsewhere."""
+    if not is_api_request():
+        return render_template("error.html", error=error), error.status
+    body: dict[str, Any] = {"code": error.status, "status": HTTP_STATUS_CODES[error.status],
+                            "message": error.message}
+    if isinstance(error, Invalid):
+        body["errors"] = {"json": error.errors}
+    return jsonify(body), error.status
+
+
+def init_app(app: Flask) -> None:
+    """Attach the API and register each capability's endpoints."""
+    from maillage.accounts.api import blueprint as accounts_api
+    from maillage.themes.api import blueprint as themes_api
+    from maillage.towns.api import blueprint as towns_api
+
+    app.config.update(
+        API_TITLE="Maillage API",
+        API_VERSION="v1",
+        OPENAPI_VERSION="3.0.3",
+        OPENAPI_URL_PREFIX=API_PREFIX,
+        OPENAPI_JSON_PATH="openapi.json",
+        API_SPEC_OPTIONS={
+            "info": {"description": "The JSON API of Maillage, the network of small towns."},
+            "components": {
+                "securitySchemes": {
+                    "bearer": {"type": "http", "scheme": "bearer"},
+                    "cookie": {"type": "apiKey", "in": "cookie", "name": "session"},
+                }
+            },
+        },
+    )
+    api.init_app(app)
+    app.register_error_handler(DomainError, handle_domain_error)
+    for blueprint in (towns_api, themes_api, accounts_api):
+        api.register_blueprint(blueprint, url_prefix=API_PREFIX)

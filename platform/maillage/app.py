@@ -1,0 +1,45 @@
+"""The application factory: extensions are created unbound and attached here, nothing earlier."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask
+
+from maillage import api, database, policy, realtime, settings
+from maillage.accounts import auth
+from maillage.settings import PROJECT_ROOT
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    """Create the Maillage application; `config` overrides the settings of the environment."""
+    app = Flask(
+        "maillage",
+        template_folder=str(PROJECT_ROOT / "frontend" / "templates"),
+        static_folder=str(PROJECT_ROOT / "frontend" / "static"),
+    )
+    app.config.update(settings.load())
+    if config:
+        app.config.update(config)
+    app.config["SECRET_KEY"] = settings.secret_key(app.config)
+    app.config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
+    app.config.setdefault("SESSION_COOKIE_HTTPONLY", True)
+
+    database.init_app(app)
+    auth.init_app(app)
+    api.init_app(app)
+    realtime.init_app(app)
+    _register_pages(app)
+    return app
+
+
+def _register_pages(app: Flask) -> None:
+    from maillage.accounts.views import blueprint as accounts_pages
+    from maillage.themes.views import blueprint as themes_pages
+    from maillage.towns.views import blueprint as towns_pages
+
+    for blueprint in (accounts_pages, towns_pages, themes_pages):
+        app.register_blueprint(blueprint)
+    app.jinja_env.globals["policy"] = policy
+    app.add_url_rule("/", "home", lambda: app.view_functions["towns.directory"]())

@@ -1,0 +1,79 @@
+"""The `maillage` command line, for admins and developers; `maillage --help` lists it all."""
+
+from __future__ import annotations
+
+import click
+from flask import current_app
+from flask.cli import FlaskGroup, with_appcontext
+
+from maillage import migrate
+from maillage.accounts.cli import tokens, users
+from maillage.app import create_app
+from maillage.database import transaction
+from maillage.realtime import socketio
+from maillage.towns.cli import import_communes
+
+
+@click.group(cls=FlaskGroup, create_app=lambda: create_app(), add_default_commands=False,
+             add_version_option=False, load_dotenv=False)
+def main() -> None:
+    """Maillage, the network of small towns: run, migrate, import and administer it.
+
+    Settings come from the environment (DATABASE_URL, REDIS_URL, SMTP_URL, SECRET_KEY,
+    MAILLAGE_INSTANCE); with none set, Maillage uses SQLite in ./instance.
+    """
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=5000, show_default=True, help="Port to listen on.")
+@click.option("--debug", is_flag=True, help="Reload on code changes and show tracebacks.")
+@with_appcontext
+def serve(host: str, port: int, debug: bool) -> None:
+    """Serve the site and its live updates (Socket.IO) in one process."""
+    socketio.run(current_app, host=host, port=port, debug=debug, use_reloader=debug,
+                 allow_unsafe_werkzeug=True, log_output=debug)
+
+
+@main.group()
+def db() -> None:
+    """Manage the database schema."""
+
+
+@db.command()
+@click.option("--revision", default="head", show_default=True, help="Target revision.")
+@with_appcontext
+def upgrade(revision: str) -> None:
+    """Bring the database to the latest schema (or to --revision)."""
+    migrate.upgrade(current_app.config["DATABASE_URL"], revision)
+    click.echo("The database is up to date.")
+
+
+@db.command()
+@click.argument("message")
+@with_appcontext
+def revision(message: str) -> None:
+    """Write a new migration from the models' changes (for developers)."""
+    migrate.revision(current_app.config["DATABASE_URL"], message)
+
+
+@main.command()
+@with_appcontext
+def demo() -> None:
+    """Load a small demo network: themes, towns, members of each role. Safe to re-run."""
+    from maillage import demo as demo_data
+
+    with transaction():
+        accounts = demo_data.load_demo()
+    click.echo("Demo network ready. Sign in at {} with one of (password: {}):".format(
+        current_app.config["BASE_URL"] + "/sign-in", demo_data.PASSWORD))
+    for email, description in accounts:
+        click.echo(f"  {email:40} {description}")
+
+
+# FlaskGroup's --app, --env-file and --debug options are for Flask developers; Maillage's
+# admins configure it through the environment only.
+main.params = [param for param in main.params if param.name not in {"app", "env_file", "debug"}]
+main.add_command(import_communes)
+main.add_command(users)
+main.add_command(tokens)

@@ -1,0 +1,108 @@
+"""The database: declarative base, engine, the session registry and the one place that commits.
+
+A request's writes are committed once, after its view returned a success, and rolled back
+otherwise, so a refused write changes nothing. Commands and jobs use `transaction()`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+
+import sqlalchemy as sa
+from flask import Flask, Response
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import DeclarativeBase, Session, scoped_session, sessionmaker
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    """Base of every model; constraint names are fixed so that migrations can refer to them."""
+
+    metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def utcnow() -> datetime:
+    """Return the current time, aware, in UTC: what every timestamp column stores."""
+    return datetime.now(UTC)
+
+
+class UTCDateTime(sa.TypeDecorator[datetime]):
+    """A timestamp stored in UTC and always read back timezone-aware, SQLite included."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        return value.astimezone(UTC) if value is not None else None
+
+    def process_result_value(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value
+
+
+session: scoped_session[Session] = scoped_session(sessionmaker(expire_on_commit=False))
+
+
+def create_engine(url: str) -> Engine:
+    """Create the engine for `url`, with SQLite made safe for a web process and its jobs."""
+    if url.startswith("sqlite"):
+        engine = sa.create_engine(url, connect_args={"timeout": 30})
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    return sa.create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys = ON")
+    cursor.execute("PRAGMA journal_mode = WAL")
+    cursor.execute("PRAGMA synchronous = NORMAL")
+    cursor.close()
+
+
+@contextmanager
+def transaction() -> Iterator[Session]:
+    """Run a command's or a job's work in one transaction, committed when the block succeeds."""
+    try:
+        yield session()
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.remove()
+
+
+def init_app(app: Flask) -> None:
+    """Bind the session to the app's database and commit at the end of successful requests."""
+    if app.config["DATABASE_URL"].startswith("sqlite:///"):
+        app.config["INSTANCE_PATH"].mkdir(parents=True, exist_ok=True)
+    engine = create_engine(app.config["DATABASE_URL"])
+    app.extensions["maillage.engine"] = engine
+    session.remove()
+    session.configure(bind=engine)
+
+    @app.after_request
+    def commit_or_roll_back(response: Response) -> Response:
+        if response.status_code < 400:
+            session.commit()
+        else:
+            session.rollback()
+        return response
+
+    @app.teardown_appcontext
+    def remove_session(_exc: BaseException | None) -> None:
+        session.remove()

@@ -1,0 +1,130 @@
+"""A small demo network, so that a first `make run` shows a living Maillage.
+
+Real small towns of Brittany, from the official data, with members of every role. Loading it
+again changes nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+
+from maillage.accounts import operations as accounts
+from maillage.accounts.models import Role, VerificationSource
+from maillage.accounts.queries import user_by_email
+from maillage.database import session
+from maillage.networks.models import LabelAward, Network, NetworkMembership
+from maillage.themes.operations import load_themes
+from maillage.towns.models import Town
+from maillage.towns.operations import import_communes
+
+PASSWORD = "maillage-demo"
+DEPARTMENTS = ("22", "29", "35", "56")
+NETWORKS = (
+    ("apvf", "Association des petites villes de France",
+     "Les villes de 2 500 à 25 000 habitants, pour défendre leur place et partager."),
+    ("villes-internet", "Villes Internet",
+     "Le réseau des collectivités qui font un numérique citoyen, et son label « @ »."),
+)
+
+
+def load_demo() -> list[tuple[str, str]]:
+    """Create the demo network and return the demo accounts with what each can show."""
+    load_themes()
+    if session.scalar(sa.select(sa.func.count()).select_from(Town)) == 0:
+        import_communes()
+    towns = _demo_towns()
+    networks = {slug: _network(slug, name, text) for slug, name, text in NETWORKS}
+    for index, town in enumerate(towns):
+        _member(networks["apvf"], town, 2015 + index % 8)
+        if index % 3 == 0:
+            _member(networks["villes-internet"], town, 2018 + index % 5)
+            for year in (2024, 2025):
+                _label(town, year, 1 + (index + year) % 5)
+    session.flush()
+
+    first, second, third = towns[0], towns[1], towns[9]
+    people = [
+        DemoPerson("admin@maillage.localhost", "Administratrice du réseau", "network admin",
+                   admin=True),
+        DemoPerson("moderation@maillage.localhost", "Modération", "moderator", moderator=True),
+        DemoPerson(f"maire@{first.insee}.maillage.localhost", f"Maire de {first.name}",
+                   f"verified elected member of {first.name}", first, Role.ELECTED),
+        DemoPerson(f"agent@{first.insee}.maillage.localhost", f"Agent de {first.name}",
+                   f"verified agent of {first.name}", first, Role.AGENT),
+        DemoPerson(f"nouvel-agent@{first.insee}.maillage.localhost", "Nouvel agent",
+                   f"agent of {first.name}, waiting for verification", first, Role.AGENT,
+                   verified=False),
+        DemoPerson(f"referente@{second.insee}.maillage.localhost",
+                   f"Référente numérique de {second.name}",
+                   f"referent of {second.name} (cybersecurity, digital sobriety)", second,
+                   Role.REFERENT, expertise=("cybersecurite", "sobriete-numerique")),
+        DemoPerson(f"referent@{third.insee}.maillage.localhost",
+                   f"Référent numérique de {third.name}",
+                   f"referent of {third.name} (online services, inclusion)", third,
+                   Role.REFERENT, expertise=("services-publics-en-ligne", "inclusion-numerique")),
+    ]
+    for person in people:
+        _ensure(person)
+    return [(person.email, person.description) for person in people]
+
+
+@dataclass(frozen=True)
+class DemoPerson:
+    email: str
+    name: str
+    description: str
+    town: Town | None = None
+    role: Role | None = None
+    verified: bool = True
+    admin: bool = False
+    moderator: bool = False
+    expertise: tuple[str, ...] = ()
+
+
+def _demo_towns() -> list[Town]:
+    towns: list[Town] = []
+    for department in DEPARTMENTS:
+        towns += session.scalars(
+            sa.select(Town).where(Town.department_code == department,
+                                  Town.population.between(2_500, 25_000))
+            .order_by(Town.population.desc(), Town.insee).limit(8)
+        )
+    return towns
+
+
+def _network(slug: str, name: str, description: str) -> Network:
+    network = session.scalar(sa.select(Network).where(Network.slug == slug))
+    if network is None:
+        network = Network(slug=slug, name=name, description=description)
+        session.add(network)
+        session.flush()
+    return network
+
+
+def _member(network: Network, town: Town, since: int) -> None:
+    if session.get(NetworkMembership, (network.id, town.insee)) is None:
+        session.add(NetworkMembership(network_id=network.id, town_insee=town.insee,
+                                      since_year=since))
+
+
+def _label(town: Town, year: int, level: int) -> None:
+    exists = session.scalar(sa.select(LabelAward.id).where(LabelAward.town_insee == town.insee,
+                                                           LabelAward.year == year))
+    if exists is None:
+        session.add(LabelAward(town_insee=town.insee, year=year, level=level))
+
+
+def _ensure(person: DemoPerson) -> None:
+    if user_by_email(person.email) is not None:
+        return
+    user = accounts.create_user(person.email, person.name, PASSWORD, is_admin=person.admin,
+                                is_moderator=person.moderator)
+    if person.town is not None and person.role is not None:
+        membership = accounts.join_town(user, person.town.insee, person.role)
+        if person.verified:
+            accounts.verify_membership(membership, user_by_email("admin@maillage.localhost"),
+                                       VerificationSource.ADMIN)
+    if person.expertise:
+        accounts.set_expertise(user, person.expertise)

@@ -1,0 +1,64 @@
+"""The events of Maillage and the outbox they are recorded in.
+
+Every domain operation that others may care about records an event in the `events` table in
+the same transaction as its rows (the transactional outbox): the event exists if and only if
+the change was committed. Workers consume the events afterwards.
+
+Each event is a past-tense dataclass; its `kind` is what the table stores.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import datetime
+from typing import Any, ClassVar
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from maillage.database import Base, UTCDateTime, session, utcnow
+
+
+class Event(Base):
+    """A committed fact, waiting to be (or already) fanned out to the people it concerns."""
+
+    __tablename__ = "events"
+
+    id: Mapped[int] = mapped_column(sa.BigInteger().with_variant(sa.Integer, "sqlite"),
+                                    primary_key=True)
+    kind: Mapped[str] = mapped_column(sa.String(64))
+    actor_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    payload: Mapped[dict[str, Any]] = mapped_column(sa.JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    dispatched_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    processed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    __table_args__ = (
+        sa.Index("ix_events_kind", "kind"),
+        sa.Index("ix_events_pending", "processed_at", "created_at"),
+    )
+
+
+@dataclasses.dataclass(frozen=True)
+class DomainEvent:
+    """Base of the event dataclasses; `kind` names the event in the outbox."""
+
+    kind: ClassVar[str]
+
+
+@dataclasses.dataclass(frozen=True)
+class MemberVerified(DomainEvent):
+    """A person's membership of a town was verified, by a peer, a moderator, an admin or OIDC."""
+
+    kind: ClassVar[str] = "member.verified"
+    membership_id: int
+    user_id: int
+    town_insee: str
+    source: str
+
+
+def record(event: DomainEvent, *, actor_id: int | None) -> Event:
+    """Add `event` to the outbox of the current transaction."""
+    row = Event(kind=event.kind, actor_id=actor_id, payload=dataclasses.asdict(event))
+    session.add(row)
+    return row

@@ -1,0 +1,32 @@
+"""Who may do what: the one place that answers, for the API and the pages alike.
+
+Each rule is a function of the actor and the thing acted on; operations call `require`
+before they change anything.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from maillage.errors import Forbidden
+
+if TYPE_CHECKING:
+    from maillage.accounts.models import TownMembership, User
+
+
+def require(allowed: bool, message: str) -> None:
+    """Refuse with `message` unless `allowed`."""
+    if not allowed:
+        raise Forbidden(message)
+
+
+def is_verified_member(user: User, town_insee: str) -> bool:
+    """A verified member speaks for the town: posts and asks on its behalf."""
+    return town_insee in user.verified_towns()
+
+
+def can_verify(actor: User, membership: TownMembership) -> bool:
+    """Admins and moderators verify anyone; a verified member verifies the town's others."""
+    if actor.is_admin or actor.is_moderator:
+        return True
+    return actor.id != membership.user_id and is_verified_member(actor, membership.town_insee)

@@ -1,0 +1,68 @@
+"""Settings read from the environment, with embedded defaults that need no service at all.
+
+With nothing set, Maillage runs on SQLite in the instance folder, runs its jobs inside the web
+process and writes mail as .eml files; each variable below switches one part to a real service.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+
+class SettingsError(RuntimeError):
+    """A setting is missing or wrong; the message says which and how to fix it."""
+
+
+def database_url(url: str) -> str:
+    """Return a SQLAlchemy URL that uses psycopg 3 for a plain PostgreSQL URL."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url.removeprefix(prefix)
+    return url
+
+
+def load(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """Read the settings from `environ` (the process environment by default)."""
+    env = os.environ if environ is None else environ
+    instance = Path(env.get("MAILLAGE_INSTANCE") or PROJECT_ROOT / "instance").resolve()
+    production = env.get("MAILLAGE_ENV", "development") == "production"
+    return {
+        "INSTANCE_PATH": instance,
+        "PRODUCTION": production,
+        "SECRET_KEY": env.get("SECRET_KEY"),
+        "DATABASE_URL": database_url(env.get("DATABASE_URL") or f"sqlite:///{instance}/maillage.db"),
+        "REDIS_URL": env.get("REDIS_URL") or None,
+        "SMTP_URL": env.get("SMTP_URL") or None,
+        "MAIL_DIR": Path(env.get("MAILLAGE_MAIL_DIR") or instance / "mail"),
+        "MAIL_SENDER": env.get("MAIL_SENDER", "Maillage <ne-pas-repondre@maillage.localhost>"),
+        "BASE_URL": env.get("BASE_URL", "http://127.0.0.1:5000"),
+        "SESSION_COOKIE_SECURE": production,
+    }
+
+
+def secret_key(config: Mapping[str, Any]) -> str:
+    """Return the secret key, refusing to start production without one.
+
+    In development a random key is kept in the instance folder so that sessions survive a
+    restart; in production it must come from the environment, where operators can rotate it.
+    """
+    if config.get("SECRET_KEY"):
+        return str(config["SECRET_KEY"])
+    if config["PRODUCTION"]:
+        raise SettingsError(
+            "SECRET_KEY is not set. A production start needs a long random SECRET_KEY in the "
+            "environment, for instance: export SECRET_KEY=$(python3 -c "
+            "'import secrets; print(secrets.token_urlsafe(48))')"
+        )
+    path = Path(config["INSTANCE_PATH"]) / "secret_key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_urlsafe(48), encoding="ascii")
+        path.chmod(0o600)
+    return path.read_text(encoding="ascii").strip()

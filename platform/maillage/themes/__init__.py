@@ -1,0 +1,1 @@
+"""Themes of towns' digital work: what initiatives, help requests and expertise are about."""

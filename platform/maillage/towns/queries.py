@@ -1,0 +1,77 @@
+"""Reading towns: the directory search, one town, and what its page shows."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+
+from maillage import pagination
+from maillage.database import session
+from maillage.networks.models import LabelAward, NetworkMembership
+from maillage.text import fold, like_escape
+from maillage.towns.models import PostalCode, Town
+
+_CODE = re.compile(r"^(?:[0-9]{5}|2[ab][0-9]{3})$")
+
+
+@dataclass(frozen=True)
+class Page:
+    """A page of rows and the cursor of the next page, None on the last one."""
+
+    items: list[Town]
+    next_cursor: str | None
+
+
+def search_towns(*, q: str | None = None, department: str | None = None,
+                 region: str | None = None, cursor: str | None = None, limit: int = 20) -> Page:
+    """Return a page of towns in name order, matching a name, an INSEE code or a postal code.
+
+    A name matches on the start of any of its words, so "mont" finds "Le Mont-Dore".
+    """
+    query = sa.select(Town)
+    if q:
+        folded = fold(q)
+        if _CODE.match(folded):
+            by_postal_code = sa.select(PostalCode.town_insee).where(PostalCode.code == folded)
+            query = query.where(sa.or_(Town.insee == folded.upper(),
+                                       Town.insee.in_(by_postal_code)))
+        else:
+            pattern = like_escape(folded)
+            query = query.where(sa.or_(Town.search_name.like(f"{pattern}%", escape="\\"),
+                                       Town.search_name.like(f"% {pattern}%", escape="\\")))
+    if department:
+        query = query.where(Town.department_code == department.upper())
+    if region:
+        query = query.where(Town.region_code == region)
+    if cursor:
+        last_name, last_insee = pagination.decode(cursor, 2)
+        query = query.where(sa.tuple_(Town.search_name, Town.insee) > (last_name, last_insee))
+    rows = session.scalars(query.order_by(Town.search_name, Town.insee).limit(limit + 1)).all()
+    items = list(rows[:limit])
+    next_cursor = None
+    if len(rows) > limit:
+        next_cursor = pagination.encode([items[-1].search_name, items[-1].insee])
+    return Page(items, next_cursor)
+
+
+def get_town(insee: str) -> Town | None:
+    """Return the town of INSEE code `insee`, or None."""
+    return session.get(Town, insee.upper())
+
+
+def networks_of(insee: str) -> list[NetworkMembership]:
+    """Return the town's memberships of networks, by network name."""
+    return list(session.scalars(
+        sa.select(NetworkMembership).where(NetworkMembership.town_insee == insee)
+        .order_by(NetworkMembership.network_id)
+    ))
+
+
+def label_awards_of(insee: str) -> list[LabelAward]:
+    """Return the town's label awards, latest year first."""
+    return list(session.scalars(
+        sa.select(LabelAward).where(LabelAward.town_insee == insee)
+        .order_by(LabelAward.year.desc())
+    ))
