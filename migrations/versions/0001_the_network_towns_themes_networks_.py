@@ -104,7 +104,7 @@ def upgrade() -> None:
     sa.Column('insee', sa.String(length=5), nullable=False),
     sa.Column('name', sa.String(length=120), nullable=False),
     sa.Column('search_name', sa.String(length=120), nullable=False),
-    sa.Column('zone', sa.String(length=4), nullable=False),
+    sa.Column('zone', sa.String(length=5), nullable=False),
     sa.Column('department_code', sa.String(length=3), nullable=False),
     sa.Column('region_code', sa.String(length=3), nullable=False),
     sa.Column('population', sa.Integer(), nullable=True),

@@ -7,6 +7,7 @@ from typing import Any
 
 from flask import Flask
 
+import maillage.models  # noqa: F401 (every model is mapped before the first query)
 from maillage import api, database, policy, realtime, settings
 from maillage.accounts import auth
 from maillage.settings import PROJECT_ROOT

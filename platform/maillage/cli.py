@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import click
 from flask import current_app
 from flask.cli import FlaskGroup, with_appcontext
@@ -31,6 +33,8 @@ def main() -> None:
 @with_appcontext
 def serve(host: str, port: int, debug: bool) -> None:
     """Serve the site and its live updates (Socket.IO) in one process."""
+    # Flask refuses app.run() under its own command line; `serve` is that command here.
+    os.environ.pop("FLASK_RUN_FROM_CLI", None)
     socketio.run(current_app, host=host, port=port, debug=debug, use_reloader=debug,
                  allow_unsafe_werkzeug=True, log_output=debug)
 

@@ -103,6 +103,7 @@ def init_app(app: Flask) -> None:
             session.rollback()
         return response
 
+    @app.teardown_request
     @app.teardown_appcontext
     def remove_session(_exc: BaseException | None) -> None:
         session.remove()

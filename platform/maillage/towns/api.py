@@ -7,6 +7,7 @@ from typing import Any
 from flask_smorest import Blueprint, abort
 
 from maillage.towns import queries
+from maillage.towns.models import Town
 from maillage.towns.schemas import TownDetailSchema, TownPageSchema, TownQueryArgs
 
 blueprint = Blueprint("towns_api", __name__, description="Towns of France")
@@ -23,14 +24,9 @@ def list_towns(args: dict[str, Any]) -> queries.Page:
 @blueprint.route("/towns/<insee>")
 @blueprint.response(200, TownDetailSchema)
 @blueprint.alt_response(404, description="No town has this INSEE code")
-def get_town(insee: str) -> dict[str, Any]:
+def get_town(insee: str) -> Town:
     """Return one town with its networks and label awards."""
     town = queries.get_town(insee)
     if town is None:
         abort(404, message=f"No town has the INSEE code {insee}.")
-    return {
-        **TownDetailSchema(exclude=("networks", "label_awards")).dump(town),
-        "networks": [{"slug": m.network.slug, "name": m.network.name,
-                      "since_year": m.since_year} for m in queries.networks_of(town.insee)],
-        "label_awards": queries.label_awards_of(town.insee),
-    }
+    return town

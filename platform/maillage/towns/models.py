@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from maillage.database import Base
+
+if TYPE_CHECKING:
+    from maillage.networks.models import LabelAward, NetworkMembership
 
 
 class Region(Base):
@@ -33,7 +38,7 @@ class Town(Base):
     insee: Mapped[str] = mapped_column(sa.String(5), primary_key=True)
     name: Mapped[str] = mapped_column(sa.String(120))
     search_name: Mapped[str] = mapped_column(sa.String(120))
-    zone: Mapped[str] = mapped_column(sa.String(4))
+    zone: Mapped[str] = mapped_column(sa.String(5))
     department_code: Mapped[str] = mapped_column(sa.ForeignKey("departments.code"), index=True)
     region_code: Mapped[str] = mapped_column(sa.ForeignKey("regions.code"), index=True)
     population: Mapped[int | None] = mapped_column(sa.Integer, index=True)
@@ -43,6 +48,12 @@ class Town(Base):
     region: Mapped[Region] = relationship(lazy="joined", innerjoin=True)
     postal_codes: Mapped[list[PostalCode]] = relationship(
         order_by="PostalCode.code", cascade="all, delete-orphan", lazy="selectin"
+    )
+    networks: Mapped[list[NetworkMembership]] = relationship(
+        viewonly=True, order_by="NetworkMembership.network_id"
+    )
+    label_awards: Mapped[list[LabelAward]] = relationship(
+        viewonly=True, order_by="LabelAward.year.desc()"
     )
 
     __table_args__ = (sa.Index("ix_towns_search_name_insee", "search_name", "insee"),)

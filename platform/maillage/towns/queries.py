@@ -9,7 +9,6 @@ import sqlalchemy as sa
 
 from maillage import pagination
 from maillage.database import session
-from maillage.networks.models import LabelAward, NetworkMembership
 from maillage.text import fold, like_escape
 from maillage.towns.models import PostalCode, Town
 
@@ -59,19 +58,3 @@ def search_towns(*, q: str | None = None, department: str | None = None,
 def get_town(insee: str) -> Town | None:
     """Return the town of INSEE code `insee`, or None."""
     return session.get(Town, insee.upper())
-
-
-def networks_of(insee: str) -> list[NetworkMembership]:
-    """Return the town's memberships of networks, by network name."""
-    return list(session.scalars(
-        sa.select(NetworkMembership).where(NetworkMembership.town_insee == insee)
-        .order_by(NetworkMembership.network_id)
-    ))
-
-
-def label_awards_of(insee: str) -> list[LabelAward]:
-    """Return the town's label awards, latest year first."""
-    return list(session.scalars(
-        sa.select(LabelAward).where(LabelAward.town_insee == insee)
-        .order_by(LabelAward.year.desc())
-    ))

@@ -44,8 +44,8 @@ class TownSchema(Schema):
 
 
 class NetworkRefSchema(Schema):
-    slug = fields.String()
-    name = fields.String()
+    slug = fields.String(attribute="network.slug")
+    name = fields.String(attribute="network.name")
     since_year = fields.Integer(allow_none=True)
 
 

@@ -28,9 +28,5 @@ def town(insee: str) -> str:
     found = queries.get_town(insee)
     if found is None:
         abort(404)
-    return render_template(
-        "towns/town.html", town=found,
-        networks=queries.networks_of(found.insee),
-        label_awards=queries.label_awards_of(found.insee),
-        members=accounts.members_of(found.insee),
-    )
+    return render_template("towns/town.html", town=found,
+                           members=accounts.members_of(found.insee))

@@ -1,0 +1,34 @@
+# The README's commands. `make run` starts Maillage with its demo network; `make test` runs
+# the whole suite on SQLite, then again on PostgreSQL.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+TEST_POSTGRES ?= postgresql://127.0.0.1:5432/postgres
+
+.PHONY: run test lint bench install clean
+
+$(BIN)/maillage: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	@touch $@
+
+install: $(BIN)/maillage
+
+run: install
+	$(BIN)/maillage db upgrade
+	$(BIN)/maillage import-communes
+	$(BIN)/maillage demo
+	$(BIN)/maillage serve --host 127.0.0.1 --port 5000
+
+lint: install
+	$(BIN)/ruff check .
+
+test: lint
+	@echo "== The suite on SQLite"
+	$(BIN)/pytest
+	@echo "== The suite on PostgreSQL ($(TEST_POSTGRES))"
+	MAILLAGE_TEST_DATABASE_URL=$(TEST_POSTGRES) $(BIN)/pytest
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache .ruff_cache

@@ -1,0 +1,199 @@
+"""Fixtures: a migrated database with the real communes, an app per test, factories of users.
+
+The suite runs on SQLite by default and on PostgreSQL when MAILLAGE_TEST_DATABASE_URL names a
+server (`make test` runs both). With MAILLAGE_REQUIRE_SERVICES=1 (as in CI), a service that
+does not answer fails the run instead of skipping it.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy.engine import make_url
+
+from maillage import migrate
+from maillage.accounts import operations as accounts
+from maillage.accounts.models import Role, Scope, User, VerificationSource
+from maillage.app import create_app
+from maillage.database import Base, session, transaction
+from maillage.themes.operations import load_themes
+from maillage.towns.operations import import_communes
+
+REFERENCE_TABLES = {"regions", "departments", "towns", "postal_codes", "themes"}
+REQUIRE_SERVICES = os.environ.get("MAILLAGE_REQUIRE_SERVICES") == "1"
+
+
+def service_missing(message: str) -> None:
+    """Fail when services are required (CI), skip otherwise (a laptop without them)."""
+    if REQUIRE_SERVICES:
+        pytest.fail(f"{message} (MAILLAGE_REQUIRE_SERVICES=1: a missing service is a failure)")
+    pytest.skip(message)
+
+
+class Databases:
+    """Creates empty databases on the backend under test and drops them at the end."""
+
+    def __init__(self, server_url: str | None, folder: Path) -> None:
+        self.server_url = server_url
+        self.folder = folder
+        self.created: list[str] = []
+
+    @property
+    def backend(self) -> str:
+        return "postgresql" if self.server_url else "sqlite"
+
+    def create(self) -> str:
+        """Return the URL of a new empty database."""
+        name = f"maillage_test_{uuid.uuid4().hex[:10]}"
+        if self.server_url is None:
+            return f"sqlite:///{self.folder / name}.db"
+        with self._admin() as connection:
+            connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
+        self.created.append(name)
+        return make_url(self.server_url).set(database=name).render_as_string(hide_password=False)
+
+    def drop_all(self) -> None:
+        with self._admin() as connection:
+            for name in self.created:
+                connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+    def _admin(self) -> sa.Connection:
+        engine = sa.create_engine(self.server_url, isolation_level="AUTOCOMMIT",
+                                  poolclass=sa.pool.NullPool)
+        return engine.connect()
+
+
+@pytest.fixture(scope="session")
+def databases(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Databases]:
+    """The factory of empty databases of this run's backend."""
+    from maillage.settings import database_url
+
+    server = os.environ.get("MAILLAGE_TEST_DATABASE_URL")
+    dbs = Databases(database_url(server) if server else None,
+                    tmp_path_factory.mktemp("databases"))
+    if server:
+        try:
+            dbs._admin().close()
+        except sa.exc.OperationalError as error:
+            service_missing(f"PostgreSQL does not answer at {server}: {error.orig}")
+    yield dbs
+    if server:
+        dbs.drop_all()
+
+
+@pytest.fixture(scope="session")
+def database_url(databases: Databases, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A migrated database holding the real communes and the themes, shared by the run."""
+    url = databases.create()
+    migrate.upgrade(url)
+    app = create_app(_config(url, tmp_path_factory.mktemp("reference")))
+    with app.app_context(), transaction():
+        import_communes()
+        load_themes()
+    app.extensions["maillage.engine"].dispose()
+    return url
+
+
+def _config(url: str, instance: Path) -> dict[str, Any]:
+    return {"DATABASE_URL": url, "INSTANCE_PATH": instance, "MAIL_DIR": instance / "mail",
+            "SECRET_KEY": "test-secret", "TESTING": True, "REDIS_URL": None}
+
+
+@pytest.fixture
+def make_app(database_url: str, tmp_path: Path) -> Iterator[Callable[..., Flask]]:
+    """Return a factory of apps on the shared database, with config overrides."""
+    apps: list[Flask] = []
+
+    def make(**overrides: Any) -> Flask:
+        app = create_app(_config(database_url, tmp_path) | overrides)
+        apps.append(app)
+        return app
+
+    yield make
+    for app in apps:
+        engine = app.extensions["maillage.engine"]
+        with engine.begin() as connection:
+            for table in reversed(Base.metadata.sorted_tables):
+                if table.name not in REFERENCE_TABLES:
+                    connection.execute(table.delete())
+        engine.dispose()
+
+
+@pytest.fixture
+def app(make_app: Callable[..., Flask]) -> Iterator[Flask]:
+    """The app under test, in an app context; the tables it filled are emptied afterwards."""
+    app = make_app()
+    with app.app_context():
+        yield app
+    session.remove()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def create_user(app: Flask) -> Callable[..., User]:
+    """Return a factory of committed users, optionally members of a town."""
+    counter = iter(range(1, 10_000))
+
+    def create(email: str | None = None, *, password: str | None = None,
+               town: str | None = None, role: Role = Role.AGENT, verified: bool = False,
+               admin: bool = False, moderator: bool = False,
+               expertise: tuple[str, ...] = ()) -> User:
+        email = email or f"person{next(counter)}@example.org"
+        with transaction():
+            user = accounts.create_user(email, email.split("@")[0].title(), password,
+                                        is_admin=admin, is_moderator=moderator)
+            if town:
+                membership = accounts.join_town(user, town, role)
+                if verified:
+                    accounts.verify_membership(membership, None, VerificationSource.ADMIN)
+            if expertise:
+                accounts.set_expertise(user, expertise)
+            user_id = user.id
+        return session.get(User, user_id)
+
+    return create
+
+
+@pytest.fixture
+def token_for(app: Flask) -> Callable[[User, Scope], str]:
+    """Return a factory of personal API tokens: `token_for(user, Scope.WRITE)`."""
+
+    def create(user: User, scope: Scope = Scope.WRITE) -> str:
+        with transaction():
+            _token, secret = accounts.create_token(session.merge(user), scope)
+        return secret
+
+    return create
+
+
+@pytest.fixture
+def sign_in(client: FlaskClient) -> Callable[[User], FlaskClient]:
+    """Return a function that signs `client` in as a user, through the session cookie."""
+
+    def sign(user: User) -> FlaskClient:
+        with client.session_transaction() as cookie_session:
+            cookie_session["_user_id"] = str(user.id)
+            cookie_session["_fresh"] = True
+        return client
+
+    return sign
+
+
+def csrf_token(client: FlaskClient) -> str:
+    """Return the CSRF token of `client`'s session, as a page would embed it."""
+    page = client.get("/sign-in").get_data(as_text=True)
+    marker = 'name="csrf_token" value="'
+    start = page.index(marker) + len(marker)
+    return page[start:page.index('"', start)]
