@@ -107,6 +107,18 @@ def _config(url: str, instance: Path) -> dict[str, Any]:
             "SECRET_KEY": "test-secret", "TESTING": True, "REDIS_URL": None}
 
 
+class ServerLikeClient(FlaskClient):
+    """A test client whose every request has its own app context, as under a real server.
+
+    The tests hold an app context to read the database; without this, requests would share
+    it, and with it `g` and the signed-in user of the previous request.
+    """
+
+    def open(self, *args: Any, **kwargs: Any) -> Any:
+        with self.application.app_context():
+            return super().open(*args, **kwargs)
+
+
 @pytest.fixture
 def make_app(database_url: str, tmp_path: Path) -> Iterator[Callable[..., Flask]]:
     """Return a factory of apps on the shared database, with config overrides."""
@@ -114,6 +126,7 @@ def make_app(database_url: str, tmp_path: Path) -> Iterator[Callable[..., Flask]
 
     def make(**overrides: Any) -> Flask:
         app = create_app(_config(database_url, tmp_path) | overrides)
+        app.test_client_class = ServerLikeClient
         apps.append(app)
         return app
 
@@ -191,9 +204,14 @@ def sign_in(client: FlaskClient) -> Callable[[User], FlaskClient]:
     return sign
 
 
-def csrf_token(client: FlaskClient) -> str:
-    """Return the CSRF token of `client`'s session, as a page would embed it."""
-    page = client.get("/sign-in").get_data(as_text=True)
-    marker = 'name="csrf_token" value="'
-    start = page.index(marker) + len(marker)
-    return page[start:page.index('"', start)]
+@pytest.fixture
+def csrf(client: FlaskClient) -> Callable[[], str]:
+    """Return a function giving the CSRF token of `client`'s session, as a page embeds it."""
+
+    def token() -> str:
+        page = client.get("/sign-in").get_data(as_text=True)
+        marker = 'name="csrf_token" value="'
+        start = page.index(marker) + len(marker)
+        return page[start:page.index('"', start)]
+
+    return token

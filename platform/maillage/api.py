@@ -28,6 +28,9 @@ class MaillageApi(Api):
 
     def handle_http_exception(self, error: HTTPException) -> Any:
         if is_api_request():
+            data = getattr(error, "data", None) or {}
+            if "message" not in data and error.description:
+                error.data = {**data, "message": error.description}
             return super().handle_http_exception(error)
         page = render_template("error.html", error=error)
         return page, error.code or 500

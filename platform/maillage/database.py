@@ -6,12 +6,14 @@ otherwise, so a refused write changes nothing. Commands and jobs use `transactio
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
-from flask import Flask, Response
+from flask import Flask, Response, has_app_context
+from flask.globals import app_ctx
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, scoped_session, sessionmaker
@@ -53,7 +55,15 @@ class UTCDateTime(sa.TypeDecorator[datetime]):
         return value
 
 
-session: scoped_session[Session] = scoped_session(sessionmaker(expire_on_commit=False))
+def _scope() -> int:
+    """Give each app context (a request, a command, a job) its own session."""
+    if has_app_context():
+        return id(app_ctx._get_current_object())  # type: ignore[attr-defined]
+    return threading.get_ident()
+
+
+session: scoped_session[Session] = scoped_session(sessionmaker(expire_on_commit=False),
+                                                  scopefunc=_scope)
 
 
 def create_engine(url: str) -> Engine:
@@ -103,7 +113,6 @@ def init_app(app: Flask) -> None:
             session.rollback()
         return response
 
-    @app.teardown_request
     @app.teardown_appcontext
     def remove_session(_exc: BaseException | None) -> None:
         session.remove()

@@ -45,7 +45,7 @@ def sign_in() -> Response | tuple[str, int]:
     target = safe_next(request.values.get("next"))
     if request.method == "POST":
         try:
-            data = SignInSchema().load(request.form.to_dict(), partial=False, unknown="exclude")
+            data = SignInSchema().load(request.form.to_dict())
         except ValidationError as error:
             errors = error.normalized_messages()
         else:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from marshmallow import EXCLUDE, Schema, fields, validate
 
+from maillage.forms import FormSchema
+
 INSEE_CODE = validate.Regexp(r"^(?:[0-9]{2}|2A|2B)[0-9]{3}$", error="Not an INSEE code.")
 
 
@@ -59,7 +61,7 @@ class TownDetailSchema(TownSchema):
     label_awards = fields.List(fields.Nested(LabelAwardSchema))
 
 
-class TownQueryArgs(Schema):
+class TownQueryArgs(FormSchema):
     q = fields.String(validate=validate.Length(min=1, max=120),
                       metadata={"description": "Name, INSEE code or postal code"})
     department = fields.String(validate=validate.Length(min=2, max=3))
