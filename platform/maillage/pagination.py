@@ -12,7 +12,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from marshmallow import ValidationError
+from marshmallow import ValidationError, fields
 
 
 def encode(key: Sequence[Any]) -> str:
@@ -22,12 +22,24 @@ def encode(key: Sequence[Any]) -> str:
 
 
 def decode(cursor: str, arity: int) -> list[Any]:
-    """Return the sort key in `cursor`, or raise a ValidationError naming the field."""
+    """Return the sort key in `cursor`, or raise a ValidationError."""
     try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        key = json.loads(raw)
+        key = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
     except (binascii.Error, ValueError):
-        raise ValidationError("Invalid cursor.", field_name="cursor") from None
-    if not isinstance(key, list) or len(key) != arity:
-        raise ValidationError("Invalid cursor.", field_name="cursor")
+        raise ValidationError("Not a cursor given by this API.") from None
+    if not isinstance(key, list) or len(key) != arity \
+            or not all(isinstance(part, str | int) for part in key):
+        raise ValidationError("Not a cursor given by this API.")
     return key
+
+
+class Cursor(fields.String):
+    """A query argument holding a cursor, loaded as the sort key it names."""
+
+    def __init__(self, arity: int, **kwargs: Any) -> None:
+        kwargs.setdefault("metadata", {"description": "`next_cursor` of the previous page"})
+        super().__init__(**kwargs)
+        self.arity = arity
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> list[Any]:
+        return decode(super()._deserialize(value, attr, data, **kwargs), self.arity)

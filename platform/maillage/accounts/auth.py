@@ -70,6 +70,9 @@ def _authenticate_bearer() -> None:
 
 
 def _protect_cookie_writes() -> None:
+    # A write to no route at all answers 404 or 405, which tells more than a CSRF refusal.
+    if request.routing_exception is not None:
+        return
     if request.method not in SAFE_METHODS and g.get("api_token") is None:
         csrf.protect()
 

@@ -24,10 +24,12 @@ class Page:
 
 
 def search_towns(*, q: str | None = None, department: str | None = None,
-                 region: str | None = None, cursor: str | None = None, limit: int = 20) -> Page:
+                 region: str | None = None, after: list[str] | None = None,
+                 limit: int = 20) -> Page:
     """Return a page of towns in name order, matching a name, an INSEE code or a postal code.
 
-    A name matches on the start of any of its words, so "mont" finds "Le Mont-Dore".
+    A name matches on the start of any of its words, so "dore" finds "Mont-Dore"; `after` is
+    the sort key of the previous page's last town.
     """
     query = sa.select(Town)
     if q:
@@ -44,9 +46,8 @@ def search_towns(*, q: str | None = None, department: str | None = None,
         query = query.where(Town.department_code == department.upper())
     if region:
         query = query.where(Town.region_code == region)
-    if cursor:
-        last_name, last_insee = pagination.decode(cursor, 2)
-        query = query.where(sa.tuple_(Town.search_name, Town.insee) > (last_name, last_insee))
+    if after:
+        query = query.where(sa.tuple_(Town.search_name, Town.insee) > tuple(after))
     rows = session.scalars(query.order_by(Town.search_name, Town.insee).limit(limit + 1)).all()
     items = list(rows[:limit])
     next_cursor = None

@@ -5,6 +5,7 @@ from __future__ import annotations
 from marshmallow import EXCLUDE, Schema, fields, validate
 
 from maillage.forms import FormSchema
+from maillage.pagination import Cursor
 
 INSEE_CODE = validate.Regexp(r"^(?:[0-9]{2}|2A|2B)[0-9]{3}$", error="Not an INSEE code.")
 
@@ -66,7 +67,7 @@ class TownQueryArgs(FormSchema):
                       metadata={"description": "Name, INSEE code or postal code"})
     department = fields.String(validate=validate.Length(min=2, max=3))
     region = fields.String(validate=validate.Length(min=2, max=3))
-    cursor = fields.String(metadata={"description": "`next_cursor` of the previous page"})
+    after = Cursor(2, data_key="cursor")
     limit = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
 
 

@@ -1,0 +1,99 @@
+"""The `maillage` command line: users, tokens, the demo, and help that explains itself."""
+
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+from click.testing import CliRunner
+from flask.cli import ScriptInfo
+
+from maillage.accounts.models import User
+from maillage.cli import main
+from maillage.database import session
+
+
+@pytest.fixture
+def run(app):
+    """Run a `maillage` command against the test app; return its result."""
+
+    def invoke(*args: str, input: str | None = None):
+        return CliRunner().invoke(main, list(args), obj=ScriptInfo(create_app=lambda: app),
+                                  input=input)
+
+    return invoke
+
+
+def test_help_explains_every_command(run) -> None:
+    result = run("--help")
+    for command in ("serve", "db", "import-communes", "demo", "users", "tokens"):
+        assert command in result.output
+    assert "--app" not in result.output
+    for command in (["users", "create"], ["tokens", "create"], ["import-communes"],
+                    ["serve"], ["db", "upgrade"]):
+        result = run(*command, "--help")
+        assert result.exit_code == 0
+        assert "Usage:" in result.output
+
+
+def test_users_create_with_a_verified_town_and_expertise(run) -> None:
+    result = run("users", "create", "Ref@Example.org", "--name", "Référente",
+                 "--password", "a long password", "--town", "29103", "--role", "referent",
+                 "--verified", "--expertise", "cybersecurite,resilience")
+    assert result.exit_code == 0, result.output
+    user = session.scalar(sa.select(User).where(User.email == "ref@example.org"))
+    assert user.display_name == "Référente"
+    [membership] = user.memberships
+    assert (membership.town_insee, membership.role.value, membership.verified,
+            membership.verification_source.value) == ("29103", "referent", True, "admin")
+    assert [t.slug for t in user.expertise] == ["cybersecurite", "resilience"]
+
+
+def test_users_create_asks_for_the_password_when_told_to(run) -> None:
+    result = run("users", "create", "admin@example.org", "--admin", "--password",
+                 input="a long password\na long password\n")
+    assert result.exit_code == 0, result.output
+    user = session.scalar(sa.select(User).where(User.email == "admin@example.org"))
+    assert user.is_admin
+    assert user.password_hash.startswith("$argon2")
+
+
+def test_users_create_refuses_bad_input_and_creates_nothing(run) -> None:
+    cases = [
+        (["x@example.org", "--town", "29103"], "--town and --role go together"),
+        (["x@example.org", "--verified"], "--verified needs --town"),
+        (["x@example.org", "--town", "00000", "--role", "agent"], "No town has the INSEE"),
+        (["x@example.org", "--expertise", "nope"], "Unknown theme: nope"),
+        (["x@example.org", "--role", "mayor", "--town", "29103"], "Invalid value for '--role'"),
+    ]
+    for args, message in cases:
+        result = run("users", "create", *args)
+        assert result.exit_code != 0
+        assert message in result.output, result.output
+    assert session.scalar(sa.select(sa.func.count()).select_from(User)) == 0
+
+
+def test_tokens_create_prints_a_working_token(run, client, create_user) -> None:
+    create_user("api@example.org")
+    result = run("tokens", "create", "api@example.org", "--scope", "read")
+    assert result.exit_code == 0, result.output
+    secret = result.output.strip()
+    me = client.get("/api/v1/me", headers={"Authorization": f"Bearer {secret}"})
+    assert me.json["email"] == "api@example.org"
+    assert run("tokens", "create", "nobody@example.org", "--scope", "read").exit_code != 0
+
+
+def test_the_demo_loads_once(run, client, csrf) -> None:
+    first = run("demo")
+    assert first.exit_code == 0, first.output
+    assert "password: maillage-demo" in first.output
+    count = session.scalar(sa.select(sa.func.count()).select_from(User))
+    assert count == 7
+    again = run("demo")
+    assert again.exit_code == 0
+    session.remove()
+    assert session.scalar(sa.select(sa.func.count()).select_from(User)) == count
+    signed_in = client.post("/sign-in", data={"csrf_token": csrf(),
+                                              "email": "admin@maillage.localhost",
+                                              "password": "maillage-demo"})
+    assert signed_in.status_code == 303
+    assert client.get("/api/v1/me").json["is_admin"] is True

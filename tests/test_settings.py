@@ -1,0 +1,43 @@
+"""Settings: embedded defaults, service URLs, and the production start without SECRET_KEY."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from maillage import settings
+from maillage.app import create_app
+from maillage.settings import SettingsError
+
+
+def test_no_variable_means_the_embedded_mode(tmp_path: Path) -> None:
+    config = settings.load({"MAILLAGE_INSTANCE": str(tmp_path)})
+    assert config["DATABASE_URL"] == f"sqlite:///{tmp_path}/maillage.db"
+    assert config["MAIL_DIR"] == tmp_path / "mail"
+    assert config["REDIS_URL"] is None
+    assert config["SMTP_URL"] is None
+    assert config["PRODUCTION"] is False
+
+
+def test_service_variables_switch_to_the_services() -> None:
+    config = settings.load({"DATABASE_URL": "postgres://u:p@db/maillage",
+                            "REDIS_URL": "redis://cache:6379/0",
+                            "SMTP_URL": "smtp://mail:587"})
+    assert config["DATABASE_URL"] == "postgresql+psycopg://u:p@db/maillage"
+    assert config["REDIS_URL"] == "redis://cache:6379/0"
+    assert config["SMTP_URL"] == "smtp://mail:587"
+
+
+def test_a_production_start_refuses_a_missing_secret_key(tmp_path: Path) -> None:
+    with pytest.raises(SettingsError, match="SECRET_KEY is not set"):
+        create_app({"PRODUCTION": True, "SECRET_KEY": None, "INSTANCE_PATH": tmp_path,
+                    "DATABASE_URL": f"sqlite:///{tmp_path}/x.db"})
+
+
+def test_development_keeps_a_generated_secret_key_in_the_instance(tmp_path: Path) -> None:
+    config = {"PRODUCTION": False, "SECRET_KEY": None, "INSTANCE_PATH": tmp_path}
+    first = settings.secret_key(config)
+    assert len(first) > 40
+    assert settings.secret_key(config) == first
+    assert (tmp_path / "secret_key").stat().st_mode & 0o077 == 0
