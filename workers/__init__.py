@@ -1,0 +1,1 @@
+"""The RQ side of Maillage: jobs that consume the events the domain records."""
