@@ -6,6 +6,7 @@ otherwise, so a refused write changes nothing. Commands and jobs use `transactio
 
 from __future__ import annotations
 
+import enum
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -60,6 +61,12 @@ def _scope() -> int:
     if has_app_context():
         return id(app_ctx._get_current_object())  # type: ignore[attr-defined]
     return threading.get_ident()
+
+
+def enum_column(cls: type[enum.StrEnum]) -> sa.Enum:
+    """Store an enum as its values in a portable VARCHAR with a CHECK constraint."""
+    return sa.Enum(cls, native_enum=False, create_constraint=True, length=16,
+                   values_callable=lambda members: [m.value for m in members])
 
 
 session: scoped_session[Session] = scoped_session(sessionmaker(expire_on_commit=False),

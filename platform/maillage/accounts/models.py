@@ -8,7 +8,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from maillage.database import Base, UTCDateTime, utcnow
+from maillage.database import Base, UTCDateTime, enum_column, utcnow
 from maillage.themes.models import Theme
 from maillage.towns.models import Town
 
@@ -38,12 +38,6 @@ user_expertise = sa.Table(
     sa.Column("theme_id", sa.ForeignKey("themes.id", ondelete="CASCADE"), primary_key=True,
               index=True),
 )
-
-
-def _enum(cls: type[enum.StrEnum]) -> sa.Enum:
-    """Store an enum as its values in a portable VARCHAR with a CHECK constraint."""
-    return sa.Enum(cls, native_enum=False, create_constraint=True, length=16,
-                   values_callable=lambda members: [m.value for m in members])
 
 
 class User(Base):
@@ -87,14 +81,14 @@ class TownMembership(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"))
     town_insee: Mapped[str] = mapped_column(sa.ForeignKey("towns.insee"), index=True)
-    role: Mapped[Role] = mapped_column(_enum(Role))
+    role: Mapped[Role] = mapped_column(enum_column(Role))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     verified_by_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("users.id", ondelete="SET NULL")
     )
     verification_source: Mapped[VerificationSource | None] = mapped_column(
-        _enum(VerificationSource)
+        enum_column(VerificationSource)
     )
 
     user: Mapped[User] = relationship(back_populates="memberships", foreign_keys=[user_id])
@@ -117,7 +111,7 @@ class ApiToken(Base):
     user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"),
                                          index=True)
     name: Mapped[str] = mapped_column(sa.String(120), default="")
-    scope: Mapped[Scope] = mapped_column(_enum(Scope))
+    scope: Mapped[Scope] = mapped_column(enum_column(Scope))
     token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

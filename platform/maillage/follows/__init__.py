@@ -1,0 +1,1 @@
+"""Follows: the themes, towns, initiatives and help requests a person wants to hear about."""

@@ -1,0 +1,1 @@
+"""Notifications: what the events of Maillage mean for each person they concern."""

@@ -1,0 +1,36 @@
+"""Notifications: one per person and event, saying why that person got it."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from maillage.database import Base, UTCDateTime, utcnow
+
+
+class Notification(Base):
+    """`reason` and `reason_ref` say why ("theme", "sobriete-numerique"); `data` what happened.
+
+    Ids only grow, so a client that saw id N asks for what came after N.
+    """
+
+    __tablename__ = "notifications"
+
+    id: Mapped[int] = mapped_column(sa.BigInteger().with_variant(sa.Integer, "sqlite"),
+                                    primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"))
+    event_id: Mapped[int] = mapped_column(sa.ForeignKey("events.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(sa.String(64))
+    reason: Mapped[str] = mapped_column(sa.String(32))
+    reason_ref: Mapped[str] = mapped_column(sa.String(80), default="")
+    data: Mapped[dict[str, Any]] = mapped_column(sa.JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    __table_args__ = (
+        sa.UniqueConstraint("event_id", "user_id"),
+        sa.Index("ix_notifications_user_id_id", "user_id", "id"),
+    )
