@@ -1,21 +1,43 @@
-"""HTML forms parsed with marshmallow, so that pages and the API validate alike."""
+"""Query strings and HTML forms, parsed by the same marshmallow schemas as the API's bodies.
+
+A JSON body is strict: unknown fields are refused, so a typo never passes silently. Query
+strings and forms are not: a blank field counts as absent and extra fields (the CSRF token,
+the submit button) are ignored.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from marshmallow import EXCLUDE, Schema, pre_load
+from marshmallow import EXCLUDE, Schema, fields, pre_load
+from werkzeug.datastructures import MultiDict
 
 
-class FormSchema(Schema):
-    """A schema for a submitted form: blank fields count as absent, extra fields are ignored."""
+def _without_blanks(data: Any) -> dict[str, Any]:
+    return {key: value for key, value in data.items()
+            if not (isinstance(value, str) and not value.strip())}
+
+
+class QuerySchema(Schema):
+    """A schema for query arguments: blanks count as absent, unknown arguments are ignored."""
 
     class Meta:
         unknown = EXCLUDE
 
     @pre_load
     def drop_blank_fields(self, data: Any, **_kwargs: Any) -> Any:
-        if hasattr(data, "items"):
-            return {key: value for key, value in data.items()
-                    if not (isinstance(value, str) and not value.strip())}
-        return data
+        return _without_blanks(data) if hasattr(data, "items") else data
+
+
+def load_form(schema: Schema, form: MultiDict[str, str]) -> dict[str, Any]:
+    """Load a submitted form with `schema`; list fields take every value of their name."""
+    data: dict[str, Any] = {}
+    for name, field in schema.fields.items():
+        key = field.data_key or name
+        if isinstance(field, fields.List):
+            values = [value for value in form.getlist(key) if value.strip()]
+            if values:
+                data[key] = values
+        elif key in form:
+            data[key] = form[key]
+    return schema.load(_without_blanks(data), unknown=EXCLUDE)

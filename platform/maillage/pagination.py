@@ -21,14 +21,15 @@ def encode(key: Sequence[Any]) -> str:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def decode(cursor: str, arity: int) -> list[Any]:
+def decode(cursor: str, arity: int | tuple[int, ...]) -> list[Any]:
     """Return the sort key in `cursor`, or raise a ValidationError."""
+    arities = (arity,) if isinstance(arity, int) else arity
     try:
         key = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
     except (binascii.Error, ValueError):
         raise ValidationError("Not a cursor given by this API.") from None
-    if not isinstance(key, list) or len(key) != arity \
-            or not all(isinstance(part, str | int) for part in key):
+    if not isinstance(key, list) or len(key) not in arities \
+            or not all(isinstance(part, str | int | float) for part in key):
         raise ValidationError("Not a cursor given by this API.")
     return key
 
@@ -36,7 +37,7 @@ def decode(cursor: str, arity: int) -> list[Any]:
 class Cursor(fields.String):
     """A query argument holding a cursor, loaded as the sort key it names."""
 
-    def __init__(self, arity: int, **kwargs: Any) -> None:
+    def __init__(self, arity: int | tuple[int, ...], **kwargs: Any) -> None:
         kwargs.setdefault("metadata", {"description": "`next_cursor` of the previous page"})
         super().__init__(**kwargs)
         self.arity = arity

@@ -12,6 +12,7 @@ from maillage.errors import Forbidden
 
 if TYPE_CHECKING:
     from maillage.accounts.models import TownMembership, User
+    from maillage.initiatives.models import Initiative
 
 
 def require(allowed: bool, message: str) -> None:
@@ -30,3 +31,20 @@ def can_verify(actor: User, membership: TownMembership) -> bool:
     if actor.is_admin or actor.is_moderator:
         return True
     return actor.id != membership.user_id and is_verified_member(actor, membership.town_insee)
+
+
+def can_post_for(user: User, town_insee: str) -> bool:
+    """Only a verified member posts an initiative or asks for help on a town's behalf."""
+    return is_verified_member(user, town_insee)
+
+
+def can_edit_initiative(user: User, initiative: Initiative) -> bool:
+    """The author, and the verified members of the initiative's town, keep it up to date."""
+    return initiative.author_id == user.id or is_verified_member(user, initiative.town_insee)
+
+
+def can_see(user: User | None, content: Initiative) -> bool:
+    """Hidden content is seen by moderators and admins only."""
+    if content.hidden_at is None:
+        return True
+    return user is not None and (user.is_moderator or user.is_admin)

@@ -1,9 +1,12 @@
-"""Text as Maillage compares it: folded so that "Sainte-Foy" finds "sainte foy" and "Évry"."""
+"""Text as Maillage compares and shows it: folded for search, Markdown rendered safely."""
 
 from __future__ import annotations
 
 import re
 import unicodedata
+
+import nh3
+from markdown_it import MarkdownIt
 
 _SEPARATORS = re.compile(r"[\s'’\-]+")
 
@@ -18,3 +21,23 @@ def fold(text: str) -> str:
 def like_escape(text: str) -> str:
     """Escape LIKE's wildcards in `text`, for patterns built with the escape character `\\`."""
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+_markdown = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False})
+_ALLOWED_TAGS = {"p", "br", "strong", "em", "code", "pre", "blockquote", "ul", "ol", "li",
+                 "a", "h2", "h3", "h4", "hr", "table", "thead", "tbody", "tr", "th", "td"}
+
+
+def render_markdown(source: str) -> str:
+    """Return `source` as HTML safe to show: Markdown without raw HTML, then sanitised.
+
+    markdown-it already escapes raw HTML; nh3 (Ammonia) is the second lock, and the one that
+    drops `javascript:` links and headings that would outrank the page's own.
+    """
+    return nh3.clean(
+        _markdown.render(source),
+        tags=_ALLOWED_TAGS,
+        attributes={"a": {"href", "title"}},
+        url_schemes={"http", "https", "mailto"},
+        link_rel="nofollow noopener noreferrer",
+    )

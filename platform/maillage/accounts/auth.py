@@ -10,7 +10,7 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from flask import Flask, g, redirect, request, url_for
-from flask_login import LoginManager
+from flask_login import LoginManager, current_user
 from flask_wtf.csrf import CSRFProtect
 from werkzeug.exceptions import Forbidden, Unauthorized
 from werkzeug.wrappers import Response
@@ -72,6 +72,9 @@ def _authenticate_bearer() -> None:
 def _protect_cookie_writes() -> None:
     # A write to no route at all answers 404 or 405, which tells more than a CSRF refusal.
     if request.routing_exception is not None:
+        return
+    # An API call with neither token nor session has nothing to forge: it answers 401.
+    if is_api_request() and not current_user.is_authenticated:
         return
     if request.method not in SAFE_METHODS and g.get("api_token") is None:
         csrf.protect()

@@ -7,13 +7,12 @@ from typing import Any
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from maillage.accounts.models import Role, Scope
-from maillage.forms import FormSchema
 from maillage.towns.schemas import INSEE_CODE
 
 ROLES = [role.value for role in Role]
 
 
-class SignUpSchema(FormSchema):
+class SignUpSchema(Schema):
     email = fields.Email(required=True, validate=validate.Length(max=254))
     display_name = fields.String(required=True, validate=validate.Length(min=1, max=120))
     password = fields.String(required=True, load_only=True,
@@ -28,7 +27,7 @@ class SignUpSchema(FormSchema):
             raise ValidationError("Say what you do for the town.", field_name="role")
 
 
-class SignInSchema(FormSchema):
+class SignInSchema(Schema):
     email = fields.String(required=True, validate=validate.Length(min=1, max=254))
     password = fields.String(required=True, load_only=True,
                              validate=validate.Length(min=1, max=200))

@@ -13,6 +13,7 @@ from maillage.accounts.auth import safe_next
 from maillage.accounts.models import Role
 from maillage.accounts.schemas import SignInSchema, SignUpSchema
 from maillage.errors import Invalid
+from maillage.forms import load_form
 
 blueprint = Blueprint("accounts", __name__)
 
@@ -22,7 +23,7 @@ def sign_up() -> Response | tuple[str, int]:
     errors: dict[str, list[str]] = {}
     if request.method == "POST":
         try:
-            data = SignUpSchema().load(request.form.to_dict())
+            data = load_form(SignUpSchema(), request.form)
             user = operations.create_user(data["email"], data["display_name"], data["password"])
             if data["town"]:
                 operations.join_town(user, data["town"], Role(data["role"]))
@@ -45,7 +46,7 @@ def sign_in() -> Response | tuple[str, int]:
     target = safe_next(request.values.get("next"))
     if request.method == "POST":
         try:
-            data = SignInSchema().load(request.form.to_dict())
+            data = load_form(SignInSchema(), request.form)
         except ValidationError as error:
             errors = error.normalized_messages()
         else:

@@ -6,9 +6,10 @@ import enum
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from maillage.database import Base, UTCDateTime, enum_column, utcnow
+from maillage.themes.models import Theme
 
 
 class Target(enum.StrEnum):
@@ -34,6 +35,8 @@ class Follow(Base):
         sa.ForeignKey("initiatives.id", ondelete="CASCADE")
     )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    theme: Mapped[Theme | None] = relationship(lazy="joined")
 
     __table_args__ = (
         sa.UniqueConstraint("user_id", "theme_id"),

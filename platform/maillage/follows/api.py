@@ -1,0 +1,63 @@
+"""API of follows: `PUT` follows, `DELETE` unfollows, both idempotent."""
+
+from __future__ import annotations
+
+from flask import Response
+from flask_login import current_user, login_required
+from flask_smorest import Blueprint, abort
+
+from maillage import policy
+from maillage.follows import operations, queries
+from maillage.follows.models import Follow, Target
+from maillage.follows.schemas import FollowSchema
+from maillage.initiatives.queries import get_initiative
+from maillage.themes.queries import get_theme
+from maillage.towns.queries import get_town
+
+blueprint = Blueprint("follows_api", __name__, description="What the signed-in user follows")
+
+
+def _lookup(target: Target, key: str) -> int | str | None:
+    if target is Target.THEME:
+        theme = get_theme(key)
+        return theme.id if theme else None
+    if target is Target.TOWN:
+        town = get_town(key)
+        return town.insee if town else None
+    initiative = get_initiative(int(key)) if key.isdigit() else None
+    return initiative.id if initiative and policy.can_see(current_user, initiative) else None
+
+
+def _key(target: Target, key: str) -> int | str:
+    """Return the stored key of what `key` names, or answer 404."""
+    found = _lookup(target, key)
+    if found is None:
+        abort(404, message=f"No {target.value} is named {key}.")
+    return found
+
+
+@blueprint.route("/follows")
+@blueprint.response(200, FollowSchema(many=True))
+@login_required
+def list_follows() -> list[Follow]:
+    """List what the signed-in user follows, latest first."""
+    return queries.follows_of(current_user.id)
+
+
+@blueprint.route("/follows/<any(theme,town,initiative):target>/<key>", methods=["PUT"])
+@blueprint.response(200, FollowSchema)
+@login_required
+def follow(target: str, key: str) -> Follow:
+    """Follow a theme (slug), a town (INSEE code) or an initiative (id); again is no error."""
+    kind = Target(target)
+    return operations.follow(current_user, kind, _key(kind, key))
+
+
+@blueprint.route("/follows/<any(theme,town,initiative):target>/<key>", methods=["DELETE"])
+@blueprint.response(204)
+@login_required
+def unfollow(target: str, key: str) -> Response:
+    """Stop following it; unfollowing what one does not follow is no error."""
+    kind = Target(target)
+    operations.unfollow(current_user, kind, _key(kind, key))
+    return Response(status=204)

@@ -1,0 +1,143 @@
+"""Writing initiatives: publish, update, comment, replicate; each records its event."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import sqlalchemy as sa
+
+from maillage import events, policy
+from maillage.accounts.models import User
+from maillage.database import session, utcnow
+from maillage.errors import Conflict, Invalid, NotFound
+from maillage.follows.models import Target
+from maillage.follows.operations import follow
+from maillage.initiatives.models import Comment, Initiative, Replication, Status
+from maillage.text import render_markdown
+from maillage.themes.models import Theme
+from maillage.themes.queries import themes_by_slug
+from maillage.towns.queries import get_town
+
+
+def _themes(slugs: list[str]) -> list[Theme]:
+    themes, unknown = themes_by_slug(slugs)
+    if unknown:
+        raise Invalid({"themes": [f"Unknown theme: {', '.join(unknown)}."]})
+    return themes
+
+
+def publish_initiative(author: User, *, town: str, title: str, summary: str, body: str,
+                       themes: list[str], status: str = Status.IDEA.value,
+                       started_on: date | None = None, budget_eur: int | None = None,
+                       partners: list[str] | None = None,
+                       links: list[str] | None = None) -> Initiative:
+    """Publish an initiative of `town`; its author follows it from then on."""
+    found = get_town(town)
+    if found is None:
+        raise Invalid({"town": [f"No town has the INSEE code {town}."]})
+    policy.require(policy.can_post_for(author, found.insee),
+                   f"Only verified members of {found.name} may post its initiatives.")
+    initiative = Initiative(
+        town_insee=found.insee, author_id=author.id, title=title.strip(),
+        summary=summary.strip(), body=body, body_html=render_markdown(body),
+        themes=_themes(themes), status=Status(status), started_on=started_on,
+        budget_eur=budget_eur, partners=partners or [], links=links or [],
+    )
+    session.add(initiative)
+    session.flush()
+    follow(author, Target.INITIATIVE, initiative.id)
+    events.record(events.InitiativePublished(
+        initiative_id=initiative.id, town_insee=initiative.town_insee,
+        themes=[t.slug for t in initiative.themes], title=initiative.title,
+    ), actor_id=author.id)
+    return initiative
+
+
+def update_initiative(actor: User, initiative: Initiative, changes: dict[str, Any]) -> Initiative:
+    """Apply `changes`; a change of status is recorded as its own event."""
+    policy.require(policy.can_edit_initiative(actor, initiative),
+                   "Only the author and the verified members of its town may edit it.")
+    old_status = initiative.status
+    changed: list[str] = []
+    for name, value in changes.items():
+        if name == "themes":
+            value = _themes(value)
+            if [t.slug for t in value] == [t.slug for t in initiative.themes]:
+                continue
+        elif name == "status":
+            value = Status(value)
+        elif name in ("title", "summary") and isinstance(value, str):
+            value = value.strip()
+        if getattr(initiative, name) != value:
+            setattr(initiative, name, value)
+            changed.append(name)
+    if not changed:
+        return initiative
+    if "body" in changed:
+        initiative.body_html = render_markdown(initiative.body)
+    initiative.updated_at = utcnow()
+    session.flush()
+    common = {"initiative_id": initiative.id, "town_insee": initiative.town_insee,
+              "themes": [t.slug for t in initiative.themes], "title": initiative.title}
+    if "status" in changed:
+        events.record(events.InitiativeStatusChanged(
+            **common, old_status=old_status.value, new_status=initiative.status.value,
+        ), actor_id=actor.id)
+    content = [name for name in changed if name != "status"]
+    if content:
+        events.record(events.InitiativeUpdated(**common, fields=sorted(content)),
+                      actor_id=actor.id)
+    return initiative
+
+
+def _visible(initiative: Initiative | None, initiative_id: int) -> Initiative:
+    if initiative is None or initiative.hidden_at is not None:
+        raise NotFound(f"No initiative has the id {initiative_id}.")
+    return initiative
+
+
+def comment_on(author: User, initiative: Initiative, body: str) -> Comment:
+    """Comment on a visible initiative; the commenter follows it from then on."""
+    _visible(initiative, initiative.id)
+    comment = Comment(initiative_id=initiative.id, author_id=author.id, body=body,
+                      body_html=render_markdown(body))
+    session.add(comment)
+    session.flush()
+    follow(author, Target.INITIATIVE, initiative.id)
+    events.record(events.InitiativeCommented(
+        initiative_id=initiative.id, comment_id=comment.id, town_insee=initiative.town_insee,
+        title=initiative.title,
+    ), actor_id=author.id)
+    return comment
+
+
+def replicate(actor: User, original: Initiative, *, town: str, initiative_id: int | None = None,
+              note: str = "") -> Replication:
+    """Say that `town` did `original` too, linking its own initiative when it has one."""
+    _visible(original, original.id)
+    found = get_town(town)
+    if found is None:
+        raise Invalid({"town": [f"No town has the INSEE code {town}."]})
+    policy.require(policy.can_post_for(actor, found.insee),
+                   f"Only verified members of {found.name} may speak for it.")
+    if found.insee == original.town_insee:
+        raise Invalid({"town": ["A town does not replicate its own initiative."]})
+    if initiative_id is not None:
+        own = session.get(Initiative, initiative_id)
+        if own is None or own.town_insee != found.insee:
+            raise Invalid({"initiative_id": [f"{found.name} has no initiative {initiative_id}."]})
+    if session.scalar(sa.select(sa.exists().where(Replication.original_id == original.id,
+                                                  Replication.town_insee == found.insee))):
+        raise Conflict(f"{found.name} already said it did this initiative too.")
+    replication = Replication(original_id=original.id, town_insee=found.insee,
+                              initiative_id=initiative_id, author_id=actor.id, note=note.strip())
+    session.add(replication)
+    session.flush()
+    follow(actor, Target.INITIATIVE, original.id)
+    events.record(events.InitiativeReplicated(
+        initiative_id=original.id, replication_id=replication.id,
+        town_insee=original.town_insee, replicating_town_insee=found.insee,
+        title=original.title,
+    ), actor_id=actor.id)
+    return replication

@@ -1,0 +1,104 @@
+"""Reading initiatives: the filtered, searched list a page at a time, and one initiative."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlalchemy as sa
+
+from maillage import pagination
+from maillage.database import session
+from maillage.errors import Invalid
+from maillage.initiatives.models import Comment, Initiative, Replication, initiative_themes
+from maillage.themes.models import Theme
+from maillage.towns.models import Town
+
+
+@dataclass(frozen=True)
+class Page:
+    """A page of initiatives; with a search, `excerpts` holds highlighted HTML by id."""
+
+    items: list[Initiative]
+    next_cursor: str | None
+    excerpts: dict[int, str] = field(default_factory=dict)
+
+
+def list_initiatives(*, q: str | None = None, theme: str | None = None,
+                     town: str | None = None, department: str | None = None,
+                     region: str | None = None, status: str | None = None,
+                     population_min: int | None = None, population_max: int | None = None,
+                     after: list[Any] | None = None, limit: int = 20) -> Page:
+    """Return a page of visible initiatives, newest first, or best match first with `q`."""
+    query = sa.select(Initiative).where(Initiative.hidden_at.is_(None))
+    if theme:
+        query = query.where(Initiative.id.in_(
+            sa.select(initiative_themes.c.initiative_id).join(Theme)
+            .where(Theme.slug == theme)))
+    if town:
+        query = query.where(Initiative.town_insee == town.upper())
+    if department or region or population_min is not None or population_max is not None:
+        query = query.join(Town, Town.insee == Initiative.town_insee)
+        if department:
+            query = query.where(Town.department_code == department.upper())
+        if region:
+            query = query.where(Town.region_code == region)
+        if population_min is not None:
+            query = query.where(Town.population >= population_min)
+        if population_max is not None:
+            query = query.where(Town.population <= population_max)
+    if status:
+        query = query.where(Initiative.status == status)
+    return _search_page(query, q, after, limit) if q else _newest_page(query, after, limit)
+
+
+def _newest_page(query: sa.Select, after: list[Any] | None, limit: int) -> Page:
+    # Ids only grow: newest first by id, and rows inserted meanwhile land before page one.
+    if after is not None:
+        if len(after) != 1:
+            raise Invalid({"cursor": ["This cursor belongs to a search; start again."]})
+        query = query.where(Initiative.id < after[0])
+    rows = list(session.scalars(query.order_by(Initiative.id.desc()).limit(limit + 1)))
+    items = rows[:limit]
+    more = len(rows) > limit
+    return Page(items, pagination.encode([items[-1].id]) if more else None)
+
+
+def _search_page(query: sa.Select, q: str, after: list[Any] | None, limit: int) -> Page:
+    from maillage.search.queries import excerpts, matching_initiatives
+
+    matches = matching_initiatives(q).subquery()
+    query = query.join(matches, matches.c.initiative_id == Initiative.id) \
+        .add_columns(matches.c.rank)
+    if after is not None:
+        if len(after) != 2:
+            raise Invalid({"cursor": ["This cursor belongs to a list, not a search."]})
+        rank, last_id = after
+        query = query.where(sa.or_(matches.c.rank < rank,
+                                   sa.and_(matches.c.rank == rank, Initiative.id < last_id)))
+    rows = session.execute(query.order_by(matches.c.rank.desc(), Initiative.id.desc())
+                           .limit(limit + 1)).all()
+    items = [initiative for initiative, _rank in rows[:limit]]
+    next_cursor = None
+    if len(rows) > limit:
+        next_cursor = pagination.encode([rows[limit - 1][1], items[-1].id])
+    return Page(items, next_cursor, excerpts(q, [i.id for i in items]) if items else {})
+
+
+def get_initiative(initiative_id: int) -> Initiative | None:
+    """Return the initiative `initiative_id`, hidden or not, or None."""
+    return session.get(Initiative, initiative_id)
+
+
+def comments_of(initiative_id: int) -> list[Comment]:
+    """Return the visible comments of an initiative, oldest first."""
+    return list(session.scalars(sa.select(Comment).where(
+        Comment.initiative_id == initiative_id, Comment.hidden_at.is_(None)
+    ).order_by(Comment.id)))
+
+
+def replications_of(initiative_id: int) -> list[Replication]:
+    """Return where an initiative spread: the towns that said they did it too."""
+    return list(session.scalars(sa.select(Replication)
+                                .where(Replication.original_id == initiative_id)
+                                .order_by(Replication.id)))
