@@ -1,13 +1,142 @@
-"""Socket.IO: the live channel from Maillage to the browsers of the people it concerns."""
+"""Socket.IO: the live channel from Maillage to the browsers of the people it concerns.
+
+A connection says who it is once, at connect: by the session cookie, or by a personal token in
+the handshake (`auth={"token": "..."}`), for clients that have no cookie; it then listens to its
+user's room. Anyone, signed in or not, may ask to listen to public rooms (see `maillage.rooms`).
+Messages carry little: a notification's id, an activity's summary; what a browser shows it reads
+from the API, which checks who asks.
+
+Each handler does its database work inside `database.transaction()`, like a job. Under a real
+server Flask-SocketIO runs a handler in an app context of its own, whose teardown would remove
+the session; but it reuses the caller's app context when there is one (its test client runs
+handlers synchronously in the test's), and then no teardown comes. The transaction ends the
+session in both cases.
+"""
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Flask
-from flask_socketio import SocketIO
+from flask import session as socket_session
+from flask_login import current_user
+from flask_socketio import ConnectionRefusedError, SocketIO, join_room, leave_room
+from flask_socketio import rooms as joined_rooms
+from gevent import monkey
+
+from maillage.accounts import operations, queries
+from maillage.database import transaction
+from maillage.rooms import is_public, open_rooms, user_room
+
+MAX_ROOMS = 50
+LISTENER = "maillage.listener"  # key of the user id in the socket's own session (None: nobody)
 
 socketio = SocketIO()
 
 
 def init_app(app: Flask) -> None:
     """Attach Socket.IO, sharing rooms through Redis when several processes serve them."""
-    socketio.init_app(app, message_queue=app.config["REDIS_URL"])
+    # SocketIO keeps the options of its previous init_app, including the Redis client manager
+    # it built for a message queue: an app without REDIS_URL would still publish to Redis.
+    socketio.server_options.pop("client_manager", None)
+    socketio.init_app(app, async_mode=async_mode(app), message_queue=app.config["REDIS_URL"])
+
+
+def async_mode(app: Flask) -> str:
+    """Return "gevent" in a monkey-patched process (gunicorn's gevent worker), else "threading".
+
+    Flask-SocketIO would pick gevent whenever it is installed; unpatched, its greenlets do not
+    mix with the real threads of `maillage serve` (requests, the embedded job worker, blocking
+    database calls). SOCKETIO_ASYNC_MODE overrides. Under gunicorn the app must be created
+    after the worker patched, so not with --preload.
+    """
+    if app.config.get("SOCKETIO_ASYNC_MODE"):
+        return str(app.config["SOCKETIO_ASYNC_MODE"])
+    return "gevent" if monkey.is_module_patched("socket") else "threading"
+
+
+def emit_notification(user_id: int, notification_id: int) -> None:
+    """Tell every open page of `user_id` that notification `notification_id` exists.
+
+    Only the id travels: the page asks the API for the rest, and after a reconnect asks for
+    what came after the last id it saw. Callable from any process that created the app: with
+    REDIS_URL set, the message goes through Redis to whichever web process holds the socket.
+    """
+    socketio.emit("notification", {"id": notification_id}, to=user_room(user_id))
+
+
+def emit_activity(rooms: list[str], payload: dict[str, Any]) -> None:
+    """Send `payload` as an `activity` message to the listeners of public rooms.
+
+    A socket in several of the rooms gets it once. A misspelt or private room name raises
+    ValueError rather than reaching nobody, or somebody, in silence; no room sends nothing
+    (Socket.IO would take an empty list as "everyone").
+    """
+    wrong = [name for name in rooms if not is_public(name)]
+    if wrong:
+        raise ValueError(f"not public room names: {wrong}")
+    if rooms:
+        socketio.emit("activity", payload, to=rooms)
+
+
+@socketio.on("connect")
+def _connect(auth: object = None) -> None:
+    with transaction():
+        user_id = _listener(auth)
+    socket_session[LISTENER] = user_id
+    if user_id is not None:
+        join_room(user_room(user_id))
+
+
+def _listener(auth: object) -> int | None:
+    """Return who connects: the token's owner, else the cookie's user, else None.
+
+    A refusal is Socket.IO's ConnectionRefusedError (not the builtin one, whose message
+    python-socketio replaces by a generic one): the client's `connect_error` shows its message.
+    """
+    if auth is not None and not isinstance(auth, dict):
+        raise ConnectionRefusedError('The auth payload must be {"token": "<personal token>"}.')
+    if auth and "token" in auth:
+        secret = auth["token"]
+        token = queries.token_by_secret(secret) if isinstance(secret, str) and secret else None
+        if token is None:
+            raise ConnectionRefusedError("This token is unknown or revoked.")
+        operations.touch_token(token)
+        return token.user_id
+    return int(current_user.id) if current_user.is_authenticated else None
+
+
+@socketio.on("subscribe")
+def _subscribe(payload: object = None, *_extra: object) -> dict[str, Any]:
+    names, error = _requested(payload)
+    if error:
+        return {"rooms": [], "error": error}
+    with transaction():
+        allowed = open_rooms(names)
+    for room in allowed:
+        join_room(room)
+    return {"rooms": allowed}
+
+
+@socketio.on("unsubscribe")
+def _unsubscribe(payload: object = None, *_extra: object) -> dict[str, Any]:
+    names, error = _requested(payload)
+    if error:
+        return {"rooms": [], "error": error}
+    current = set(joined_rooms())
+    left = [name for name in names if name in current and is_public(name)]
+    for room in left:
+        leave_room(room)
+    return {"rooms": left}
+
+
+def _requested(payload: object) -> tuple[list[str], str | None]:
+    """Return the room names asked for, without repeats, or an error saying what is wrong."""
+    if not isinstance(payload, dict):
+        return [], 'Send an object: {"rooms": ["theme:<slug>", "town:<insee>", ...]}.'
+    names = payload.get("rooms")
+    if not isinstance(names, list) or not all(isinstance(name, str) for name in names):
+        return [], "'rooms' must be a list of room names."
+    if len(names) > MAX_ROOMS:
+        return [], f"Ask for at most {MAX_ROOMS} rooms at a time."
+    return list(dict.fromkeys(names)), None

@@ -1,0 +1,70 @@
+/* Live updates for Maillage pages; pages work the same without them.
+ *
+ * A page opts in on its <body>, and loads two deferred scripts (no inline script):
+ *   <body data-live data-rooms="theme:cybersecurite town:29103 initiative:7 help">
+ *   <script src="/static/vendor/socket.io.min.js" defer></script>
+ *   <script src="/static/live.js" defer></script>
+ * data-live    connect; the session cookie says who (signed out: public rooms only).
+ * data-rooms   optional: public rooms to follow, separated by spaces.
+ * [data-notification-count]  any element: its text and the attribute's value become the
+ *              unread count (CSS may hide [data-notification-count="0"]).
+ * Pages may listen on document for:
+ *   maillage:activity      detail: the activity's payload
+ *   maillage:notification  detail: {id}, or the API's item when caught up after a reconnect
+ */
+(() => {
+  "use strict";
+  const body = document.body;
+  if (!body || !body.hasAttribute("data-live") || typeof io !== "function") return;
+  const KEY = "maillage:last-notification";
+  const rooms = (body.dataset.rooms || "").split(/\s+/).filter(Boolean);
+  const socket = io();
+  let connectedBefore = false;
+
+  const lastSeen = () => {
+    try { return Number(sessionStorage.getItem(KEY)) || 0; } catch { return 0; }
+  };
+  const tell = (name, detail) =>
+    document.dispatchEvent(new CustomEvent("maillage:" + name, { detail }));
+  const getJSON = (url) =>
+    fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } })
+      .then((r) => (r.ok ? r.json() : Promise.reject(new Error(url + ": " + r.status))));
+
+  function seen(notification) {
+    try {
+      if (notification.id > lastSeen()) sessionStorage.setItem(KEY, String(notification.id));
+    } catch { /* no storage: no catching up after a reconnect */ }
+    tell("notification", notification);
+  }
+
+  function refreshCount() {
+    const badges = document.querySelectorAll("[data-notification-count]");
+    if (!badges.length) return Promise.resolve();
+    return getJSON("/api/v1/notifications/unread-count").then(({ count }) => {
+      for (const badge of badges) {
+        badge.textContent = count;
+        badge.setAttribute("data-notification-count", count);
+      }
+    });
+  }
+
+  // Notification ids only grow: what came after the last one seen is what was missed.
+  function catchUp() {
+    const after = lastSeen();
+    const missed = after
+      ? getJSON("/api/v1/notifications?after=" + after).then((page) => page.items.forEach(seen))
+      : Promise.resolve();
+    return missed.then(refreshCount);
+  }
+
+  socket.on("connect", () => {
+    if (rooms.length) socket.emit("subscribe", { rooms });
+    if (connectedBefore) catchUp().catch(console.warn);
+    connectedBefore = true;
+  });
+  socket.on("notification", (notification) => {
+    seen(notification);
+    refreshCount().catch(console.warn);
+  });
+  socket.on("activity", (payload) => tell("activity", payload));
+})();
