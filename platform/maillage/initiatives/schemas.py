@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from marshmallow import Schema, fields, validate
+from typing import Any
+
+from marshmallow import Schema, fields, post_load, pre_load, validate
 
 from maillage.forms import QuerySchema
 from maillage.initiatives.models import Status
@@ -37,6 +39,32 @@ class InitiativeCreateSchema(InitiativeUpdateSchema):
     body = fields.String(required=True, validate=validate.Length(min=1, max=50_000))
     themes = fields.List(SLUG, required=True, validate=validate.Length(min=1, max=5))
     status = fields.String(load_default=Status.IDEA.value, validate=validate.OneOf(STATUSES))
+
+
+class _OneItemALine(Schema):
+    """A form's textarea gives partners and links one a line, where JSON gives a list."""
+
+    @pre_load
+    def split_lines(self, data: dict[str, Any], **_kwargs: Any) -> dict[str, Any]:
+        return {**data, **{name: [line.strip() for value in data[name]
+                                  for line in value.splitlines() if line.strip()]
+                           for name in ("partners", "links") if name in data}}
+
+
+class InitiativeCreateForm(_OneItemALine, InitiativeCreateSchema):
+    """The page's form to post an initiative."""
+
+
+class InitiativeEditForm(_OneItemALine, InitiativeCreateSchema):
+    """The page's form to edit: it shows the whole initiative, so what posting requires stays
+    required, and an optional field left blank is emptied (a PATCH would keep it as it was)."""
+
+    class Meta:
+        exclude = ("town",)
+
+    @post_load
+    def empty_blank_fields(self, data: dict[str, Any], **_kwargs: Any) -> dict[str, Any]:
+        return {"started_on": None, "budget_eur": None, "partners": [], "links": [], **data}
 
 
 class InitiativeQueryArgs(QuerySchema):

@@ -2,14 +2,27 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, render_template, request
+from flask import Blueprint, abort, render_template, request, url_for
+from flask_login import login_required
 from marshmallow import ValidationError
+from werkzeug.wrappers import Response
 
 from maillage.accounts import queries as accounts
+from maillage.follows.models import Target
+from maillage.initiatives.queries import list_initiatives
+from maillage.initiatives.views import follows_it, set_following
 from maillage.towns import queries
+from maillage.towns.models import Town
 from maillage.towns.schemas import TownQueryArgs
 
 blueprint = Blueprint("towns", __name__)
+
+
+def _town(insee: str) -> Town:
+    town = queries.get_town(insee)
+    if town is None:
+        abort(404)
+    return town
 
 
 @blueprint.get("/towns")
@@ -25,8 +38,16 @@ def directory() -> tuple[str, int]:
 
 @blueprint.get("/towns/<insee>")
 def town(insee: str) -> str:
-    found = queries.get_town(insee)
-    if found is None:
-        abort(404)
+    found = _town(insee)
     return render_template("towns/town.html", town=found,
-                           members=accounts.members_of(found.insee))
+                           members=accounts.members_of(found.insee),
+                           following=follows_it(town_insee=found.insee),
+                           initiatives=list_initiatives(town=found.insee, limit=20))
+
+
+@blueprint.post("/towns/<insee>/<any(follow,unfollow):action>")
+@login_required
+def follow(insee: str, action: str) -> Response:
+    found = _town(insee)
+    return set_following(Target.TOWN, found.insee, action, "cette commune",
+                         url_for(".town", insee=found.insee))

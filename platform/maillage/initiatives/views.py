@@ -1,0 +1,219 @@
+"""Pages of initiatives: the list and its filters, one initiative, the forms to post and edit,
+comments, replications and follows."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from operator import attrgetter
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+from marshmallow import ValidationError
+from werkzeug.datastructures import MultiDict
+from werkzeug.wrappers import Response
+
+from maillage import policy
+from maillage.accounts.models import User
+from maillage.errors import Invalid
+from maillage.follows import operations as follows
+from maillage.follows.models import Target
+from maillage.follows.queries import is_following
+from maillage.forms import load_form
+from maillage.initiatives import operations, queries
+from maillage.initiatives.models import Initiative, Status
+from maillage.initiatives.schemas import (
+    CommentCreateSchema,
+    InitiativeCreateForm,
+    InitiativeEditForm,
+    InitiativeQueryArgs,
+    ReplicationCreateSchema,
+)
+from maillage.themes.queries import list_themes
+from maillage.towns.models import Town
+
+blueprint = Blueprint("initiatives", __name__)
+
+Errors = dict[str, list[str]]
+
+_FILTERS = frozenset(InitiativeQueryArgs().fields) - {"after"}
+_PARIS = ZoneInfo("Europe/Paris")
+_MONTHS = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août",
+           "septembre", "octobre", "novembre", "décembre")
+
+
+@blueprint.app_template_filter("euros")
+def euros(amount: int) -> str:
+    """Write an amount as French does: "12 000 €", with spaces that never break the line."""
+    return f"{amount:,}".replace(",", "\u202f") + "\u00a0€"
+
+
+@blueprint.app_template_filter("french_date")
+def french_date(day: date) -> str:
+    """Write a date as French does: "1er mars 2025"; a timestamp as the day it was in France."""
+    if isinstance(day, datetime):
+        day = day.astimezone(_PARIS).date()
+    return f"{'1er' if day.day == 1 else day.day} {_MONTHS[day.month - 1]} {day.year}"
+
+
+def set_following(target: Target, key: int | str, action: str, what: str,
+                  back: str) -> Response:
+    """Follow or unfollow `what` ("ce thème") for the signed-in user, then go `back`."""
+    if action == "follow":
+        follows.follow(current_user, target, key)
+        flash(f"Vous suivez désormais {what}.")
+    else:
+        follows.unfollow(current_user, target, key)
+        flash(f"Vous ne suivez plus {what}.")
+    return redirect(back, 303)
+
+
+def follows_it(**target: int | str) -> bool:
+    """Tell whether the signed-in user, if any, follows the thing: `follows_it(theme_id=3)`."""
+    return current_user.is_authenticated and is_following(current_user.id, **target)
+
+
+def _user() -> User | None:
+    return current_user if current_user.is_authenticated else None
+
+
+def _initiative(initiative_id: int) -> Initiative:
+    initiative = queries.get_initiative(initiative_id)
+    if initiative is None or not policy.can_see(_user(), initiative):
+        abort(404)
+    return initiative
+
+
+def _postable_towns(user: User) -> list[Town]:
+    return sorted((m.town for m in user.memberships if policy.can_post_for(user, m.town_insee)),
+                  key=attrgetter("name"))
+
+
+def _field_errors(error: ValidationError | Invalid) -> Errors:
+    """Messages by field; marshmallow keys a list's by item, shown here by line."""
+    if isinstance(error, Invalid):
+        return error.errors
+    return {name: [f"Ligne {index + 1} : {message}" for index, messages in sorted(problems.items())
+                   for message in messages] if isinstance(problems, dict) else problems
+            for name, problems in error.normalized_messages().items()}
+
+
+def _submitted(form: MultiDict[str, str]) -> dict[str, Any]:
+    return {**form.to_dict(), "themes": form.getlist("themes")}
+
+
+def _values_of(initiative: Initiative) -> dict[str, Any]:
+    return {"title": initiative.title, "summary": initiative.summary, "body": initiative.body,
+            "themes": [theme.slug for theme in initiative.themes],
+            "status": initiative.status.value,
+            "started_on": initiative.started_on.isoformat() if initiative.started_on else "",
+            "budget_eur": initiative.budget_eur, "partners": "\n".join(initiative.partners),
+            "links": "\n".join(initiative.links)}
+
+
+@blueprint.get("/initiatives")
+def index() -> tuple[str, int]:
+    filters = {key: value for key, value in request.args.items()
+               if key in _FILTERS and value.strip()}
+    page, errors = None, {}
+    try:
+        page = queries.list_initiatives(**InitiativeQueryArgs().load(request.args))
+    except (ValidationError, Invalid) as error:
+        errors = _field_errors(error)
+    return render_template("initiatives/index.html", page=page, form=request.args,
+                           filters=filters, errors=errors, themes=list_themes(),
+                           statuses=list(Status)), 422 if errors else 200
+
+
+def _form_page(initiative: Initiative | None, values: dict[str, Any],
+               errors: Errors) -> tuple[str, int]:
+    return render_template("initiatives/form.html", initiative=initiative, values=values,
+                           errors=errors, themes=list_themes(), statuses=list(Status),
+                           towns=_postable_towns(current_user)), 422 if errors else 200
+
+
+@blueprint.route("/initiatives/new", methods=["GET", "POST"])
+@login_required
+def new() -> Response | tuple[str, int]:
+    if request.method == "GET":
+        return _form_page(None, {"status": Status.IDEA.value}, {})
+    try:
+        initiative = operations.publish_initiative(
+            current_user, **load_form(InitiativeCreateForm(), request.form))
+    except (ValidationError, Invalid) as error:
+        return _form_page(None, _submitted(request.form), _field_errors(error))
+    flash("Votre initiative est publiée.")
+    return redirect(url_for(".show", initiative_id=initiative.id), 303)
+
+
+@blueprint.route("/initiatives/<int:initiative_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit(initiative_id: int) -> Response | tuple[str, int]:
+    initiative = _initiative(initiative_id)
+    policy.require(policy.can_edit_initiative(current_user, initiative),
+                   f"Seuls l'auteur et les membres vérifiés de {initiative.town.name} "
+                   "peuvent modifier cette initiative.")
+    if request.method == "GET":
+        return _form_page(initiative, _values_of(initiative), {})
+    try:
+        operations.update_initiative(current_user, initiative,
+                                     load_form(InitiativeEditForm(), request.form))
+    except (ValidationError, Invalid) as error:
+        return _form_page(initiative, _submitted(request.form), _field_errors(error))
+    flash("L'initiative est mise à jour.")
+    return redirect(url_for(".show", initiative_id=initiative.id), 303)
+
+
+def _page(initiative: Initiative, errors: dict[str, Errors] | None = None) -> tuple[str, int]:
+    """Render an initiative; `errors` are those of its comment or replication form."""
+    user = _user()
+    replications = queries.replications_of(initiative.id)
+    done = {replication.town_insee for replication in replications} | {initiative.town_insee}
+    towns = [town for town in _postable_towns(user) if town.insee not in done] if user else []
+    following = follows_it(initiative_id=initiative.id)
+    return render_template("initiatives/show.html", initiative=initiative,
+                           comments=queries.comments_of(initiative.id),
+                           replications=replications, replicating_towns=towns,
+                           following=following, errors=errors or {},
+                           form=request.form), 422 if errors else 200
+
+
+@blueprint.get("/initiatives/<int:initiative_id>")
+def show(initiative_id: int) -> tuple[str, int]:
+    return _page(_initiative(initiative_id))
+
+
+@blueprint.post("/initiatives/<int:initiative_id>/comments")
+@login_required
+def comment(initiative_id: int) -> Response | tuple[str, int]:
+    initiative = _initiative(initiative_id)
+    try:
+        data = load_form(CommentCreateSchema(), request.form)
+    except ValidationError as error:
+        return _page(initiative, {"comment": _field_errors(error)})
+    posted = operations.comment_on(current_user, initiative, data["body"])
+    flash("Votre commentaire est publié.")
+    return redirect(url_for(".show", initiative_id=initiative.id,
+                            _anchor=f"commentaire-{posted.id}"), 303)
+
+
+@blueprint.post("/initiatives/<int:initiative_id>/replications")
+@login_required
+def replicate(initiative_id: int) -> Response | tuple[str, int]:
+    initiative = _initiative(initiative_id)
+    try:
+        replication = operations.replicate(current_user, initiative,
+                                           **load_form(ReplicationCreateSchema(), request.form))
+    except (ValidationError, Invalid) as error:
+        return _page(initiative, {"replication": _field_errors(error)})
+    flash(f"C'est noté : {replication.town.name} l'a fait aussi.")
+    return redirect(url_for(".show", initiative_id=initiative.id, _anchor="essaimage"), 303)
+
+
+@blueprint.post("/initiatives/<int:initiative_id>/<any(follow,unfollow):action>")
+@login_required
+def follow(initiative_id: int, action: str) -> Response:
+    initiative = _initiative(initiative_id)
+    return set_following(Target.INITIATIVE, initiative.id, action, "cette initiative",
+                         url_for(".show", initiative_id=initiative.id))
