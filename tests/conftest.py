@@ -104,7 +104,8 @@ def database_url(databases: Databases, tmp_path_factory: pytest.TempPathFactory)
 
 def _config(url: str, instance: Path) -> dict[str, Any]:
     return {"DATABASE_URL": url, "INSTANCE_PATH": instance, "MAIL_DIR": instance / "mail",
-            "SECRET_KEY": "test-secret", "TESTING": True, "REDIS_URL": None}
+            "SECRET_KEY": "test-secret", "TESTING": True, "REDIS_URL": None,
+            "SWEEP_INTERVAL": None, "JOB_RETRY_SCALE": 0.01}
 
 
 class ServerLikeClient(FlaskClient):
@@ -133,6 +134,9 @@ def make_app(database_url: str, tmp_path: Path) -> Iterator[Callable[..., Flask]
     yield make
     for app in apps:
         engine = app.extensions["maillage.engine"]
+        if app.config["DATABASE_URL"] != database_url:
+            engine.dispose()
+            continue
         with engine.begin() as connection:
             for table in reversed(Base.metadata.sorted_tables):
                 if table.name not in REFERENCE_TABLES:
@@ -185,7 +189,7 @@ def token_for(app: Flask) -> Callable[[User, Scope], str]:
 
     def create(user: User, scope: Scope = Scope.WRITE) -> str:
         with transaction():
-            _token, secret = accounts.create_token(session.merge(user), scope)
+            _token, secret = accounts.create_token(session.get(User, user.id), scope)
         return secret
 
     return create

@@ -55,6 +55,7 @@ def init_app(app: Flask) -> None:
     from maillage.accounts.api import blueprint as accounts_api
     from maillage.follows.api import blueprint as follows_api
     from maillage.initiatives.api import blueprint as initiatives_api
+    from maillage.notifications.api import blueprint as notifications_api
     from maillage.themes.api import blueprint as themes_api
     from maillage.towns.api import blueprint as towns_api
 
@@ -76,5 +77,6 @@ def init_app(app: Flask) -> None:
     )
     api.init_app(app)
     app.register_error_handler(DomainError, handle_domain_error)
-    for blueprint in (towns_api, themes_api, accounts_api, initiatives_api, follows_api):
+    for blueprint in (towns_api, themes_api, accounts_api, initiatives_api, follows_api,
+                      notifications_api):
         api.register_blueprint(blueprint, url_prefix=API_PREFIX)

@@ -8,7 +8,7 @@ from typing import Any
 from flask import Flask
 
 import maillage.models  # noqa: F401 (every model is mapped before the first query)
-from maillage import api, database, policy, realtime, settings
+from maillage import api, database, policy, queues, realtime, settings
 from maillage.accounts import auth
 from maillage.settings import PROJECT_ROOT
 
@@ -28,9 +28,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.config.setdefault("SESSION_COOKIE_HTTPONLY", True)
 
     database.init_app(app)
+    realtime.init_app(app)
+    queues.init_app(app)
     auth.init_app(app)
     api.init_app(app)
-    realtime.init_app(app)
     _register_pages(app)
     return app
 

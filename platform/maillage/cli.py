@@ -14,6 +14,7 @@ from maillage.app import create_app
 from maillage.database import transaction
 from maillage.realtime import socketio
 from maillage.towns.cli import import_communes
+from workers.cli import events, worker
 
 
 @click.group(cls=FlaskGroup, create_app=lambda: create_app(), add_default_commands=False,
@@ -79,5 +80,7 @@ def demo() -> None:
 # admins configure it through the environment only.
 main.params = [param for param in main.params if param.name not in {"app", "env_file", "debug"}]
 main.add_command(import_communes)
+main.add_command(worker)
+main.add_command(events)
 main.add_command(users)
 main.add_command(tokens)

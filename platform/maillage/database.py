@@ -11,12 +11,13 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from typing import Any
 
 import sqlalchemy as sa
-from flask import Flask, Response, has_app_context
+from flask import Flask, Response, current_app, has_app_context
 from flask.globals import app_ctx
 from sqlalchemy import event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import DeclarativeBase, Session, scoped_session, sessionmaker
 
 NAMING_CONVENTION = {
@@ -69,8 +70,17 @@ def enum_column(cls: type[enum.StrEnum]) -> sa.Enum:
                    values_callable=lambda members: [m.value for m in members])
 
 
-session: scoped_session[Session] = scoped_session(sessionmaker(expire_on_commit=False),
-                                                  scopefunc=_scope)
+class AppSession(Session):
+    """A session on the database of the current app, so that several apps never mix."""
+
+    def get_bind(self, *args: Any, **kwargs: Any) -> Engine | Connection:
+        if self.bind is not None:
+            return self.bind
+        return current_app.extensions["maillage.engine"]
+
+
+session: scoped_session[Session] = scoped_session(
+    sessionmaker(class_=AppSession, expire_on_commit=False), scopefunc=_scope)
 
 
 def create_engine(url: str) -> Engine:
@@ -109,8 +119,6 @@ def init_app(app: Flask) -> None:
         app.config["INSTANCE_PATH"].mkdir(parents=True, exist_ok=True)
     engine = create_engine(app.config["DATABASE_URL"])
     app.extensions["maillage.engine"] = engine
-    session.remove()
-    session.configure(bind=engine)
 
     @app.after_request
     def commit_or_roll_back(response: Response) -> Response:

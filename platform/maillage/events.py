@@ -10,13 +10,18 @@ Each event is a past-tense dataclass; its `kind` is what the table stores.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any, ClassVar
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Mapped, mapped_column
+from flask import Flask, current_app, has_app_context
+from sqlalchemy import event as sa_event
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from maillage.database import Base, UTCDateTime, session, utcnow
+
+PROCESS_EVENT = "workers.events.process_event"
 
 
 class Event(Base):
@@ -121,3 +126,29 @@ def record(event: DomainEvent, *, actor_id: int | None) -> Event:
     row = Event(kind=event.kind, actor_id=actor_id, payload=dataclasses.asdict(event))
     session.add(row)
     return row
+
+
+def dispatch(app: Flask, event_ids: Iterable[int]) -> None:
+    """Queue the processing of committed events; an unreachable queue is left to the sweeper."""
+    queues = app.extensions["maillage.queues"]
+    for event_id in event_ids:
+        queues.enqueue("events", PROCESS_EVENT, event_id, job_id=f"event-{event_id}")
+
+
+@sa_event.listens_for(Session, "after_flush")
+def _collect(flushed: Session, _context: object) -> None:
+    ids = [row.id for row in flushed.new if isinstance(row, Event)]
+    if ids:
+        flushed.info.setdefault("outbox", []).extend(ids)
+
+
+@sa_event.listens_for(Session, "after_commit")
+def _dispatch_committed(committed: Session) -> None:
+    ids = committed.info.pop("outbox", None)
+    if ids and has_app_context():
+        dispatch(current_app._get_current_object(), ids)  # type: ignore[attr-defined]
+
+
+@sa_event.listens_for(Session, "after_rollback")
+def _forget_rolled_back(rolled_back: Session) -> None:
+    rolled_back.info.pop("outbox", None)

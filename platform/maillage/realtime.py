@@ -15,14 +15,16 @@ session in both cases.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
-from flask import Flask
+from flask import Flask, current_app
 from flask import session as socket_session
 from flask_login import current_user
 from flask_socketio import ConnectionRefusedError, SocketIO, join_room, leave_room
 from flask_socketio import rooms as joined_rooms
 from gevent import monkey
+from redis import Redis
 
 from maillage.accounts import operations, queries
 from maillage.database import transaction
@@ -40,6 +42,8 @@ def init_app(app: Flask) -> None:
     # it built for a message queue: an app without REDIS_URL would still publish to Redis.
     socketio.server_options.pop("client_manager", None)
     socketio.init_app(app, async_mode=async_mode(app), message_queue=app.config["REDIS_URL"])
+    app.extensions["maillage.presence"] = (
+        RedisPresence(app.config["REDIS_URL"]) if app.config["REDIS_URL"] else LocalPresence())
 
 
 def async_mode(app: Flask) -> str:
@@ -53,6 +57,65 @@ def async_mode(app: Flask) -> str:
     if app.config.get("SOCKETIO_ASYNC_MODE"):
         return str(app.config["SOCKETIO_ASYNC_MODE"])
     return "gevent" if monkey.is_module_patched("socket") else "threading"
+
+
+class LocalPresence:
+    """Who has a socket open, in the one process of the embedded mode: its own rooms say."""
+
+    def arrived(self, user_id: int) -> None:
+        """The process's rooms already record it."""
+
+    def left(self, user_id: int) -> None:
+        """The process's rooms already record it."""
+
+    def online(self, user_ids: Iterable[int]) -> set[int]:
+        rooms = socketio.server.manager.rooms.get("/", {}) if socketio.server else {}
+        return {user_id for user_id in user_ids if rooms.get(user_room(user_id))}
+
+
+class RedisPresence:
+    """Who has a socket open on any web process: a count of sockets per user, in Redis.
+
+    A web process that dies without its disconnects leaves counts too high, which costs a
+    message to nobody, never a missed one.
+    """
+
+    KEY = "maillage:presence"
+
+    def __init__(self, redis_url: str) -> None:
+        self.redis = Redis.from_url(redis_url, socket_connect_timeout=1, socket_timeout=2)
+
+    def arrived(self, user_id: int) -> None:
+        self.redis.hincrby(self.KEY, str(user_id), 1)
+
+    def left(self, user_id: int) -> None:
+        if self.redis.hincrby(self.KEY, str(user_id), -1) <= 0:
+            self.redis.hdel(self.KEY, str(user_id))
+
+    def online(self, user_ids: Iterable[int]) -> set[int]:
+        connected = {int(key) for key in self.redis.hkeys(self.KEY)}
+        return connected.intersection(user_ids)
+
+
+def presence() -> LocalPresence | RedisPresence:
+    """Return the presence register of the current app."""
+    return current_app.extensions["maillage.presence"]
+
+
+def emit_notifications(notified: Iterable[tuple[int, int]]) -> int:
+    """Tell the open pages of each (notification id, user id) pair; return how many told.
+
+    Only the people with a socket open get a message, so that a fan-out to 100,000 followers
+    costs a message per connected follower, not per follower.
+    """
+    pairs = list(notified)
+    online = presence().online(user_id for _id, user_id in pairs)
+    told = 0
+    for notification_id, user_id in pairs:
+        if user_id in online:
+            emit_notification(user_id, notification_id)
+            told += 1
+    return told
 
 
 def emit_notification(user_id: int, notification_id: int) -> None:
@@ -86,6 +149,14 @@ def _connect(auth: object = None) -> None:
     socket_session[LISTENER] = user_id
     if user_id is not None:
         join_room(user_room(user_id))
+        presence().arrived(user_id)
+
+
+@socketio.on("disconnect")
+def _disconnect(*_reason: object) -> None:
+    user_id = socket_session.get(LISTENER)
+    if user_id is not None:
+        presence().left(user_id)
 
 
 def _listener(auth: object) -> int | None:

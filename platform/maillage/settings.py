@@ -43,6 +43,9 @@ def load(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
         "MAIL_SENDER": env.get("MAIL_SENDER", "Maillage <ne-pas-repondre@maillage.localhost>"),
         "BASE_URL": env.get("BASE_URL", "http://127.0.0.1:5000"),
         "SESSION_COOKIE_SECURE": production,
+        # The embedded worker thread sweeps the outbox this often (seconds); the scheduler
+        # process does it with RQ.
+        "SWEEP_INTERVAL": 60,
     }
 
 

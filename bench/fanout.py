@@ -1,0 +1,130 @@
+"""Fan-out of one event to many followers, beside a bare INSERT ... SELECT of the same rows.
+
+Measures, on PostgreSQL and Redis, for 10,000 and 100,000 followers of a theme:
+- persisted: from the start of the job to the commit of the notifications;
+- live: until the last Socket.IO message has been handed to Redis;
+- baseline: a bare `INSERT INTO notifications ... SELECT` of the same rows, same database.
+Prints JSON. Run: `.venv/bin/python bench/fanout.py --help`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import sqlalchemy as sa
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.common import scratch_database, summary
+from maillage.accounts.models import User
+from maillage.app import create_app
+from maillage.database import session, transaction, utcnow
+from maillage.events import InitiativePublished, record
+from maillage.follows.models import Follow
+from maillage.initiatives.models import Initiative, Status
+from maillage.themes.models import Theme
+from maillage.themes.operations import load_themes
+from maillage.towns.operations import import_communes
+from workers.events import process_event
+
+THEME = "sobriete-numerique"
+
+
+def add_followers(count: int) -> None:
+    now = utcnow()
+    with transaction():
+        start = session.scalar(sa.select(sa.func.count()).select_from(User)) or 0
+        rows = [{"email": f"f{start + n}@bench.test", "display_name": f"F {start + n}",
+                 "is_admin": False, "is_moderator": False, "locale": "fr", "created_at": now}
+                for n in range(count)]
+        for first in range(0, count, 20_000):
+            session.execute(sa.insert(User), rows[first:first + 20_000])
+        theme_id = session.scalar(sa.select(Theme.id).where(Theme.slug == THEME))
+        session.execute(sa.insert(Follow).from_select(
+            ["user_id", "target", "theme_id", "created_at"],
+            sa.select(User.id, sa.literal("theme"), sa.literal(theme_id),
+                      sa.literal(now, Follow.created_at.type))
+            .where(User.id > start)))
+
+
+def new_event(author_id: int) -> int:
+    with transaction():
+        initiative = Initiative(town_insee="22113", author_id=author_id, title="Bench",
+                                summary="s", body="b", body_html="<p>b</p>",
+                                status=Status.IDEA,
+                                themes=[session.scalar(sa.select(Theme)
+                                                       .where(Theme.slug == THEME))])
+        session.add(initiative)
+        session.flush()
+        event = record(InitiativePublished(initiative_id=initiative.id, town_insee="22113",
+                                           themes=[THEME], title="Bench"), actor_id=author_id)
+        session.flush()
+        return event.id
+
+
+def bare_insert(event_id: int) -> float:
+    """The baseline: the same rows, inserted by one plain INSERT ... SELECT."""
+    started = time.perf_counter()
+    with transaction():
+        theme_id = session.scalar(sa.select(Theme.id).where(Theme.slug == THEME))
+        session.execute(sa.text(
+            "INSERT INTO notifications (user_id, event_id, kind, reason, reason_ref, data,"
+            " created_at) SELECT user_id, :event, 'bench', 'theme', :slug, '{}', now()"
+            " FROM follows WHERE theme_id = :theme"), {"event": event_id, "slug": THEME,
+                                                      "theme": theme_id})
+    return time.perf_counter() - started
+
+
+def run(size: int, author_id: int, repeats: int) -> dict[str, object]:
+    persisted, live, baseline = [], [], []
+    for _ in range(repeats):
+        outcome = process_event(new_event(author_id))
+        assert outcome.notified == size, (outcome, size)
+        persisted.append(outcome.persisted_seconds)
+        live.append(outcome.delivered_seconds)
+        baseline.append(bare_insert(new_event(author_id)))
+    ratio = statistics.median(persisted) / statistics.median(baseline)
+    return {"followers": size, "persisted": summary(persisted),
+            "last_live_message": summary(live), "baseline_insert_select": summary(baseline),
+            "persisted_over_baseline": round(ratio, 2)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--postgres", default="postgresql://127.0.0.1:5432/postgres",
+                        help="a PostgreSQL server where a scratch database is made and dropped")
+    parser.add_argument("--redis", default="redis://127.0.0.1:6379/14",
+                        help="the Redis of the Socket.IO message queue")
+    parser.add_argument("--sizes", default="10000,100000", help="follower counts")
+    parser.add_argument("--repeats", type=int, default=5, help="runs per size")
+    args = parser.parse_args()
+    results = []
+    with scratch_database(args.postgres) as url:
+        app = create_app({"DATABASE_URL": url, "REDIS_URL": args.redis, "SECRET_KEY": "bench"})
+        with app.app_context():
+            with transaction():
+                import_communes()
+                load_themes()
+                author = User(email="author@bench.test", display_name="Author")
+                session.add(author)
+                session.flush()
+                author_id = author.id
+            have = 0
+            for size in sorted(int(s) for s in args.sizes.split(",")):
+                add_followers(size - have)
+                have = size
+                results.append(run(size, author_id, args.repeats))
+        app.extensions["maillage.engine"].dispose()
+    print(json.dumps({"benchmark": "fanout", "machine": platform.node(),
+                      "python": platform.python_version(), "results": results}, indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,54 @@
+"""Writing notifications: the bulk fan-out of an event, and marking them read."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+
+from maillage.database import session, utcnow
+from maillage.events import Event
+from maillage.notifications.models import Notification
+from maillage.notifications.queries import Candidates
+
+
+def notify(event: Event, candidates: Sequence[Candidates], data: dict[str, Any]) -> \
+        list[tuple[int, int]]:
+    """Insert one notification per person among `candidates`, never the actor, in one query.
+
+    Returns (notification id, user id) of the rows this call inserted: a second run for the
+    same event inserts nothing (unique event and user), so nobody is notified twice.
+    """
+    if not candidates:
+        return []
+    union = sa.union_all(*candidates).subquery("candidates")
+    ranked = sa.select(
+        union.c.user_id, union.c.reason, union.c.reason_ref,
+        sa.func.row_number().over(partition_by=union.c.user_id,
+                                  order_by=(union.c.priority, union.c.reason_ref)).label("rank"),
+    ).subquery("ranked")
+    chosen = sa.select(
+        ranked.c.user_id, sa.literal(event.id), sa.literal(event.kind), ranked.c.reason,
+        ranked.c.reason_ref, sa.literal(data, sa.JSON),
+        sa.literal(utcnow(), Notification.created_at.type),
+    ).where(ranked.c.rank == 1)
+    if event.actor_id is not None:
+        chosen = chosen.where(ranked.c.user_id != event.actor_id)
+    dialect = session.get_bind().dialect.name
+    insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(Notification)
+    statement = insert.from_select(
+        ["user_id", "event_id", "kind", "reason", "reason_ref", "data", "created_at"], chosen,
+    ).on_conflict_do_nothing(index_elements=["event_id", "user_id"]) \
+        .returning(Notification.id, Notification.user_id)
+    return [(row.id, row.user_id) for row in session.execute(statement)]
+
+
+def mark_read(user_id: int, *, ids: Sequence[int] = (), up_to: int | None = None) -> int:
+    """Mark some of `user_id`'s notifications read, or all up to an id; return how many."""
+    condition = Notification.id.in_(list(ids)) if up_to is None else Notification.id <= up_to
+    result = session.execute(sa.update(Notification).where(
+        Notification.user_id == user_id, Notification.read_at.is_(None), condition,
+    ).values(read_at=utcnow()))
+    return result.rowcount

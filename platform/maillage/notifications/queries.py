@@ -1,0 +1,67 @@
+"""Who an event concerns, as set-based queries; and reading one's notifications.
+
+Each `*_followers` query yields candidate rows (user_id, priority, reason, reason_ref); the
+fan-out keeps one row per person, the one of lowest priority number, so that someone who
+follows both the theme and the town of an initiative gets one notification, for the closer
+reason.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import sqlalchemy as sa
+
+from maillage.database import session
+from maillage.follows.models import Follow
+from maillage.notifications.models import Notification
+from maillage.themes.models import Theme
+
+Candidates = sa.Select
+
+# The closer the reason, the lower the number.
+PERSONAL, INITIATIVE, TOWN, THEME = 0, 1, 2, 3
+
+
+def _candidates(user_id: Any, priority: int, reason: str, reason_ref: Any) -> Candidates:
+    def column(value: Any) -> Any:
+        return sa.literal(value) if isinstance(value, int | str) else value
+
+    return sa.select(column(user_id).label("user_id"), sa.literal(priority).label("priority"),
+                     sa.literal(reason).label("reason"), column(reason_ref).label("reason_ref"))
+
+
+def person(user_id: int, reason: str) -> Candidates:
+    """One named person: the author of what was answered, the member verified..."""
+    return _candidates(user_id, PERSONAL, reason, "")
+
+
+def initiative_followers(initiative_id: int) -> Candidates:
+    return _candidates(Follow.user_id, INITIATIVE, "initiative", str(initiative_id)) \
+        .where(Follow.initiative_id == initiative_id)
+
+
+def town_followers(insee: str) -> Candidates:
+    return _candidates(Follow.user_id, TOWN, "town", insee).where(Follow.town_insee == insee)
+
+
+def theme_followers(slugs: Iterable[str]) -> Candidates:
+    return _candidates(Follow.user_id, THEME, "theme", Theme.slug) \
+        .join(Theme, Theme.id == Follow.theme_id).where(Theme.slug.in_(list(slugs)))
+
+
+def notifications_of(user_id: int, *, after: int | None, limit: int) -> list[Notification]:
+    """Return `user_id`'s notifications in id order: those after `after`, else the latest."""
+    query = sa.select(Notification).where(Notification.user_id == user_id)
+    if after is not None:
+        return list(session.scalars(query.where(Notification.id > after)
+                                    .order_by(Notification.id).limit(limit)))
+    latest = list(session.scalars(query.order_by(Notification.id.desc()).limit(limit)))
+    return latest[::-1]
+
+
+def unread_count(user_id: int) -> int:
+    """Return how many notifications `user_id` has not read."""
+    return session.scalar(sa.select(sa.func.count()).select_from(Notification).where(
+        Notification.user_id == user_id, Notification.read_at.is_(None))) or 0

@@ -1,0 +1,53 @@
+"""Marshmallow schemas of notifications."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+
+from maillage.forms import QuerySchema
+
+
+class NotificationQueryArgs(QuerySchema):
+    after = fields.Integer(validate=validate.Range(min=0), metadata={
+        "description": "The last id the client has seen: only later ones are listed"})
+    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
+
+
+class ActorSchema(Schema):
+    display_name = fields.String(allow_none=True)
+
+
+class NotificationSchema(Schema):
+    id = fields.Integer()
+    kind = fields.String()
+    text = fields.String(metadata={"description": "What happened, in the reader's language"})
+    reason = fields.String(metadata={"description": "theme, town, initiative, author, member"})
+    reason_ref = fields.String(metadata={"description": "The slug, INSEE code or id followed"})
+    reason_text = fields.String(metadata={"description": "Why the reader got it"})
+    link = fields.String()
+    actor = fields.String(allow_none=True)
+    created_at = fields.AwareDateTime()
+    read = fields.Boolean()
+
+
+class NotificationListSchema(Schema):
+    items = fields.List(fields.Nested(NotificationSchema))
+    last_id = fields.Integer(allow_none=True, metadata={
+        "description": "Pass it as `after` to get only what comes next"})
+
+
+class UnreadCountSchema(Schema):
+    count = fields.Integer()
+
+
+class MarkReadSchema(Schema):
+    ids = fields.List(fields.Integer(validate=validate.Range(min=1)),
+                      validate=validate.Length(min=1, max=500))
+    up_to = fields.Integer(validate=validate.Range(min=1))
+
+    @validates_schema
+    def one_of_them(self, data: dict[str, Any], **_kwargs: Any) -> None:
+        if ("ids" in data) == ("up_to" in data):
+            raise ValidationError("Give either `ids` or `up_to`.", field_name="ids")

@@ -1,0 +1,52 @@
+"""What a notification says, in the reader's language: what happened, and why they got it."""
+
+from __future__ import annotations
+
+from maillage.notifications.models import Notification
+
+WHAT = {
+    "initiative.published": {"fr": "{actor} a publié l'initiative « {title} » ({town})",
+                             "en": "{actor} published the initiative “{title}” ({town})"},
+    "initiative.updated": {"fr": "{actor} a mis à jour l'initiative « {title} »",
+                           "en": "{actor} updated the initiative “{title}”"},
+    "initiative.status_changed": {"fr": "L'initiative « {title} » a changé d'état",
+                                  "en": "The initiative “{title}” changed status"},
+    "initiative.commented": {"fr": "{actor} a commenté l'initiative « {title} »",
+                             "en": "{actor} commented on the initiative “{title}”"},
+    "initiative.replicated": {"fr": "Une autre commune a reproduit l'initiative « {title} »",
+                              "en": "Another town replicated the initiative “{title}”"},
+    "member.verified": {"fr": "Votre rattachement à {town} est vérifié",
+                        "en": "Your membership of {town} is verified"},
+}
+
+WHY = {
+    "theme": {"fr": "vous suivez le thème {name}", "en": "you follow the theme {name}"},
+    "town": {"fr": "vous suivez la commune {name}", "en": "you follow the town {name}"},
+    "initiative": {"fr": "vous suivez cette initiative", "en": "you follow this initiative"},
+    "author": {"fr": "vous en êtes l'auteur", "en": "you wrote it"},
+    "member": {"fr": "il s'agit de votre compte", "en": "it is about your account"},
+}
+
+SOMEONE = {"fr": "Quelqu'un", "en": "Someone"}
+
+
+def language(locale: str | None) -> str:
+    """Return "en" for English readers, "fr" for everyone else."""
+    return "en" if (locale or "").startswith("en") else "fr"
+
+
+def what(notification: Notification, locale: str | None) -> str:
+    """Say what happened, naming who did it."""
+    lang = language(locale)
+    data = notification.data
+    template = WHAT.get(notification.kind, {"fr": "{title}", "en": "{title}"})[lang]
+    return template.format(actor=data.get("actor") or SOMEONE[lang],
+                           title=data.get("title", ""), town=data.get("town", ""))
+
+
+def why(notification: Notification, locale: str | None, theme_names: dict[str, str]) -> str:
+    """Say why the reader got it, so they can unfollow what brought it."""
+    lang = language(locale)
+    name = theme_names.get(notification.reason_ref) if notification.reason == "theme" \
+        else notification.data.get("town", "")
+    return WHY[notification.reason][lang].format(name=name or notification.reason_ref)

@@ -1,0 +1,17 @@
+"""Consumers of the account events."""
+
+from __future__ import annotations
+
+from maillage.events import Event
+from maillage.notifications.operations import notify
+from maillage.notifications.queries import person
+from maillage.towns.queries import get_town
+from workers.fanout import Fanout
+
+
+def notify_verified_member(event: Event) -> Fanout:
+    """Tell a person that their membership of a town was verified."""
+    town = get_town(event.payload["town_insee"])
+    data = {"town": town.name if town else event.payload["town_insee"],
+            "link": f"/towns/{event.payload['town_insee']}", "actor": None}
+    return Fanout(notify(event, [person(event.payload["user_id"], "member")], data))

@@ -1,0 +1,62 @@
+"""The job that processes one event of the outbox: fan-out, then live delivery.
+
+It is safe to run twice, at once or one after the other: the event row is locked while it is
+processed, a processed event is skipped, and notifications are unique per event and person.
+Failures raise, so RQ retries the job and, in the end, keeps it in its failed registry.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+
+from maillage import realtime
+from maillage.database import session, transaction, utcnow
+from maillage.events import Event
+from workers.context import job_app
+from workers.fanout import Fanout
+from workers.registry import CONSUMERS
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a run did, kept by RQ as the job's result and logged: the fan-out's vital signs."""
+
+    notified: int
+    persisted_seconds: float
+    delivered_seconds: float
+
+
+def process_event(event_id: int) -> Outcome:
+    """Notify the people event `event_id` concerns, then tell their open pages."""
+    started = time.perf_counter()
+    with job_app().app_context():
+        with transaction():
+            event = session.scalar(sa.select(Event).where(Event.id == event_id)
+                                   .with_for_update())
+            if event is None or event.processed_at is not None:
+                return Outcome(0, 0.0, 0.0)
+            kind = event.kind
+            results = [consume(event) for consume in CONSUMERS.get(kind, [])]
+            event.processed_at = utcnow()
+        persisted = time.perf_counter() - started
+        # Live messages only once the notifications are committed, and only for rows this
+        # run inserted: a second run sends nothing a socket already received.
+        for result in results:
+            _deliver(result)
+    outcome = Outcome(sum(len(result.notified) for result in results), persisted,
+                      time.perf_counter() - started)
+    log.info("Event %s (%s): %d notified, persisted in %.3f s, delivered in %.3f s", event_id,
+             kind, outcome.notified, outcome.persisted_seconds, outcome.delivered_seconds)
+    return outcome
+
+
+def _deliver(result: Fanout) -> None:
+    realtime.emit_notifications(result.notified)
+    if result.activity and result.rooms:
+        realtime.emit_activity(result.rooms, result.activity)

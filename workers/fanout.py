@@ -1,0 +1,15 @@
+"""What a consumer of an event gives back: who was notified, and which public rooms to tell."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass
+class Fanout:
+    """Notifications inserted by this run, and the activity message for public rooms."""
+
+    notified: list[tuple[int, int]] = field(default_factory=list)
+    rooms: list[str] = field(default_factory=list)
+    activity: dict[str, Any] | None = None

@@ -1,0 +1,24 @@
+"""Which consumers each event kind has: the one place to read to know what an event causes."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from maillage.events import Event
+from workers.accounts import notify_verified_member
+from workers.fanout import Fanout
+from workers.initiatives import (
+    notify_followers_of_initiative,
+    notify_followers_of_new_initiative,
+)
+
+Consumer = Callable[[Event], Fanout]
+
+CONSUMERS: dict[str, list[Consumer]] = {
+    "initiative.published": [notify_followers_of_new_initiative],
+    "initiative.updated": [notify_followers_of_initiative],
+    "initiative.status_changed": [notify_followers_of_initiative],
+    "initiative.commented": [notify_followers_of_initiative],
+    "initiative.replicated": [notify_followers_of_initiative],
+    "member.verified": [notify_verified_member],
+}

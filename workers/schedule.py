@@ -1,0 +1,7 @@
+"""The scheduler's jobs, for `rq cron workers.schedule` (the Procfile's `scheduler`)."""
+
+from rq import cron
+
+from workers.sweeper import sweep_outbox
+
+cron.register(sweep_outbox, "events", interval=60)
