@@ -2,7 +2,8 @@
 
 Measures, on PostgreSQL and Redis, for 10,000 and 100,000 followers of a theme:
 - persisted: from the start of the job to the commit of the notifications;
-- live: until the last Socket.IO message has been handed to Redis;
+- live: until the last Socket.IO message has been handed to Redis, with `--online` of the
+  followers marked connected in the presence register (messages go to connected people only);
 - baseline: a bare `INSERT INTO notifications ... SELECT` of the same rows, same database.
 Prints JSON. Run: `.venv/bin/python bench/fanout.py --help`.
 """
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import statistics
 import sys
@@ -22,6 +24,7 @@ import sqlalchemy as sa
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.common import scratch_database, summary
+from maillage import realtime
 from maillage.accounts.models import User
 from maillage.app import create_app
 from maillage.database import session, transaction, utcnow
@@ -104,6 +107,8 @@ def main() -> None:
                         help="the Redis of the Socket.IO message queue")
     parser.add_argument("--sizes", default="10000,100000", help="follower counts")
     parser.add_argument("--repeats", type=int, default=5, help="runs per size")
+    parser.add_argument("--online", type=int, default=1000,
+                        help="followers marked as having a socket open")
     args = parser.parse_args()
     results = []
     with scratch_database(args.postgres) as url:
@@ -117,13 +122,20 @@ def main() -> None:
                 session.flush()
                 author_id = author.id
             have = 0
+            presence = realtime.presence()
             for size in sorted(int(s) for s in args.sizes.split(",")):
                 add_followers(size - have)
                 have = size
+                for user_id in range(author_id + 1, author_id + 1 + args.online):
+                    presence.arrived(user_id)
                 results.append(run(size, author_id, args.repeats))
+                for user_id in range(author_id + 1, author_id + 1 + args.online):
+                    presence.left(user_id)
         app.extensions["maillage.engine"].dispose()
     print(json.dumps({"benchmark": "fanout", "machine": platform.node(),
-                      "python": platform.python_version(), "results": results}, indent=2))
+                      "cores": os.cpu_count(), "python": platform.python_version(),
+                      "online": args.online, "repeats": args.repeats, "results": results},
+                     indent=2))
 
 
 if __name__ == "__main__":

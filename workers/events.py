@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from maillage import realtime
 from maillage.database import session, transaction, utcnow
 from maillage.events import Event
+from maillage.notifications.queries import of_event_for
 from workers.context import job_app
 from workers.fanout import Fanout
 from workers.registry import CONSUMERS
@@ -45,18 +46,26 @@ def process_event(event_id: int) -> Outcome:
             results = [consume(event) for consume in CONSUMERS.get(kind, [])]
             event.processed_at = utcnow()
         persisted = time.perf_counter() - started
-        # Live messages only once the notifications are committed, and only for rows this
-        # run inserted: a second run sends nothing a socket already received.
-        for result in results:
-            _deliver(result)
-    outcome = Outcome(sum(len(result.notified) for result in results), persisted,
+        # Live messages only once the notifications are committed, and only by the run that
+        # processed the event: a second run stops above and sends nothing twice.
+        _deliver(event_id, results)
+    outcome = Outcome(sum(result.notified for result in results), persisted,
                       time.perf_counter() - started)
     log.info("Event %s (%s): %d notified, persisted in %.3f s, delivered in %.3f s", event_id,
              kind, outcome.notified, outcome.persisted_seconds, outcome.delivered_seconds)
     return outcome
 
 
-def _deliver(result: Fanout) -> None:
-    realtime.emit_notifications(result.notified)
-    if result.activity and result.rooms:
-        realtime.emit_activity(result.rooms, result.activity)
+def _deliver(event_id: int, results: list[Fanout]) -> None:
+    """Tell the people with a page open, and the public rooms.
+
+    Only connected people get a message: a fan-out to 100,000 followers costs a message per
+    connected follower, and one query for their notification ids.
+    """
+    if any(result.notified for result in results):
+        online = realtime.presence().online()
+        for notification_id, user_id in of_event_for(event_id, online):
+            realtime.emit_notification(user_id, notification_id)
+    for result in results:
+        if result.activity and result.rooms:
+            realtime.emit_activity(result.rooms, result.activity)

@@ -8,8 +8,8 @@ from typing import Any
 
 @dataclass
 class Fanout:
-    """Notifications inserted by this run, and the activity message for public rooms."""
+    """How many notifications this run inserted, and the activity message for public rooms."""
 
-    notified: list[tuple[int, int]] = field(default_factory=list)
+    notified: int = 0
     rooms: list[str] = field(default_factory=list)
     activity: dict[str, Any] | None = None

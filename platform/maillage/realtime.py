@@ -15,7 +15,6 @@ session in both cases.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import Any
 
 from flask import Flask, current_app
@@ -68,9 +67,10 @@ class LocalPresence:
     def left(self, user_id: int) -> None:
         """The process's rooms already record it."""
 
-    def online(self, user_ids: Iterable[int]) -> set[int]:
+    def online(self) -> set[int]:
         rooms = socketio.server.manager.rooms.get("/", {}) if socketio.server else {}
-        return {user_id for user_id in user_ids if rooms.get(user_room(user_id))}
+        return {int(name.removeprefix("user:")) for name, sockets in rooms.items()
+                if sockets and name and name.startswith("user:")}
 
 
 class RedisPresence:
@@ -92,30 +92,13 @@ class RedisPresence:
         if self.redis.hincrby(self.KEY, str(user_id), -1) <= 0:
             self.redis.hdel(self.KEY, str(user_id))
 
-    def online(self, user_ids: Iterable[int]) -> set[int]:
-        connected = {int(key) for key in self.redis.hkeys(self.KEY)}
-        return connected.intersection(user_ids)
+    def online(self) -> set[int]:
+        return {int(key) for key in self.redis.hkeys(self.KEY)}
 
 
 def presence() -> LocalPresence | RedisPresence:
-    """Return the presence register of the current app."""
+    """Return the register of who has a socket open, for the current app."""
     return current_app.extensions["maillage.presence"]
-
-
-def emit_notifications(notified: Iterable[tuple[int, int]]) -> int:
-    """Tell the open pages of each (notification id, user id) pair; return how many told.
-
-    Only the people with a socket open get a message, so that a fan-out to 100,000 followers
-    costs a message per connected follower, not per follower.
-    """
-    pairs = list(notified)
-    online = presence().online(user_id for _id, user_id in pairs)
-    told = 0
-    for notification_id, user_id in pairs:
-        if user_id in online:
-            emit_notification(user_id, notification_id)
-            told += 1
-    return told
 
 
 def emit_notification(user_id: int, notification_id: int) -> None:

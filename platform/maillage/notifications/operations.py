@@ -14,15 +14,14 @@ from maillage.notifications.models import Notification
 from maillage.notifications.queries import Candidates
 
 
-def notify(event: Event, candidates: Sequence[Candidates], data: dict[str, Any]) -> \
-        list[tuple[int, int]]:
+def notify(event: Event, candidates: Sequence[Candidates], data: dict[str, Any]) -> int:
     """Insert one notification per person among `candidates`, never the actor, in one query.
 
-    Returns (notification id, user id) of the rows this call inserted: a second run for the
-    same event inserts nothing (unique event and user), so nobody is notified twice.
+    Returns how many rows this call inserted: a second run for the same event inserts nothing
+    (unique event and user), so nobody is notified twice.
     """
     if not candidates:
-        return []
+        return 0
     union = sa.union_all(*candidates).subquery("candidates")
     ranked = sa.select(
         union.c.user_id, union.c.reason, union.c.reason_ref,
@@ -40,9 +39,8 @@ def notify(event: Event, candidates: Sequence[Candidates], data: dict[str, Any])
     insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(Notification)
     statement = insert.from_select(
         ["user_id", "event_id", "kind", "reason", "reason_ref", "data", "created_at"], chosen,
-    ).on_conflict_do_nothing(index_elements=["event_id", "user_id"]) \
-        .returning(Notification.id, Notification.user_id)
-    return [(row.id, row.user_id) for row in session.execute(statement)]
+    ).on_conflict_do_nothing(index_elements=["event_id", "user_id"])
+    return session.execute(statement.execution_options(preserve_rowcount=True)).rowcount
 
 
 def mark_read(user_id: int, *, ids: Sequence[int] = (), up_to: int | None = None) -> int:

@@ -65,3 +65,13 @@ def unread_count(user_id: int) -> int:
     """Return how many notifications `user_id` has not read."""
     return session.scalar(sa.select(sa.func.count()).select_from(Notification).where(
         Notification.user_id == user_id, Notification.read_at.is_(None))) or 0
+
+
+def of_event_for(event_id: int, user_ids: Iterable[int]) -> list[tuple[int, int]]:
+    """Return (notification id, user id) of the event's notifications of `user_ids`."""
+    wanted = list(user_ids)
+    if not wanted:
+        return []
+    return [(row.id, row.user_id) for row in session.execute(
+        sa.select(Notification.id, Notification.user_id)
+        .where(Notification.event_id == event_id, Notification.user_id.in_(wanted)))]
