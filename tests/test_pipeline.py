@@ -5,6 +5,8 @@ The same job functions run on RQ in the services mode (tests/test_pipeline_servi
 
 from __future__ import annotations
 
+import html
+
 import pytest
 import sqlalchemy as sa
 
@@ -243,3 +245,29 @@ def test_live_delivery_in_the_embedded_mode(app, client, people, wait, token_for
     assert bystander.get_received() == []
     for connection in (follower, bystander, public):
         connection.disconnect()
+
+
+def test_the_badge_and_the_notifications_page(client, people, wait, sign_in, csrf) -> None:
+    client.post("/api/v1/initiatives", json=NEW, headers=bearer(people["token"]))
+    wait()
+    sign_in(people["both"])
+    page = client.get("/initiatives").get_data(as_text=True)
+    assert 'data-notification-count="1"' in page
+    assert "data-live" in page
+    assert "/static/live.js" in page
+    listing = html.unescape(client.get("/notifications").get_data(as_text=True))
+    assert "a publié l'initiative « Un portail citoyen mutualisé »" in listing
+    assert "Parce que vous suivez la commune Lannion." in listing
+    newest = session.scalar(sa.select(Notification.id).where(
+        Notification.user_id == people["both"].id))
+    assert client.post("/notifications/read", data={"up_to": str(newest)}).status_code == 400
+    response = client.post("/notifications/read",
+                           data={"up_to": str(newest), "csrf_token": csrf()})
+    assert response.status_code == 303
+    assert 'data-notification-count="0"' in client.get("/notifications").get_data(as_text=True)
+
+
+def test_signed_out_pages_load_no_script(client) -> None:
+    page = client.get("/towns").get_data(as_text=True)
+    assert "<script" not in page
+    assert "data-live" not in page

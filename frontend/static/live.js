@@ -8,6 +8,8 @@
  * data-rooms   optional: public rooms to follow, separated by spaces.
  * [data-notification-count]  any element: its text and the attribute's value become the
  *              unread count (CSS may hide [data-notification-count="0"]).
+ * [data-notification-list]   a list (<ul>) of <li data-id>: new notifications are added on
+ *              top, read from the API (text, why, link), as text, never as HTML.
  * Pages may listen on document for:
  *   maillage:activity      detail: the activity's payload
  *   maillage:notification  detail: {id}, or the API's item when caught up after a reconnect
@@ -62,9 +64,34 @@
     if (connectedBefore) catchUp().catch(console.warn);
     connectedBefore = true;
   });
+  // The list page shows new notifications as they come, newest first.
+  function extendList() {
+    const list = document.querySelector("[data-notification-list]");
+    if (!list) return Promise.resolve();
+    const newest = list.querySelector("li[data-id]");
+    const after = newest ? newest.getAttribute("data-id") : 0;
+    return getJSON("/api/v1/notifications?after=" + after).then((page) => {
+      list.querySelector(".empty")?.remove();
+      for (const item of page.items) {
+        const li = document.createElement("li");
+        const link = document.createElement("a");
+        const why = document.createElement("span");
+        li.dataset.id = item.id;
+        li.className = "unread";
+        link.href = item.link;
+        link.textContent = item.text;
+        why.className = "why";
+        why.textContent = item.reason_text;
+        li.append(link, why);
+        list.prepend(li);
+      }
+    });
+  }
+
   socket.on("notification", (notification) => {
     seen(notification);
     refreshCount().catch(console.warn);
+    extendList().catch(console.warn);
   });
   socket.on("activity", (payload) => tell("activity", payload));
 })();

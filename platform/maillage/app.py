@@ -5,11 +5,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from flask import Flask
+from flask import Flask, g
+from flask_login import current_user
 
 import maillage.models  # noqa: F401 (every model is mapped before the first query)
 from maillage import api, database, policy, queues, realtime, settings
 from maillage.accounts import auth
+from maillage.notifications.queries import unread_count
 from maillage.settings import PROJECT_ROOT
 
 
@@ -39,10 +41,20 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 def _register_pages(app: Flask) -> None:
     from maillage.accounts.views import blueprint as accounts_pages
     from maillage.initiatives.views import blueprint as initiatives_pages
+    from maillage.notifications.views import blueprint as notifications_pages
     from maillage.themes.views import blueprint as themes_pages
     from maillage.towns.views import blueprint as towns_pages
 
-    for blueprint in (accounts_pages, towns_pages, themes_pages, initiatives_pages):
+    for blueprint in (accounts_pages, towns_pages, themes_pages, initiatives_pages,
+                      notifications_pages):
         app.register_blueprint(blueprint)
     app.jinja_env.globals["policy"] = policy
+    app.jinja_env.globals["unread_notifications"] = _unread_notifications
     app.add_url_rule("/", "home", lambda: app.view_functions["initiatives.index"]())
+
+
+def _unread_notifications() -> int:
+    """The signed-in user's unread count, for the header's badge; counted once a request."""
+    if "unread_notifications" not in g:
+        g.unread_notifications = unread_count(current_user.id)
+    return g.unread_notifications

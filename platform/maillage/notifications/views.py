@@ -1,0 +1,33 @@
+"""Pages of notifications: the list, and marking them read."""
+
+from __future__ import annotations
+
+from flask import Blueprint, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+from werkzeug.wrappers import Response
+
+from maillage.notifications import operations, queries, texts
+from maillage.themes.queries import list_themes
+
+blueprint = Blueprint("notifications", __name__)
+
+
+@blueprint.get("/notifications")
+@login_required
+def index() -> str:
+    rows = queries.notifications_of(current_user.id, after=None, limit=50)[::-1]
+    locale = current_user.locale
+    names = {theme.slug: theme.name(locale) for theme in list_themes()}
+    items = [{"id": row.id, "text": texts.what(row, locale),
+              "why": texts.why(row, locale, names), "link": row.data.get("link", "/"),
+              "created_at": row.created_at, "read": row.read_at is not None} for row in rows]
+    return render_template("notifications/index.html", items=items)
+
+
+@blueprint.post("/notifications/read")
+@login_required
+def mark_read() -> Response:
+    up_to = request.form.get("up_to", "")
+    if up_to.isdigit():
+        operations.mark_read(current_user.id, up_to=int(up_to))
+    return redirect(url_for("notifications.index"), 303)
