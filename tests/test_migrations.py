@@ -28,7 +28,8 @@ def test_models_match_the_migrations(databases) -> None:
     engine = sa.create_engine(url)
     try:
         with engine.connect() as connection:
-            context = MigrationContext.configure(connection, opts={"compare_type": True})
+            context = MigrationContext.configure(
+                connection, opts={"compare_type": True, "include_name": migrate.include_name})
             assert compare_metadata(context, Base.metadata) == []
     finally:
         engine.dispose()

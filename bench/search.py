@@ -1,0 +1,548 @@
+"""Benchmark the French full-text search of initiatives through the real HTTP stack.
+
+On PostgreSQL: migrate, import the real communes and themes, generate realistic initiatives
+spread over the real small towns (2,500 to 25,000 inhabitants), start the application under
+gunicorn on a free loopback port, and time `GET /api/v1/initiatives?q=...` with and without
+filters, beside the unsearched list as a baseline. Prints p50 and p95 in ms as JSON.
+
+    .venv/bin/python bench/search.py                  # a temporary database, dropped at the end
+    .venv/bin/python bench/search.py --initiatives 20000 --requests 100
+"""
+
+from __future__ import annotations
+
+import argparse
+import html
+import http.client
+import json
+import os
+import random
+import secrets
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.parse
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import make_url
+
+from maillage import migrate
+from maillage.app import create_app
+from maillage.database import session, transaction
+from maillage.initiatives.models import Initiative, initiative_themes
+from maillage.settings import database_url as sqlalchemy_url
+from maillage.themes.models import Theme
+from maillage.themes.operations import load_themes
+from maillage.towns.models import Town
+from maillage.towns.operations import import_communes
+
+SERVER = "postgresql://127.0.0.1/postgres"
+BENCH_DATABASE = "maillage_bench_search"
+SMALL_TOWNS = (2_500, 25_000)
+TARGET_P95_MS = 30.0
+
+# What people type in the search box, from the common word to the rare one.
+QUERIES = [
+    "numérique", "sobriété numérique", "dématérialiser", "cybersécurité mairie",
+    "inclusion numérique seniors", "site internet commune", "wifi public", "logiciel libre",
+    "données ouvertes", "conseiller numérique", "tablettes école", "portail famille",
+    "fibre optique", "visioconférence conseil municipal", "signalement application",
+    "accessibilité RGAA", "sauvegarde messagerie", "état civil en ligne", "reconditionné",
+    '"espace France services"', "cantine inscription -papier", "open data or données ouvertes",
+]
+
+# Themes of the real list, each with the things a town does about it.
+THEME_OBJECTS: dict[str, list[str]] = {
+    "sobriete-numerique": [
+        "du parc informatique reconditionné", "de la sobriété numérique des services",
+        "de l'extinction nocturne des équipements", "de la durée de vie des ordinateurs",
+        "de la consommation électrique des serveurs", "d'une charte de sobriété numérique"],
+    "services-publics-en-ligne": [
+        "des démarches d'urbanisme en ligne", "de l'état civil en ligne",
+        "du paiement en ligne de la cantine", "d'un portail famille",
+        "de la prise de rendez-vous en ligne", "des inscriptions scolaires dématérialisées"],
+    "inclusion-numerique": [
+        "d'ateliers numériques pour les seniors", "d'un conseiller numérique itinérant",
+        "d'un espace France services", "d'une permanence d'aide aux démarches",
+        "du prêt de tablettes aux familles", "d'un accompagnement des personnes éloignées"],
+    "accessibilite-numerique": [
+        "de l'accessibilité du site internet", "d'un audit RGAA du site de la commune",
+        "des documents accessibles aux malvoyants", "du sous-titrage des vidéos municipales"],
+    "cybersecurite": [
+        "de la cybersécurité de la mairie", "des sauvegardes externalisées",
+        "de la sensibilisation des agents au hameçonnage", "d'un plan de reprise d'activité",
+        "de la double authentification de la messagerie", "du pare-feu des écoles"],
+    "donnees-personnelles": [
+        "du registre des traitements RGPD", "d'un délégué à la protection des données mutualisé",
+        "de la sécurisation des fichiers d'état civil", "du consentement sur le site"],
+    "donnees-ouvertes": [
+        "de la publication des données ouvertes", "d'un portail open data intercommunal",
+        "de l'ouverture des délibérations", "de la base adresse locale"],
+    "participation-citoyenne": [
+        "d'un budget participatif en ligne", "d'une application de signalement",
+        "de la consultation des habitants", "de la retransmission du conseil municipal"],
+    "resilience": [
+        "d'un système d'alerte des habitants", "du plan communal de sauvegarde numérique",
+        "d'une téléalerte en cas d'inondation", "de la continuité des services en crise"],
+    "infrastructures-reseaux": [
+        "de la fibre optique dans les hameaux", "du wifi public sur la place du marché",
+        "de la couverture mobile des zones blanches", "du réseau des bâtiments communaux"],
+    "ecole-numerique": [
+        "des tablettes à l'école", "de l'espace numérique de travail des écoles",
+        "des tableaux numériques interactifs", "d'un atelier de robotique au collège"],
+    "logiciels-libres": [
+        "de logiciels libres dans les services", "d'une suite bureautique libre",
+        "d'un cloud souverain mutualisé", "de la messagerie libre des élus"],
+    "outils-des-agents": [
+        "d'un parapheur électronique", "de la gestion électronique des courriers",
+        "d'outils de visioconférence pour les agents", "du télétravail des agents"],
+    "achats-numeriques-responsables": [
+        "d'achats numériques responsables", "d'un marché de matériel reconditionné",
+        "de clauses environnementales dans les marchés", "d'un groupement de commandes"],
+    "information-locale": [
+        "d'un nouveau site internet de la commune", "d'une lettre d'information numérique",
+        "de panneaux d'information lumineux", "d'une application mobile municipale"],
+    "transition-ecologique": [
+        "du suivi énergétique des bâtiments", "de capteurs de qualité de l'air",
+        "de la gestion intelligente de l'éclairage public", "du suivi des consommations d'eau"],
+    "territoire-intelligent": [
+        "de capteurs connectés dans les bâtiments", "d'une plateforme de données territoriales",
+        "de la télérelève des compteurs", "d'un jumeau numérique du territoire"],
+    "mobilite": [
+        "d'une plateforme de covoiturage", "du transport à la demande en ligne",
+        "de l'information voyageurs en temps réel", "de la réservation de vélos électriques"],
+    "sante-social": [
+        "d'une téléconsultation en mairie", "du portage de repas réservé en ligne",
+        "de la coordination numérique du CCAS", "d'un annuaire des aidants"],
+    "culture-tourisme": [
+        "de la numérisation des archives municipales",
+        "d'un parcours patrimonial en réalité augmentée", "du portail de la médiathèque",
+        "de la billetterie en ligne du festival"],
+    "intelligence-artificielle": [
+        "d'un assistant de réponse aux habitants", "de l'intelligence artificielle en mairie",
+        "de la transcription automatique des conseils", "d'une charte d'usage de l'IA"],
+}
+ACTIONS = ["Mise en place", "Déploiement", "Création", "Modernisation", "Mutualisation",
+           "Refonte", "Lancement", "Expérimentation", "Généralisation", "Renforcement",
+           "Dématérialisation", "Sécurisation", "Ouverture", "Réorganisation"]
+PLACES = ["à la mairie", "dans les écoles", "à la médiathèque", "au centre communal d'action "
+          "sociale", "dans les services techniques", "avec la communauté de communes",
+          "avec le syndicat départemental", "dans les hameaux", "à l'agence postale communale",
+          "avec les communes voisines"]
+GOALS = ["simplifier les démarches des habitants", "réduire les coûts de fonctionnement",
+         "mieux protéger les données", "rendre le service public plus accessible",
+         "réduire l'empreinte environnementale du numérique", "gagner du temps pour les agents",
+         "accompagner les publics éloignés du numérique", "informer plus vite la population",
+         "améliorer la transparence de l'action municipale", "sécuriser le système d'information"]
+PARTNERS = ["la communauté de communes", "le département", "la région", "l'ANCT",
+            "le syndicat mixte numérique", "une association locale", "la préfecture",
+            "un centre de gestion", "une entreprise du territoire", "l'opérateur public de "
+            "service numérique", "la Banque des Territoires", "un collectif d'habitants"]
+# Sentences of the bodies; each slot draws from a list below, so that beyond the words every
+# initiative here uses ("numérique", "commune"), a word is in a small share of them, as in text
+# written by many people.
+CONTEXT = [
+    "Avant le projet, {n} habitants se déplaçaient chaque mois {place} pour {task}.",
+    "Le conseil municipal a voté le projet en {year} après {consultation}.",
+    "{staff} ont été formés pendant {weeks} semaines à {tool}.",
+    "Le budget total est de {budget} euros, dont une partie financée par {partner}.",
+    "Le projet a été mené avec {partner}, qui a apporté {support}.",
+    "Les élus souhaitaient {goal}, sans alourdir la charge {of_service}.",
+    "{consultation_cap} a permis de recueillir les attentes {of_public}.",
+    "Le choix s'est porté sur {solution}, déjà utilisée par d'autres communes.",
+    "Les retours {of_public} sont suivis {frequency} et le service est ajusté.",
+    "La difficulté principale a été {difficulty}.",
+    "Nous recommandons de {advice}.",
+    "Le prestataire a été choisi après {procurement}.",
+    "Les permanences {slot} ont beaucoup aidé {public}.",
+    "La documentation est publiée {where_doc} pour que d'autres communes reproduisent le projet.",
+    "{equipment_cap} {equipment_state} a permis d'équiper {place_short} à moindre coût.",
+    "{backup} sont désormais testées {frequency} par {staff_lower}.",
+    "Un comité de suivi réunit {staff_lower}, les élus et {public}.",
+    "Les délais de traitement {of_request} ont été divisés par {factor}.",
+    "Le taux d'usage {of_online} atteint {percent} % après un an.",
+    "Les données sont hébergées {hosting}.",
+    "{public_cap} peuvent désormais {task} sans se déplacer.",
+    "Le projet s'inscrit dans {plan} de la commune.",
+    "{n} personnes ont participé {event} organisé {place}.",
+    "Un bilan sera présenté au conseil municipal {when}.",
+]
+SLOTS: dict[str, list[str]] = {
+    "place": ["à la mairie", "à l'agence postale", "au secrétariat", "à la médiathèque",
+              "au centre social", "à la maison de services", "au guichet de la mairie annexe"],
+    "place_short": ["les écoles", "la médiathèque", "les services techniques", "le CCAS",
+                    "la crèche", "le centre de loisirs", "les associations", "la bibliothèque"],
+    "task": ["une simple attestation", "inscrire leurs enfants à la cantine",
+             "déposer une demande de permis", "signaler un problème de voirie",
+             "réserver une salle municipale", "payer la facture d'eau",
+             "demander un acte de naissance", "s'inscrire sur les listes électorales",
+             "réserver le minibus", "déclarer un chien dangereux", "obtenir un rendez-vous"],
+    "consultation": ["une consultation des habitants", "un questionnaire distribué aux "
+                     "familles", "trois ateliers participatifs", "une enquête auprès des "
+                     "commerçants", "un débat en réunion publique", "l'avis du conseil des "
+                     "jeunes"],
+    "staff": ["Les agents d'accueil", "Les secrétaires de mairie", "Les animateurs",
+              "Les agents techniques", "Les bibliothécaires", "Les élus référents",
+              "Les agents du CCAS"],
+    "tool": ["la nouvelle plateforme", "l'outil de gestion des demandes", "la messagerie "
+             "sécurisée", "la gestion des courriers", "l'agenda partagé", "la visioconférence",
+             "la suite bureautique", "l'outil de cartographie"],
+    "support": ["son expertise technique", "un financement", "un accompagnement juridique",
+                "des formateurs", "un hébergement mutualisé", "un retour d'expérience"],
+    "of_service": ["du secrétariat", "des services techniques", "des agents d'accueil",
+                   "du service scolaire", "du service urbanisme", "de la comptabilité"],
+    "consultation_cap": ["Une réunion publique", "Un atelier en mairie", "Une enquête en "
+                         "ligne", "Une permanence au marché", "Un questionnaire papier"],
+    "of_public": ["des habitants", "des familles", "des associations", "des commerçants",
+                  "des aînés", "des agriculteurs", "des parents d'élèves", "des usagers"],
+    "solution": ["une solution mutualisée", "une plateforme régionale", "un logiciel libre",
+                 "une application nationale", "un outil proposé par le département",
+                 "une solution développée par l'intercommunalité"],
+    "frequency": ["chaque trimestre", "chaque mois", "deux fois par an", "chaque semaine",
+                  "à chaque rentrée"],
+    "difficulty": ["la reprise des données existantes, souvent sur papier", "la formation de "
+                   "tous les agents en même temps", "la couverture réseau des hameaux",
+                   "le choix du prestataire", "la mobilisation des habitants", "le calendrier "
+                   "des subventions", "la migration des anciens fichiers", "l'accord de tous "
+                   "les élus"],
+    "advice": ["commencer petit, avec un service pilote", "associer les agents dès le départ",
+               "prévoir un budget de formation", "mutualiser avec les communes voisines",
+               "garder un accueil physique", "tester avec des habitants avant d'ouvrir",
+               "documenter chaque étape"],
+    "procurement": ["un appel d'offres ouvert aux acteurs locaux", "une consultation simple",
+                    "un groupement de commandes", "une centrale d'achat publique",
+                    "une mise en concurrence de trois devis"],
+    "slot": ["du samedi matin", "du mardi soir", "au marché", "en mairie annexe",
+             "pendant les vacances"],
+    "public": ["les personnes âgées", "les familles", "les jeunes", "les personnes en "
+               "situation de handicap", "les nouveaux habitants", "les demandeurs d'emploi",
+               "les agriculteurs", "les commerçants"],
+    "where_doc": ["en ligne", "sur le site de l'association des maires", "sur un dépôt public",
+                  "dans le réseau départemental"],
+    "equipment_cap": ["Le matériel", "Le parc de portables", "L'achat de tablettes",
+                      "Le lot d'ordinateurs", "Le vidéoprojecteur", "Le serveur"],
+    "equipment_state": ["reconditionné", "mutualisé", "loué", "acheté en groupement",
+                        "récupéré du département", "neuf"],
+    "backup": ["Les sauvegardes", "Les restaurations", "Les mises à jour", "Les mots de passe",
+               "Les accès distants"],
+    "staff_lower": ["le secrétariat de mairie", "un agent référent", "le prestataire",
+                    "l'intercommunalité", "un élu délégué"],
+    "of_request": ["des demandes", "des dossiers d'urbanisme", "des réservations",
+                   "des inscriptions", "des signalements", "des courriers"],
+    "of_online": ["du service en ligne", "du portail", "de l'application",
+                  "de la prise de rendez-vous", "du paiement en ligne"],
+    "hosting": ["en France, chez un hébergeur certifié", "par l'intercommunalité",
+                "dans un centre de données régional", "chez le syndicat départemental"],
+    "public_cap": ["Les habitants", "Les familles", "Les associations", "Les entreprises",
+                   "Les aînés", "Les parents"],
+    "plan": ["le projet de mandat", "le plan climat", "le schéma de mutualisation",
+             "la feuille de route numérique", "le contrat de ruralité"],
+    "event": ["à l'atelier de lancement", "à la journée portes ouvertes", "au forum",
+              "à la formation", "à la démonstration"],
+    "when": ["en fin d'année", "au printemps", "après l'été", "dans six mois"],
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--database-url",
+                        help="PostgreSQL database to fill and measure (not dropped); by default "
+                             f"{BENCH_DATABASE} is created on {SERVER} and dropped at the end")
+    parser.add_argument("--initiatives", type=int, default=100_000,
+                        help="how many initiatives to generate (default: %(default)s)")
+    parser.add_argument("--requests", type=int, default=200,
+                        help="timed requests per scenario (default: %(default)s)")
+    parser.add_argument("--seed", type=int, default=20261126, help="random seed")
+    args = parser.parse_args(argv)
+
+    with bench_database(args.database_url) as url:
+        results = run(url, args)
+    print(json.dumps(results, indent=2, ensure_ascii=False))
+    return 0
+
+
+@contextmanager
+def bench_database(given: str | None) -> Iterator[str]:
+    """Yield the URL of the database to use: the given one, or a temporary one dropped after."""
+    if given:
+        if not given.startswith(("postgres://", "postgresql")):
+            raise SystemExit("This benchmark measures PostgreSQL: give a postgresql:// URL.")
+        yield given
+        return
+    admin = sa.create_engine(sqlalchemy_url(SERVER), isolation_level="AUTOCOMMIT",
+                             poolclass=sa.pool.NullPool)
+    with admin.connect() as connection:
+        connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{BENCH_DATABASE}" WITH (FORCE)'))
+        connection.execute(sa.text(f'CREATE DATABASE "{BENCH_DATABASE}"'))
+    try:
+        yield make_url(SERVER).set(database=BENCH_DATABASE).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{BENCH_DATABASE}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def run(url: str, args: argparse.Namespace) -> dict[str, Any]:
+    rng = random.Random(args.seed)
+    results: dict[str, Any] = {"initiatives": args.initiatives, "requests": args.requests,
+                               "target_p95_ms": TARGET_P95_MS}
+    started = time.perf_counter()
+    migrate.upgrade(sqlalchemy_url(url))
+    with tempfile.TemporaryDirectory(prefix="maillage-bench-") as instance:
+        app = create_app({"DATABASE_URL": sqlalchemy_url(url), "INSTANCE_PATH": Path(instance),
+                          "MAIL_DIR": Path(instance) / "mail", "SECRET_KEY": "bench",
+                          "REDIS_URL": None})
+        with app.app_context():
+            with transaction():
+                import_communes()
+                load_themes()
+            results["setup_s"] = round(time.perf_counter() - started, 1)
+            started = time.perf_counter()
+            towns = generate(rng, args.initiatives)
+            results["small_towns"] = towns
+            results["generate_s"] = round(time.perf_counter() - started, 1)
+            results["index_used"] = index_used()
+            results["search_sql"] = measure_sql(args.requests)
+            scenarios = make_scenarios(rng)
+        app.extensions["maillage.engine"].dispose()
+        with server(url, instance) as port:
+            results["http"] = measure(port, scenarios, args.requests)
+    return results
+
+
+def generate(rng: random.Random, count: int) -> int:
+    """Insert `count` initiatives over the small towns, in bulk; return how many towns."""
+    towns = session.execute(sa.select(Town.insee, Town.name).where(
+        Town.population.between(*SMALL_TOWNS))).all()
+    themes = dict(session.execute(sa.select(Theme.slug, Theme.id)).all())
+    slugs = sorted(THEME_OBJECTS)
+    connection = session.connection()
+    insert = sa.insert(Initiative.__table__).returning(Initiative.__table__.c.id,
+                                                       sort_by_parameter_order=True)
+    batch = 2_000
+    for start in range(0, count, batch):
+        rows, chosen = [], []
+        for _ in range(min(batch, count - start)):
+            insee, town_name = rng.choice(towns)
+            picked = rng.sample(slugs, rng.choice((1, 1, 2, 2, 3)))
+            rows.append(initiative_row(rng, town_name, insee, picked))
+            chosen.append(picked)
+        ids = connection.execute(insert, rows).scalars().all()
+        connection.execute(sa.insert(initiative_themes), [
+            {"initiative_id": initiative_id, "theme_id": themes[slug]}
+            for initiative_id, picked in zip(ids, chosen, strict=True) for slug in picked])
+        session.commit()
+        connection = session.connection()
+    session.commit()
+    # As autovacuum would have done on a live database: the towns just imported included.
+    connection = session.connection()
+    connection.exec_driver_sql("ANALYZE")
+    session.commit()
+    return len(towns)
+
+
+def initiative_row(rng: random.Random, town: str, insee: str, slugs: list[str]) -> dict[str, Any]:
+    thing = rng.choice(THEME_OBJECTS[slugs[0]])
+    title = f"{rng.choice(ACTIONS)} {thing}"
+    if rng.random() < 0.3:
+        title += f" {rng.choice(PLACES)}"
+    goal = rng.choice(GOALS)
+    summary = (f"La commune de {town} a engagé la {title[0].lower()}{title[1:]} pour {goal}. "
+               f"Le projet concerne aussi {rng.choice(THEME_OBJECTS[rng.choice(slugs)])}.")
+    paragraphs = []
+    for _ in range(rng.randint(2, 5)):
+        sentences = [fill(rng, rng.choice(CONTEXT)) for _ in range(rng.randint(2, 5))]
+        if rng.random() < 0.5:
+            sentences.append(f"Il s'agit {rng.choice(THEME_OBJECTS[rng.choice(slugs)])} "
+                             f"{rng.choice(PLACES)}.")
+        paragraphs.append(" ".join(sentences))
+    body = "\n\n".join(paragraphs)
+    created = datetime(2023, 1, 1, tzinfo=UTC) + timedelta(minutes=rng.randint(0, 1_500_000))
+    return {
+        "town_insee": insee, "author_id": None, "title": title[:200], "summary": summary[:500],
+        "body": body, "body_html": "".join(f"<p>{html.escape(p)}</p>\n" for p in paragraphs),
+        "status": rng.choice(("idea", "in_progress", "in_progress", "done", "done")),
+        "started_on": date(2022, 1, 1) + timedelta(days=rng.randint(0, 1_400)),
+        "budget_eur": rng.choice((None, rng.randint(500, 250_000))),
+        "partners": rng.sample(PARTNERS, rng.randint(0, 3)), "links": [],
+        "created_at": created, "updated_at": created, "hidden_at": None,
+    }
+
+
+def fill(rng: random.Random, template: str) -> str:
+    values = {name: rng.choice(choices) for name, choices in SLOTS.items()}
+    return template.format(n=rng.randint(10, 400), year=rng.randint(2019, 2025),
+                           weeks=rng.randint(1, 12), budget=f"{rng.randint(2, 300) * 500:,}"
+                           .replace(",", " "), partner=rng.choice(PARTNERS),
+                           goal=rng.choice(GOALS), factor=rng.randint(2, 5),
+                           percent=rng.randint(20, 85), **values)
+
+
+def index_used() -> bool:
+    """Whether PostgreSQL answers a search with the GIN index, on the generated table."""
+    from maillage.search.queries import matching_initiatives
+
+    statement = matching_initiatives("dématérialiser").compile(bind=session.get_bind())
+    plan = [row[0] for row in session.connection().exec_driver_sql(f"EXPLAIN {statement}",
+                                                                    statement.params)]
+    session.rollback()
+    return any("ix_initiatives_search_document" in line for line in plan)
+
+
+def measure_sql(requests: int) -> dict[str, Any]:
+    """Time the search alone, in process: the best page of each query, ranked, no HTTP."""
+    from maillage.search.queries import matching_initiatives
+
+    timings: list[float] = []
+    by_query: dict[str, Any] = {}
+    rounds = max(3, requests // len(QUERIES))
+    for q in QUERIES:
+        matches = matching_initiatives(q).subquery()
+        count = session.scalar(sa.select(sa.func.count()).select_from(matches))
+        page = (sa.select(matches.c.initiative_id, matches.c.rank)
+                .order_by(matches.c.rank.desc(), matches.c.initiative_id.desc()).limit(21))
+        session.execute(page).all()
+        mine = []
+        for _ in range(rounds):
+            started = time.perf_counter()
+            session.execute(page).all()
+            mine.append((time.perf_counter() - started) * 1000)
+        session.rollback()
+        timings += mine
+        by_query[q] = {"matches": count, "median_ms": round(statistics.median(mine), 1)}
+    return summary(timings) | {"by_query": by_query}
+
+
+def make_scenarios(rng: random.Random) -> dict[str, list[dict[str, Any]]]:
+    """Return, by scenario, the query arguments of its requests (cycled through)."""
+    slugs = sorted(THEME_OBJECTS)
+    departments = list(session.scalars(
+        sa.select(Town.department_code).where(Town.population.between(*SMALL_TOWNS))
+        .group_by(Town.department_code).order_by(sa.func.count().desc()).limit(30)))
+    populations = [(2_500, 5_000), (5_000, 10_000), (10_000, 25_000), (2_500, 25_000)]
+
+    def searches(**extra: Any) -> list[dict[str, Any]]:
+        return [{"q": q, **{key: value() for key, value in extra.items()}} for q in QUERIES]
+
+    def population_range() -> tuple[int, int]:
+        return rng.choice(populations)
+
+    with_population = [
+        {**args, "population_min": low, "population_max": high}
+        for args in searches() for low, high in [population_range()]]
+    return {
+        "list (no q), baseline": [{}],
+        "list by theme (no q), baseline": [{"theme": slug} for slug in slugs],
+        "q": searches(),
+        "q + theme": searches(theme=lambda: rng.choice(slugs)),
+        "q + department": searches(department=lambda: rng.choice(departments)),
+        "q + population_min/max": with_population,
+        "q + theme + department + population": [
+            {**args, "theme": rng.choice(slugs), "department": rng.choice(departments)}
+            for args in with_population],
+    }
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@contextmanager
+def server(url: str, instance: str) -> Iterator[int]:
+    """Run the application under gunicorn, as the Procfile does, on a free loopback port."""
+    port = free_port()
+    env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": secrets.token_urlsafe(32),
+           "MAILLAGE_INSTANCE": instance, "MAILLAGE_ENV": "production"}
+    env.pop("REDIS_URL", None)
+    command = [sys.executable, "-m", "gunicorn", "--worker-class", "gevent", "--workers", "1",
+               "--bind", f"127.0.0.1:{port}", "--no-control-socket", "--log-level", "warning",
+               "maillage.wsgi:app"]
+    process = subprocess.Popen(command, env=env)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                status, _body = get(port, "/api/v1/initiatives", {"limit": 1})
+                if status == 200:
+                    break
+            except OSError:
+                pass
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("gunicorn did not start")
+            time.sleep(0.2)
+        yield port
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def get(port: int, path: str, args: dict[str, Any],
+        connection: http.client.HTTPConnection | None = None) -> tuple[int, bytes]:
+    own = connection is None
+    connection = connection or http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    try:
+        connection.request("GET", f"{path}?{urllib.parse.urlencode(args)}")
+        response = connection.getresponse()
+        return response.status, response.read()
+    finally:
+        if own:
+            connection.close()
+
+
+def measure(port: int, scenarios: dict[str, list[dict[str, Any]]],
+            requests: int) -> dict[str, Any]:
+    """Time each scenario's requests on one keep-alive connection, after a warm-up."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    results: dict[str, Any] = {}
+    per_query: dict[str, list[float]] = {}
+    try:
+        for name, arguments in scenarios.items():
+            for args in arguments[:10]:
+                get(port, "/api/v1/initiatives", args, connection)
+            timings, found, errors = [], [], 0
+            for i in range(requests):
+                args = arguments[i % len(arguments)]
+                started = time.perf_counter()
+                status, body = get(port, "/api/v1/initiatives", args, connection)
+                elapsed = (time.perf_counter() - started) * 1000
+                if status != 200:
+                    errors += 1
+                    continue
+                timings.append(elapsed)
+                found.append(len(json.loads(body)["items"]))
+                if name == "q":
+                    per_query.setdefault(args["q"], []).append(elapsed)
+            results[name] = summary(timings) | {
+                "errors": errors, "mean_items": round(statistics.fmean(found), 1) if found else 0}
+        results["q, median by query"] = {
+            q: round(statistics.median(values), 1) for q, values in per_query.items()}
+    finally:
+        connection.close()
+    return results
+
+
+def summary(timings: list[float]) -> dict[str, float]:
+    if len(timings) < 2:
+        return {"p50_ms": round(timings[0], 1) if timings else 0.0, "p95_ms": 0.0}
+    cuts = statistics.quantiles(timings, n=100, method="inclusive")
+    return {"p50_ms": round(statistics.median(timings), 1), "p95_ms": round(cuts[94], 1)}
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,238 @@
+"""French full-text search over initiatives, the same on SQLite (FTS5) and PostgreSQL."""
+
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+from alembic import command
+from flask import Flask
+
+from maillage import migrate
+from maillage.database import session, transaction
+from maillage.initiatives.models import Initiative, Status
+from maillage.search.queries import excerpts, fts5_query, matching_initiatives
+
+pytestmark = pytest.mark.usefixtures("app")
+
+
+def publish(title: str, summary: str = "Une initiative de la commune.",
+            body: str = "Rien de plus à dire.") -> int:
+    with transaction() as db:
+        initiative = Initiative(town_insee="29103", title=title, summary=summary, body=body,
+                                body_html="", status=Status.IDEA)
+        db.add(initiative)
+        db.flush()
+        return initiative.id
+
+
+def found(q: str) -> list[int]:
+    """The ids matching `q`, best first."""
+    matches = matching_initiatives(q).subquery()
+    return list(session.scalars(sa.select(matches.c.initiative_id)
+                                .order_by(matches.c.rank.desc(), matches.c.initiative_id.desc())))
+
+
+def dialect() -> str:
+    return session.get_bind().dialect.name
+
+
+def test_accents_and_case_are_folded() -> None:
+    sobriety = publish("Sobriété numérique à la mairie")
+    security = publish("Former les agents", body="Un plan de cybersécurité pour la commune.")
+    assert found("sobriete") == [sobriety]
+    assert found("SOBRIÉTÉ") == [sobriety]
+    assert found("CYBERSECURITE") == [security]
+    assert found("cybersécurité") == [security]
+
+
+def test_french_words_are_stemmed() -> None:
+    paperless = publish("La dématérialisation des actes d'état civil")
+    schools = publish("Tablettes pour les écoles", body="Les journaux de la classe en ligne.")
+    assert found("dématérialiser") == [paperless]
+    assert found("dematerialise") == [paperless]
+    assert found("école") == [schools]
+    assert found("journal") == [schools]
+
+
+def test_a_title_match_ranks_before_a_body_match() -> None:
+    in_body = publish("Des ateliers pour les seniors",
+                      body="Chaque mardi, une médiatrice du numérique accueille le public.")
+    in_title = publish("Une médiatrice numérique itinérante")
+    assert found("médiatrice") == [in_title, in_body]
+
+
+def test_every_word_is_required_and_or_and_minus_work_as_on_the_web() -> None:
+    wifi = publish("Wifi public sur la place", body="Un réseau gratuit dans le bourg.")
+    fiber = publish("La fibre dans le bourg", body="Raccordement des écoles au réseau.")
+    assert found("réseau bourg") in ([wifi, fiber], [fiber, wifi])
+    assert found("wifi fibre") == []
+    assert sorted(found("wifi or fibre")) == sorted([wifi, fiber])
+    assert found("réseau -wifi") == [fiber]
+    assert found('"réseau gratuit"') == [wifi]
+    assert found('"gratuit réseau"') == []
+
+
+@pytest.mark.parametrize("q", ["***", "la le et en", "-numérique", "  ", "'", "-*"])
+def test_a_query_with_no_searchable_word_matches_nothing(q: str) -> None:
+    initiative = publish("Le numérique pour tous", body="La le et en ***")
+    assert found(q) == []
+    assert "<mark>" not in "".join(excerpts(q, [initiative]).values())
+
+
+@pytest.mark.parametrize("q", ['"', "NEAR(", "a AND", "-", "*", "l'école", "((", 'école" OR',
+                               "title:école", "^école", "NOT école", "école)", '"""', "a + b",
+                               "école*", "-(", "OR", "or or", "x" * 300, "é" * 3, "💻 site"])
+def test_hostile_queries_never_raise(q: str) -> None:
+    school = publish("L'école numérique", body="Des tablettes à l'école.")
+    assert found(q) in ([], [school])
+    result = excerpts(q, [school])
+    assert set(result) <= {school}
+    if q == "l'école":
+        assert found(q) == [school]
+        assert "<mark>" in result[school]
+
+
+def test_excerpts_mark_the_matches_and_escape_the_text() -> None:
+    hostile = publish(
+        "Sobriété",
+        summary="Réduire <b>la</b> consommation & les déchets.",
+        body="Une démarche de sobriété numérique.\n\n<script>alert(1)</script> "
+             "<img src=x onerror=alert(2)> et encore la sobriété \x03 </mark><mark>.",
+    )
+    excerpt = excerpts("sobriété", [hostile])[hostile]
+    assert "<mark>sobriété</mark>" in excerpt
+    assert "<script" not in excerpt
+    assert "<img" not in excerpt
+    assert "<b>" not in excerpt
+    without_marks = excerpt.replace("<mark>", "").replace("</mark>", "")
+    assert "<" not in without_marks
+    assert ">" not in without_marks
+    assert excerpt.count("<mark>") == excerpt.count("</mark>")
+
+
+def test_excerpts_come_from_summary_and_body_for_one_page() -> None:
+    in_summary = publish("Un projet", summary="Une plateforme de dématérialisation.")
+    in_body = publish("Autre projet", body="Le dossier parle de dématérialisation aussi.")
+    in_title = publish("Dématérialisation", summary="Les démarches en ligne.")
+    result = excerpts("dématérialiser", [in_summary, in_body, in_title])
+    assert "<mark>dématérialisation</mark>" in result[in_summary]
+    assert "<mark>dématérialisation</mark>" in result[in_body]
+    assert "<mark>" not in result[in_title]
+    assert "démarches" in result[in_title]
+    assert excerpts("dématérialiser", []) == {}
+
+
+def test_updates_and_deletes_are_followed() -> None:
+    kept = publish("Un guichet unique", body="Les démarches de la mairie.")
+    dropped = publish("Un second guichet", body="Les démarches du syndicat.")
+    assert sorted(found("guichet")) == sorted([kept, dropped])
+
+    with transaction() as db:
+        initiative = db.get(Initiative, kept)
+        initiative.title = "Un portail citoyen"
+        initiative.hidden_at = None
+    assert found("guichet") == [dropped]
+    assert found("portail") == [kept]
+    assert found("démarches") in ([kept, dropped], [dropped, kept])
+
+    with transaction() as db:
+        db.delete(db.get(Initiative, dropped))
+    assert found("guichet") == []
+    assert found("démarches") == [kept]
+    assert_index_is_consistent()
+
+
+def test_a_delete_of_every_row_empties_the_index(app: Flask) -> None:
+    publish("Un portail citoyen")
+    publish("Un portail familles")
+    # As the fixtures do between tests: one DELETE of every row.
+    with app.extensions["maillage.engine"].begin() as connection:
+        connection.execute(sa.delete(Initiative))
+    assert found("portail") == []
+    assert_index_is_consistent()
+    again = publish("Un portail des associations")
+    assert found("portail") == [again]
+
+
+def test_the_search_is_a_subquery_to_join_filter_and_page_by_rank_and_id() -> None:
+    ids = [publish(f"Atelier numérique n°{n}", body="atelier " * n) for n in range(1, 6)]
+    publish("Autre chose")
+    matches = matching_initiatives("atelier").subquery()
+    query = (sa.select(Initiative, matches.c.rank)
+             .join(matches, matches.c.initiative_id == Initiative.id)
+             .where(Initiative.hidden_at.is_(None)))
+    seen: list[int] = []
+    after = None
+    while True:
+        page = query
+        if after is not None:
+            rank, last_id = after
+            page = page.where(sa.or_(matches.c.rank < rank,
+                                     sa.and_(matches.c.rank == rank, Initiative.id < last_id)))
+        rows = session.execute(page.order_by(matches.c.rank.desc(), Initiative.id.desc())
+                               .limit(2)).all()
+        if not rows:
+            break
+        seen += [initiative.id for initiative, _rank in rows]
+        after = (rows[-1][1], rows[-1][0].id)
+    assert sorted(seen) == sorted(ids)
+    assert len(seen) == len(ids)
+    # More occurrences in the body, a better rank.
+    assert seen == list(reversed(ids))
+
+
+def test_the_sqlite_query_is_only_quoted_words() -> None:
+    assert fts5_query("dématérialiser") == '("dematerialis"*)'
+    assert fts5_query('NEAR(a b) "x" -y AND *') is not None
+    assert fts5_query("la le -numérique") is None
+    assert fts5_query("eaux") == '(("eaux" OR "eau"))'
+
+
+def test_postgresql_uses_the_gin_index() -> None:
+    if dialect() != "postgresql":
+        pytest.skip("the GIN index is PostgreSQL's")
+    publish("Sobriété numérique")
+    # The query as the application sends it, with the user's words as a bound parameter.
+    statement = matching_initiatives("sobriété numérique").compile(bind=session.get_bind())
+    connection = session.connection()
+    # A few rows would be read sequentially: forbid it, to see whether the index can serve.
+    connection.exec_driver_sql("SET LOCAL enable_seqscan = off")
+    plan = "\n".join(row[0] for row in connection.exec_driver_sql(f"EXPLAIN {statement}",
+                                                                   statement.params))
+    session.rollback()
+    assert "Index Scan on ix_initiatives_search_document" in plan
+
+
+def assert_index_is_consistent() -> None:
+    if dialect() == "sqlite":
+        # FTS5 compares its index with the content table, and raises if they differ.
+        session.execute(sa.text(
+            "INSERT INTO initiatives_fts(initiatives_fts, rank) VALUES ('integrity-check', 1)"))
+        session.rollback()
+
+
+def test_the_downgrade_removes_what_0003_made(databases) -> None:
+    url = databases.create()
+    migrate.upgrade(url)
+    engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
+    try:
+        assert search_objects(engine)
+        command.downgrade(migrate.alembic_config(url), "0002")
+        assert search_objects(engine) == set()
+        migrate.upgrade(url)
+        assert search_objects(engine)
+    finally:
+        engine.dispose()
+
+
+def search_objects(engine: sa.Engine) -> set[str]:
+    with engine.connect() as connection:
+        if engine.dialect.name == "sqlite":
+            return set(connection.scalars(sa.text(
+                "SELECT name FROM sqlite_master WHERE name LIKE 'initiatives_fts%'")))
+        return set(connection.scalars(sa.text(
+            "SELECT tablename FROM pg_tables WHERE tablename LIKE 'initiatives_search%'"
+            " UNION ALL SELECT proname FROM pg_proc WHERE proname LIKE 'initiatives_search%'"
+            " UNION ALL SELECT tgname FROM pg_trigger WHERE tgname LIKE 'initiatives_search%'"
+            " UNION ALL SELECT cfgname FROM pg_ts_config WHERE cfgname = 'french_unaccent'"
+            " UNION ALL SELECT extname FROM pg_extension WHERE extname = 'unaccent'")))
