@@ -271,3 +271,27 @@ def test_signed_out_pages_load_no_script(client) -> None:
     page = client.get("/towns").get_data(as_text=True)
     assert "<script" not in page
     assert "data-live" not in page
+
+
+def test_events_wait_for_the_end_of_the_transaction(app) -> None:
+    """A savepoint released inside a transaction (as a follow does) dispatches nothing."""
+    from maillage import events
+
+    dispatched: list[list[int]] = []
+    queues = app.extensions["maillage.queues"]
+    real = queues.enqueue
+    queues.enqueue = lambda name, func, *args, job_id: dispatched.append(list(args)) or True
+    try:
+        with transaction():
+            first = events.record(events.MemberVerified(
+                membership_id=1, user_id=1, town_insee=LANNION, source="admin"), actor_id=None)
+            with session.begin_nested():
+                session.flush()
+            assert dispatched == []
+            with pytest.raises(ValueError, match="lost race"), session.begin_nested():
+                raise ValueError("lost race")
+            session.flush()
+            first_id = first.id
+        assert dispatched == [[first_id]]
+    finally:
+        queues.enqueue = real

@@ -8,7 +8,7 @@ import click
 from flask import current_app
 from flask.cli import FlaskGroup, with_appcontext
 
-from maillage import migrate
+from maillage import migrate, queues
 from maillage.accounts.cli import tokens, users
 from maillage.app import create_app
 from maillage.database import transaction
@@ -36,6 +36,7 @@ def serve(host: str, port: int, debug: bool) -> None:
     """Serve the site and its live updates (Socket.IO) in one process."""
     # Flask refuses app.run() under its own command line; `serve` is that command here.
     os.environ.pop("FLASK_RUN_FROM_CLI", None)
+    queues.start_sweeping(current_app)
     socketio.run(current_app, host=host, port=port, debug=debug, use_reloader=debug,
                  allow_unsafe_werkzeug=True, log_output=debug)
 
@@ -70,6 +71,10 @@ def demo() -> None:
 
     with transaction():
         accounts = demo_data.load_demo()
+    # Let the embedded worker tell the demo people about the demo's events before we exit.
+    jobs = current_app.extensions["maillage.queues"]
+    if isinstance(jobs, queues.ThreadQueues):
+        jobs.join(timeout=60)
     click.echo("Demo network ready. Sign in at {} with one of (password: {}):".format(
         current_app.config["BASE_URL"] + "/sign-in", demo_data.PASSWORD))
     for email, description in accounts:

@@ -67,7 +67,48 @@ def load_demo() -> list[tuple[str, str]]:
     ]
     for person in people:
         _ensure(person)
+    _initiatives(people)
     return [(person.email, person.description) for person in people]
+
+
+# (author's index in the demo people, themes, title, summary, body)
+INITIATIVES = (
+    (3, ["sobriete-numerique"], "Un parc d'imprimantes divisé par deux",
+     "Mutualisation des imprimantes de la mairie et impression recto-verso par défaut.",
+     "**Ce que nous avons fait** : un inventaire, puis trois copieurs partagés au lieu de "
+     "onze imprimantes.\n\n- paramétrage recto-verso\n- badge pour libérer les impressions"),
+    (2, ["services-publics-en-ligne", "inclusion-numerique"],
+     "Démarches d'état civil en ligne, avec un accueil pour les aider",
+     "Les demandes d'actes se font en ligne, et un conseiller numérique accompagne en mairie.",
+     "La dématérialisation des demandes d'actes a libéré du temps à l'accueil, consacré à "
+     "l'accompagnement des habitants les plus éloignés du numérique."),
+    (5, ["cybersecurite"], "Double authentification pour toutes les messageries",
+     "Après une tentative d'hameçonnage, tous les comptes des élus et agents sont protégés.",
+     "Nous avons suivi le guide de l'ANSSI et formé les agents en deux demi-journées."),
+    (6, ["donnees-ouvertes"], "Les délibérations du conseil en données ouvertes",
+     "Chaque délibération est publiée au format ouvert le lendemain du conseil.",
+     "Publication automatique depuis le logiciel de gestion des actes."),
+)
+
+
+def _initiatives(people: list[DemoPerson]) -> None:
+    """Post the demo initiatives once, and make the demo people follow a few themes."""
+    from maillage.follows.models import Target
+    from maillage.follows.operations import follow
+    from maillage.initiatives.models import Initiative
+    from maillage.initiatives.operations import publish_initiative
+    from maillage.themes.queries import get_theme
+
+    for index, themes, title, summary, body in INITIATIVES:
+        if session.scalar(sa.select(Initiative.id).where(Initiative.title == title)):
+            continue
+        person = people[index]
+        author = user_by_email(person.email)
+        publish_initiative(author, town=person.town.insee, title=title, summary=summary,
+                           body=body, themes=themes, status="done")
+    for person, slug in ((people[2], "cybersecurite"), (people[3], "donnees-ouvertes"),
+                         (people[5], "sobriete-numerique"), (people[6], "cybersecurite")):
+        follow(user_by_email(person.email), Target.THEME, get_theme(slug).id)
 
 
 @dataclass(frozen=True)

@@ -144,6 +144,9 @@ def _collect(flushed: Session, _context: object) -> None:
 
 @sa_event.listens_for(Session, "after_commit")
 def _dispatch_committed(committed: Session) -> None:
+    # A savepoint released is not a commit: its events wait for the transaction's end.
+    if committed.in_nested_transaction():
+        return
     ids = committed.info.pop("outbox", None)
     if ids and has_app_context():
         dispatch(current_app._get_current_object(), ids)  # type: ignore[attr-defined]
@@ -151,4 +154,6 @@ def _dispatch_committed(committed: Session) -> None:
 
 @sa_event.listens_for(Session, "after_rollback")
 def _forget_rolled_back(rolled_back: Session) -> None:
-    rolled_back.info.pop("outbox", None)
+    # A savepoint rolled back (a lost race to follow) leaves the transaction's events be.
+    if not rolled_back.in_nested_transaction():
+        rolled_back.info.pop("outbox", None)

@@ -175,7 +175,14 @@ def init_app(app: Flask) -> None:
     if app.config["REDIS_URL"]:
         app.extensions["maillage.queues"] = RedisQueues(app.config["REDIS_URL"], scale)
     else:
-        queues = ThreadQueues(app, retry_scale=scale)
-        if app.config.get("SWEEP_INTERVAL"):
-            queues.every(app.config["SWEEP_INTERVAL"], SWEEP_OUTBOX, "sweep-outbox")
-        app.extensions["maillage.queues"] = queues
+        app.extensions["maillage.queues"] = ThreadQueues(app, retry_scale=scale)
+
+
+def start_sweeping(app: Flask) -> None:
+    """In the embedded mode, sweep the outbox from the worker thread, as the scheduler does.
+
+    Only the serving process does it: a command that merely migrates has no outbox yet.
+    """
+    queues = app.extensions["maillage.queues"]
+    if isinstance(queues, ThreadQueues) and app.config.get("SWEEP_INTERVAL"):
+        queues.every(app.config["SWEEP_INTERVAL"], SWEEP_OUTBOX, "sweep-outbox")
