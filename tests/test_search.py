@@ -188,19 +188,23 @@ def test_the_sqlite_query_is_only_quoted_words() -> None:
     assert fts5_query("eaux") == '(("eaux" OR "eau"))'
 
 
-def test_postgresql_uses_the_gin_index() -> None:
-    if dialect() != "postgresql":
-        pytest.skip("the GIN index is PostgreSQL's")
+def test_the_search_is_served_by_an_index() -> None:
+    """PostgreSQL: the GIN index on the stored tsvector; SQLite: the FTS5 table."""
     publish("Sobriété numérique")
     # The query as the application sends it, with the user's words as a bound parameter.
     statement = matching_initiatives("sobriété numérique").compile(bind=session.get_bind())
     connection = session.connection()
-    # A few rows would be read sequentially: forbid it, to see whether the index can serve.
-    connection.exec_driver_sql("SET LOCAL enable_seqscan = off")
-    plan = "\n".join(row[0] for row in connection.exec_driver_sql(f"EXPLAIN {statement}",
-                                                                   statement.params))
+    if dialect() == "postgresql":
+        # A few rows would be read sequentially: forbid it, to see whether the index can serve.
+        connection.exec_driver_sql("SET LOCAL enable_seqscan = off")
+    plan = "\n".join(str(row[-1]) for row in connection.exec_driver_sql(
+        f"EXPLAIN {'' if dialect() == 'postgresql' else 'QUERY PLAN '}{statement}",
+        statement.params if dialect() == "postgresql" else tuple(
+            statement.params[name] for name in statement.positiontup)))
     session.rollback()
-    assert "Index Scan on ix_initiatives_search_document" in plan
+    expected = "Index Scan on ix_initiatives_search_document" if dialect() == "postgresql" \
+        else "VIRTUAL TABLE INDEX"
+    assert expected in plan, plan
 
 
 def assert_index_is_consistent() -> None:
