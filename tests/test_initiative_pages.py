@@ -116,6 +116,19 @@ def test_bad_query_arguments_are_explained_next_to_their_field(client) -> None:
     assert client.get("/initiatives?cursor=garbage").status_code == 422
 
 
+def test_a_search_shows_escaped_excerpts_with_marks(client, author) -> None:
+    found = publish(author, body="Un guide de <script>alert(1)</script> paramétrage des "
+                                 "imprimantes partagées.")
+    publish(author, title="Un atelier de cybersécurité", summary="Pour les agents.",
+            body="Apprendre les bons réflexes.")
+    page = text(client.get("/initiatives?q=imprimantes"))
+    assert f'href="/initiatives/{found}"' in page
+    assert "cybersécurité" not in page
+    assert "<mark>" in page
+    assert "<script>alert" not in page
+    assert 'value="imprimantes"' in page
+
+
 def test_an_initiative_page_shows_all_it_has(client, author, initiative_id,
                                              create_user) -> None:
     other = create_user(town=LANDERNEAU, verified=True)
