@@ -56,6 +56,7 @@ def stack(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterat
     except RedisError as error:
         service_missing(f"Redis does not answer at {SHARED_REDIS}: {error}")
     env = {**os.environ, "DATABASE_URL": database_url, "REDIS_URL": SHARED_REDIS,
+           "SOCKETIO_CHANNEL": f"maillage-test-{os.getpid()}",
            "SECRET_KEY": "live-test", "MAILLAGE_INSTANCE": str(tmp_path_factory.mktemp("live"))}
     ports = [free_port(), free_port()]
     processes = [

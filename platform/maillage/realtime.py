@@ -40,7 +40,8 @@ def init_app(app: Flask) -> None:
     # SocketIO keeps the options of its previous init_app, including the Redis client manager
     # it built for a message queue: an app without REDIS_URL would still publish to Redis.
     socketio.server_options.pop("client_manager", None)
-    socketio.init_app(app, async_mode=async_mode(app), message_queue=app.config["REDIS_URL"])
+    socketio.init_app(app, async_mode=async_mode(app), message_queue=app.config["REDIS_URL"],
+                      channel=app.config.get("SOCKETIO_CHANNEL", "flask-socketio"))
     app.extensions["maillage.presence"] = (
         RedisPresence(app.config["REDIS_URL"]) if app.config["REDIS_URL"] else LocalPresence())
 

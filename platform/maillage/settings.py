@@ -38,6 +38,10 @@ def load(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
         "SECRET_KEY": env.get("SECRET_KEY"),
         "DATABASE_URL": database_url(env.get("DATABASE_URL") or f"sqlite:///{instance}/maillage.db"),
         "REDIS_URL": env.get("REDIS_URL") or None,
+        # The Redis Pub/Sub channel of Socket.IO (Flask-SocketIO's own by default, which a bare
+        # external emitter uses): channels are shared by every database of a
+        # Redis server, so two Maillages on one server need two names.
+        "SOCKETIO_CHANNEL": env.get("SOCKETIO_CHANNEL", "flask-socketio"),
         "SMTP_URL": env.get("SMTP_URL") or None,
         "MAIL_DIR": Path(env.get("MAILLAGE_MAIL_DIR") or instance / "mail"),
         "MAIL_SENDER": env.get("MAIL_SENDER", "Maillage <ne-pas-repondre@maillage.localhost>"),
