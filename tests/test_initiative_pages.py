@@ -269,23 +269,23 @@ def test_following_and_unfollowing_an_initiative(client, initiative_id, create_u
                                                  csrf) -> None:
     reader = sign_in(create_user())
     page = text(reader.get(f"/initiatives/{initiative_id}"))
-    assert f'action="/initiatives/{initiative_id}/follow"' in page
-    assert reader.post(f"/initiatives/{initiative_id}/follow").status_code == 400
+    assert f'action="/follows/initiative/{initiative_id}/follow"' in page
+    assert reader.post(f"/follows/initiative/{initiative_id}/follow").status_code == 400
     assert count(Follow) == 1
-    response = reader.post(f"/initiatives/{initiative_id}/follow",
+    response = reader.post(f"/follows/initiative/{initiative_id}/follow",
                            data={"csrf_token": csrf()})
     assert response.status_code == 303
     assert response.location == f"/initiatives/{initiative_id}"
     assert count(Follow) == 2
     page = text(reader.get(response.location))
     assert "Vous suivez désormais cette initiative." in page
-    assert f'action="/initiatives/{initiative_id}/unfollow"' in page
-    assert reader.post(f"/initiatives/{initiative_id}/unfollow").status_code == 400
-    response = reader.post(f"/initiatives/{initiative_id}/unfollow",
+    assert f'action="/follows/initiative/{initiative_id}/unfollow"' in page
+    assert reader.post(f"/follows/initiative/{initiative_id}/unfollow").status_code == 400
+    response = reader.post(f"/follows/initiative/{initiative_id}/unfollow",
                            data={"csrf_token": csrf()})
     assert response.status_code == 303
     assert count(Follow) == 1
-    assert reader.post("/initiatives/999999/follow",
+    assert reader.post("/follows/initiative/999999/follow",
                        data={"csrf_token": csrf()}).status_code == 404
 
 
@@ -372,17 +372,17 @@ def test_a_theme_page_lists_its_initiatives_and_is_followed(client, initiative_i
     assert client.get("/themes/no-such-theme").status_code == 404
 
     sign_in(create_user())
-    assert 'action="/themes/sobriete-numerique/follow"' in \
+    assert 'action="/follows/theme/sobriete-numerique/follow"' in \
         text(client.get("/themes/sobriete-numerique"))
-    assert client.post("/themes/sobriete-numerique/follow").status_code == 400
-    response = client.post("/themes/sobriete-numerique/follow", data={"csrf_token": csrf()})
+    assert client.post("/follows/theme/sobriete-numerique/follow").status_code == 400
+    response = client.post("/follows/theme/sobriete-numerique/follow", data={"csrf_token": csrf()})
     assert response.status_code == 303
     assert response.location == "/themes/sobriete-numerique"
     assert session.scalar(sa.select(Follow).where(Follow.theme_id.is_not(None))) is not None
     page = text(client.get(response.location))
     assert "Vous suivez désormais ce thème." in page
-    assert 'action="/themes/sobriete-numerique/unfollow"' in page
-    client.post("/themes/sobriete-numerique/unfollow", data={"csrf_token": csrf()})
+    assert 'action="/follows/theme/sobriete-numerique/unfollow"' in page
+    client.post("/follows/theme/sobriete-numerique/unfollow", data={"csrf_token": csrf()})
     assert session.scalar(sa.select(Follow).where(Follow.theme_id.is_not(None))) is None
 
 
@@ -394,13 +394,13 @@ def test_a_town_page_lists_its_initiatives_and_is_followed(client, initiative_id
     assert "pas encore publié" in text(client.get("/towns/29103"))
 
     sign_in(create_user())
-    assert client.post("/towns/22113/follow").status_code == 400
-    response = client.post("/towns/22113/follow", data={"csrf_token": csrf()})
+    assert client.post("/follows/town/22113/follow").status_code == 400
+    response = client.post("/follows/town/22113/follow", data={"csrf_token": csrf()})
     assert response.status_code == 303
     assert response.location == "/towns/22113"
     assert session.scalar(sa.select(Follow.town_insee).where(Follow.town_insee.is_not(None))) \
         == LANNION
-    assert 'action="/towns/22113/unfollow"' in text(client.get("/towns/22113"))
-    client.post("/towns/22113/unfollow", data={"csrf_token": csrf()})
+    assert 'action="/follows/town/22113/unfollow"' in text(client.get("/towns/22113"))
+    client.post("/follows/town/22113/unfollow", data={"csrf_token": csrf()})
     assert session.scalar(sa.select(Follow).where(Follow.town_insee.is_not(None))) is None
-    assert client.post("/towns/00000/follow", data={"csrf_token": csrf()}).status_code == 404
+    assert client.post("/follows/town/00000/follow", data={"csrf_token": csrf()}).status_code == 404

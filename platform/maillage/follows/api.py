@@ -6,31 +6,16 @@ from flask import Response
 from flask_login import current_user, login_required
 from flask_smorest import Blueprint, abort
 
-from maillage import policy
 from maillage.follows import operations, queries
 from maillage.follows.models import Follow, Target
 from maillage.follows.schemas import FollowSchema
-from maillage.initiatives.queries import get_initiative
-from maillage.themes.queries import get_theme
-from maillage.towns.queries import get_town
 
 blueprint = Blueprint("follows_api", __name__, description="What the signed-in user follows")
 
 
-def _lookup(target: Target, key: str) -> int | str | None:
-    if target is Target.THEME:
-        theme = get_theme(key)
-        return theme.id if theme else None
-    if target is Target.TOWN:
-        town = get_town(key)
-        return town.insee if town else None
-    initiative = get_initiative(int(key)) if key.isdigit() else None
-    return initiative.id if initiative and policy.can_see(current_user, initiative) else None
-
-
 def _key(target: Target, key: str) -> int | str:
     """Return the stored key of what `key` names, or answer 404."""
-    found = _lookup(target, key)
+    found = queries.target_key(target, key, current_user)
     if found is None:
         abort(404, message=f"No {target.value} is named {key}.")
     return found

@@ -4,8 +4,13 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+from maillage import policy
+from maillage.accounts.models import User
 from maillage.database import session
-from maillage.follows.models import Follow
+from maillage.follows.models import Follow, Target
+from maillage.initiatives.queries import get_initiative
+from maillage.themes.queries import get_theme
+from maillage.towns.queries import get_town
 
 
 def follows_of(user_id: int) -> list[Follow]:
@@ -19,3 +24,16 @@ def is_following(user_id: int, **target: int | str) -> bool:
     [(column, key)] = target.items()
     return session.scalar(sa.select(sa.exists().where(
         Follow.user_id == user_id, getattr(Follow, column) == key))) or False
+
+
+def target_key(target: Target, key: str, viewer: User | None) -> int | str | None:
+    """Return the stored key of the thing `key` names (a slug, an INSEE code, an id), if
+    `viewer` may see it; else None."""
+    if target is Target.THEME:
+        theme = get_theme(key)
+        return theme.id if theme else None
+    if target is Target.TOWN:
+        town = get_town(key)
+        return town.insee if town else None
+    initiative = get_initiative(int(key)) if key.isdigit() else None
+    return initiative.id if initiative and policy.can_see(viewer, initiative) else None

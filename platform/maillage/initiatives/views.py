@@ -17,9 +17,7 @@ from werkzeug.wrappers import Response
 from maillage import policy
 from maillage.accounts.models import User
 from maillage.errors import Invalid
-from maillage.follows import operations as follows
-from maillage.follows.models import Target
-from maillage.follows.queries import is_following
+from maillage.follows.views import follows_it
 from maillage.forms import load_form
 from maillage.initiatives import operations, queries
 from maillage.initiatives.models import Initiative, Status
@@ -55,23 +53,6 @@ def french_date(day: date) -> str:
     if isinstance(day, datetime):
         day = day.astimezone(_PARIS).date()
     return f"{'1er' if day.day == 1 else day.day} {_MONTHS[day.month - 1]} {day.year}"
-
-
-def set_following(target: Target, key: int | str, action: str, what: str,
-                  back: str) -> Response:
-    """Follow or unfollow `what` ("ce thème") for the signed-in user, then go `back`."""
-    if action == "follow":
-        follows.follow(current_user, target, key)
-        flash(f"Vous suivez désormais {what}.")
-    else:
-        follows.unfollow(current_user, target, key)
-        flash(f"Vous ne suivez plus {what}.")
-    return redirect(back, 303)
-
-
-def follows_it(**target: int | str) -> bool:
-    """Tell whether the signed-in user, if any, follows the thing: `follows_it(theme_id=3)`."""
-    return current_user.is_authenticated and is_following(current_user.id, **target)
 
 
 def _user() -> User | None:
@@ -209,11 +190,3 @@ def replicate(initiative_id: int) -> Response | tuple[str, int]:
         return _page(initiative, {"replication": _field_errors(error)})
     flash(f"C'est noté : {replication.town.name} l'a fait aussi.")
     return redirect(url_for(".show", initiative_id=initiative.id, _anchor="essaimage"), 303)
-
-
-@blueprint.post("/initiatives/<int:initiative_id>/<any(follow,unfollow):action>")
-@login_required
-def follow(initiative_id: int, action: str) -> Response:
-    initiative = _initiative(initiative_id)
-    return set_following(Target.INITIATIVE, initiative.id, action, "cette initiative",
-                         url_for(".show", initiative_id=initiative.id))

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, render_template, url_for
-from flask_login import login_required
-from werkzeug.wrappers import Response
+from flask import Blueprint, abort, render_template
 
-from maillage.follows.models import Target
+from maillage.follows.views import follows_it
 from maillage.initiatives.queries import list_initiatives
-from maillage.initiatives.views import follows_it, set_following
 from maillage.themes import queries
 from maillage.themes.models import Theme
 
@@ -33,11 +30,3 @@ def theme(slug: str) -> str:
     return render_template("themes/theme.html", theme=found,
                            following=follows_it(theme_id=found.id),
                            page=list_initiatives(theme=found.slug, limit=20))
-
-
-@blueprint.post("/themes/<slug>/<any(follow,unfollow):action>")
-@login_required
-def follow(slug: str, action: str) -> Response:
-    found = _theme(slug)
-    return set_following(Target.THEME, found.id, action, "ce thème",
-                         url_for(".theme", slug=found.slug))

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, render_template, request, url_for
-from flask_login import login_required
+from flask import Blueprint, abort, render_template, request
 from marshmallow import ValidationError
-from werkzeug.wrappers import Response
 
 from maillage.accounts import queries as accounts
-from maillage.follows.models import Target
+from maillage.follows.views import follows_it
 from maillage.initiatives.queries import list_initiatives
-from maillage.initiatives.views import follows_it, set_following
 from maillage.towns import queries
 from maillage.towns.models import Town
 from maillage.towns.schemas import TownQueryArgs
@@ -43,11 +40,3 @@ def town(insee: str) -> str:
                            members=accounts.members_of(found.insee),
                            following=follows_it(town_insee=found.insee),
                            initiatives=list_initiatives(town=found.insee, limit=20))
-
-
-@blueprint.post("/towns/<insee>/<any(follow,unfollow):action>")
-@login_required
-def follow(insee: str, action: str) -> Response:
-    found = _town(insee)
-    return set_following(Target.TOWN, found.insee, action, "cette commune",
-                         url_for(".town", insee=found.insee))
