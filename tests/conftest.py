@@ -24,6 +24,7 @@ from maillage.accounts import operations as accounts
 from maillage.accounts.models import Role, Scope, User, VerificationSource
 from maillage.app import create_app
 from maillage.database import Base, session, transaction
+from maillage.queues import ThreadQueues
 from maillage.themes.operations import load_themes
 from maillage.towns.operations import import_communes
 
@@ -133,6 +134,10 @@ def make_app(database_url: str, tmp_path: Path) -> Iterator[Callable[..., Flask]
 
     yield make
     for app in apps:
+        # Jobs of the embedded worker thread may still run: let them end before cleaning up.
+        queues = app.extensions["maillage.queues"]
+        if isinstance(queues, ThreadQueues):
+            assert queues.join(timeout=60), "the embedded worker did not finish its jobs"
         engine = app.extensions["maillage.engine"]
         if app.config["DATABASE_URL"] != database_url:
             engine.dispose()
