@@ -243,6 +243,11 @@ def test_live_delivery_in_the_embedded_mode(app, client, people, wait, token_for
     assert activity["name"] == "activity"
     assert activity["args"][0]["initiative_id"] == response.json["id"]
     assert bystander.get_received() == []
+    # The same event processed again, by a retry or a second worker: no second message.
+    event_id = session.scalar(sa.select(Event.id).where(Event.kind == "initiative.published"))
+    assert process_event(event_id).notified == 0
+    assert follower.get_received() == []
+    assert public.get_received() == []
     for connection in (follower, bystander, public):
         connection.disconnect()
 
