@@ -37,6 +37,7 @@ def serve(host: str, port: int, debug: bool) -> None:
     # Flask refuses app.run() under its own command line; `serve` is that command here.
     os.environ.pop("FLASK_RUN_FROM_CLI", None)
     queues.start_sweeping(current_app)
+    click.echo(f"Maillage is on http://{host}:{port}/ (Ctrl+C stops it).")
     socketio.run(current_app, host=host, port=port, debug=debug, use_reloader=debug,
                  allow_unsafe_werkzeug=True, log_output=debug)
 

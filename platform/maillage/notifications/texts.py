@@ -24,7 +24,7 @@ WHY = {
     "town": {"fr": "vous suivez la commune {name}", "en": "you follow the town {name}"},
     "initiative": {"fr": "vous suivez cette initiative", "en": "you follow this initiative"},
     "author": {"fr": "vous en êtes l'auteur", "en": "you wrote it"},
-    "member": {"fr": "il s'agit de votre compte", "en": "it is about your account"},
+    "member": {"fr": "c'est votre compte", "en": "it is your account"},
 }
 
 SOMEONE = {"fr": "Quelqu'un", "en": "Someone"}
