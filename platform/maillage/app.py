@@ -9,7 +9,7 @@ from flask import Flask, g
 from flask_login import current_user
 
 import maillage.models  # noqa: F401 (every model is mapped before the first query)
-from maillage import api, database, policy, queues, realtime, settings
+from maillage import api, database, headers, policy, queues, realtime, settings
 from maillage.accounts import auth
 from maillage.notifications.queries import unread_count
 from maillage.settings import PROJECT_ROOT
@@ -34,6 +34,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     queues.init_app(app)
     auth.init_app(app)
     api.init_app(app)
+    headers.init_app(app)
     _register_pages(app)
     return app
 
