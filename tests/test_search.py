@@ -177,8 +177,49 @@ def test_the_search_is_a_subquery_to_join_filter_and_page_by_rank_and_id() -> No
         after = (rows[-1][1], rows[-1][0].id)
     assert sorted(seen) == sorted(ids)
     assert len(seen) == len(ids)
-    # More occurrences in the body, a better rank.
+    # The same rank for all (PostgreSQL ranks on title and summary; in SQLite, more occurrences
+    # in the body rank better), and the newest first among equals.
     assert seen == list(reversed(ids))
+
+
+def test_a_body_only_match_is_found_after_the_title_and_summary_matches() -> None:
+    body_only = [publish(f"Projet {n}", body="Un guichet numérique pour les habitants.")
+                 for n in range(3)]
+    in_summary = publish("Autre projet", summary="Un guichet unique en mairie.")
+    in_title = publish("Un guichet unique")
+    in_title_and_body = publish("Le guichet", body="Le guichet ouvre le samedi.")
+    result = found("guichet")
+    assert sorted(result) == sorted([*body_only, in_summary, in_title, in_title_and_body])
+    assert set(result[:2]) == {in_title, in_title_and_body}
+    assert result[2] == in_summary
+    # Among themselves, in either order on SQLite; by id, newest first, on PostgreSQL.
+    assert sorted(result[3:]) == sorted(body_only)
+    if dialect() == "postgresql":
+        assert result[3:] == list(reversed(body_only))
+        # Ranked on the small vector of title and summary: a body match alone ranks 0.
+        matches = matching_initiatives("guichet").subquery()
+        ranks = dict(session.execute(sa.select(matches.c.initiative_id, matches.c.rank)).all())
+        assert all(ranks[initiative] == 0 for initiative in body_only)
+        assert ranks[in_title] > ranks[in_summary] > 0
+
+
+def test_the_search_page_keeps_its_order_and_cursor_across_pages() -> None:
+    from maillage.initiatives.queries import list_initiatives
+    from maillage.pagination import decode
+
+    ids = [publish(f"Atelier {n}", body="atelier") for n in range(3)]
+    ids += [publish(f"Projet {n}", body="Un atelier le samedi.") for n in range(3)]
+    seen: list[int] = []
+    after = None
+    while True:
+        page = list_initiatives(q="atelier", after=after, limit=2)
+        seen += [initiative.id for initiative in page.items]
+        assert set(page.excerpts) == {initiative.id for initiative in page.items}
+        if page.next_cursor is None:
+            break
+        after = decode(page.next_cursor, 2)
+    assert sorted(seen) == sorted(ids)
+    assert set(seen[:3]) == set(ids[:3])
 
 
 def test_the_sqlite_query_is_only_quoted_words() -> None:
@@ -240,3 +281,23 @@ def search_objects(engine: sa.Engine) -> set[str]:
             " UNION ALL SELECT tgname FROM pg_trigger WHERE tgname LIKE 'initiatives_search%'"
             " UNION ALL SELECT cfgname FROM pg_ts_config WHERE cfgname = 'french_unaccent'"
             " UNION ALL SELECT extname FROM pg_extension WHERE extname = 'unaccent'")))
+
+
+def test_the_downgrade_of_0004_removes_the_rank_document(databases) -> None:
+    url = databases.create()
+    migrate.upgrade(url)
+    engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
+    try:
+        if engine.dialect.name != "postgresql":
+            pytest.skip("0004 changes nothing on SQLite")
+        assert "rank_document" in search_columns(engine)
+        command.downgrade(migrate.alembic_config(url), "0003")
+        assert "rank_document" not in search_columns(engine)
+        migrate.upgrade(url)
+        assert "rank_document" in search_columns(engine)
+    finally:
+        engine.dispose()
+
+
+def search_columns(engine: sa.Engine) -> set[str]:
+    return {column["name"] for column in sa.inspect(engine).get_columns("initiatives_search")}

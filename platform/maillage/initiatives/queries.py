@@ -68,16 +68,21 @@ def _search_page(query: sa.Select, q: str, after: list[Any] | None, limit: int) 
     from maillage.search.queries import excerpts, matching_initiatives
 
     matches = matching_initiatives(q).subquery()
-    query = query.join(matches, matches.c.initiative_id == Initiative.id) \
-        .add_columns(matches.c.rank)
+    # The page is chosen on ids and ranks alone, and only its rows are read whole: sorting
+    # every match with its whole row (body included) cost more than the search.
+    ranked = query.join(matches, matches.c.initiative_id == Initiative.id) \
+        .with_only_columns(Initiative.id.label("id"), matches.c.rank)
     if after is not None:
         if len(after) != 2:
             raise Invalid({"cursor": ["This cursor belongs to a list, not a search."]})
         rank, last_id = after
-        query = query.where(sa.or_(matches.c.rank < rank,
-                                   sa.and_(matches.c.rank == rank, Initiative.id < last_id)))
-    rows = session.execute(query.order_by(matches.c.rank.desc(), Initiative.id.desc())
-                           .limit(limit + 1)).all()
+        ranked = ranked.where(sa.or_(matches.c.rank < rank,
+                                     sa.and_(matches.c.rank == rank, Initiative.id < last_id)))
+    page = ranked.order_by(matches.c.rank.desc(), Initiative.id.desc()) \
+        .limit(limit + 1).subquery("page")
+    rows = session.execute(sa.select(Initiative, page.c.rank)
+                           .join(page, page.c.id == Initiative.id)
+                           .order_by(page.c.rank.desc(), Initiative.id.desc())).all()
     items = [initiative for initiative, _rank in rows[:limit]]
     next_cursor = None
     if len(rows) > limit:

@@ -1,13 +1,15 @@
 """Searching initiatives in French: which match a query, how well, and excerpts to show.
 
-Both databases answer, each with its own engine, built by migration 0003:
+Both databases answer, each with its own engine, built by migrations 0003 and 0004:
 
 - PostgreSQL matches the weighted tsvector of title (A), summary (B) and body (C), stored in
   `initiatives_search` (one row per initiative, kept in step by a trigger, GIN-indexed),
   against `websearch_to_tsquery` in the `french_unaccent` configuration (Snowball's French
-  stemmer after `unaccent`), ranked by `ts_rank_cd`. The tsvector is stored rather than
-  computed by an index expression because ranking reads it for every match: recomputed, it
-  cost seconds per search at 100,000 initiatives.
+  stemmer after `unaccent`). The matches are ranked by `ts_rank_cd` on `rank_document`, a
+  small tsvector of title (A) and summary (B) alone kept in the same row (migration 0004):
+  ranking reads it for every match, and ts_rank_cd over the whole document (about 1.4 kB)
+  cost about as much again as finding the matches, for a word in tens of thousands of
+  initiatives. A match in the body alone ranks 0: still found, after the others.
 - SQLite matches the FTS5 table `initiatives_fts` (kept in step with `initiatives` by
   triggers; case and accents folded), ranked by `bm25`. FTS5 has no French stemmer, so the
   query is stemmed here, with Snowball's French stemmer, and each word searched as a prefix of
@@ -87,7 +89,8 @@ def matching_initiatives(q: str) -> sa.Select:
         tsquery = _tsquery(q)
         query = tsquery.column
         search = _pg_search_table()
-        rank = sa.cast(sa.func.ts_rank_cd(_WEIGHTS, search.c.document, query), sa.Float)
+        # Ranked on title and summary alone (migration 0004): the whole document only matches.
+        rank = sa.cast(sa.func.ts_rank_cd(_WEIGHTS, search.c.rank_document, query), sa.Float)
         # querytree is 'T' when the query only excludes words: matching it would read every
         # row, with no index; such a query matches nothing, as on SQLite.
         return (sa.select(search.c.initiative_id, rank.label("rank"))
@@ -303,9 +306,9 @@ def _tsquery(q: str) -> sa.TableValuedAlias:
 
 
 def _pg_search_table() -> sa.TableClause:
-    # No model either: migration 0003 makes it, and its trigger fills it.
+    # No model either: migration 0003 makes it (0004 adds rank_document); its trigger fills it.
     return sa.table("initiatives_search", sa.column("initiative_id", sa.Integer),
-                    sa.column("document"))
+                    sa.column("document"), sa.column("rank_document"))
 
 
 def _fts_table() -> sa.TableClause:
