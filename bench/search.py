@@ -19,7 +19,6 @@ import os
 import random
 import secrets
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -35,6 +34,9 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.common import free_port
 from maillage import migrate
 from maillage.app import create_app
 from maillage.database import session, transaction
@@ -453,10 +455,6 @@ def make_scenarios(rng: random.Random) -> dict[str, list[dict[str, Any]]]:
     }
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @contextmanager

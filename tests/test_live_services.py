@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import queue
-import socket
 import subprocess
 import sys
 import time
@@ -22,6 +21,7 @@ import socketio
 from redis import Redis
 from redis.exceptions import RedisError
 
+from bench.common import free_port, wait_for
 from maillage.accounts.models import Role
 from tests.conftest import service_missing
 
@@ -30,21 +30,8 @@ SHARED_REDIS = os.environ.get("MAILLAGE_TEST_REDIS_URL", "redis://127.0.0.1:6379
 BIN = Path(sys.executable).parent
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
-def wait_for(url: str, seconds: float = 30) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        try:
-            if requests.get(url, timeout=1).status_code < 500:
-                return
-        except requests.RequestException:
-            time.sleep(0.1)
-    raise RuntimeError(f"{url} did not answer within {seconds} s")
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -25,6 +24,7 @@ from redis import Redis
 from redis.exceptions import RedisError
 from rq.registry import StartedJobRegistry
 
+from bench.common import free_port
 from maillage.accounts.models import Role, User
 from maillage.cli import main
 from maillage.database import session, transaction, utcnow
@@ -42,10 +42,6 @@ NEW = {"town": LANNION, "title": "Wifi public sobre", "summary": "Bornes éteint
 SHARED_REDIS = os.environ.get("MAILLAGE_TEST_REDIS_URL", "redis://127.0.0.1:6379/13")
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 class RedisServer:
