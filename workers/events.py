@@ -60,12 +60,10 @@ def _deliver(event_id: int, results: list[Fanout]) -> None:
     """Tell the people with a page open, and the public rooms.
 
     Only connected people get a message: a fan-out to 100,000 followers costs a message per
-    connected follower, and one query for their notification ids.
+    connected follower, all in one Redis message, and one query for their notification ids.
     """
     if any(result.notified for result in results):
-        online = realtime.presence().online()
-        for notification_id, user_id in of_event_for(event_id, online):
-            realtime.emit_notification(user_id, notification_id)
+        realtime.emit_notifications(of_event_for(event_id, realtime.presence().online()))
     for result in results:
         if result.activity and result.rooms:
             realtime.emit_activity(result.rooms, result.activity)

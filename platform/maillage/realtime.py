@@ -15,8 +15,10 @@ session in both cases.
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
 from typing import Any
 
+import socketio as python_socketio
 from flask import Flask, current_app
 from flask import session as socket_session
 from flask_login import current_user
@@ -37,13 +39,58 @@ socketio = SocketIO()
 
 def init_app(app: Flask) -> None:
     """Attach Socket.IO, sharing rooms through Redis when several processes serve them."""
-    # SocketIO keeps the options of its previous init_app, including the Redis client manager
-    # it built for a message queue: an app without REDIS_URL would still publish to Redis.
-    socketio.server_options.pop("client_manager", None)
-    socketio.init_app(app, async_mode=async_mode(app), message_queue=app.config["REDIS_URL"],
-                      channel=app.config.get("SOCKETIO_CHANNEL", "flask-socketio"))
+    redis_url = app.config["REDIS_URL"]
+    manager = (BatchingRedisManager(redis_url, channel=app.config.get("SOCKETIO_CHANNEL",
+                                                                      "flask-socketio"))
+               if redis_url else BatchingManager())
+    socketio.init_app(app, async_mode=async_mode(app), client_manager=manager)
     app.extensions["maillage.presence"] = (
         RedisPresence(app.config["REDIS_URL"]) if app.config["REDIS_URL"] else LocalPresence())
+
+
+class BatchingManager(python_socketio.Manager):
+    """Socket.IO's manager of one process's rooms, with `emit_each`."""
+
+    def emit_each(self, event: str, messages: list[tuple[str, Any]]) -> None:
+        """Send each `(room, data)` pair as an `event` message to that room's sockets."""
+        for room, data in messages:
+            self.emit(event, data, namespace="/", room=room)
+
+
+class BatchingRedisManager(python_socketio.RedisManager):
+    """Socket.IO's Redis manager, with `emit_each`: many messages in one publication.
+
+    A fan-out to 50 connected people is then one Redis round trip for the worker, and one
+    message for each web process to decode, which sends its own sockets their part, rather
+    than 50 publications that every web process decodes, mostly for others' sockets.
+    """
+
+    def emit_each(self, event: str, messages: list[tuple[str, Any]]) -> None:
+        """Send each `(room, data)` pair as an `event` message, wherever the room's sockets are."""
+        message = {"method": "emit_each", "event": event, "messages": messages,
+                   "host_id": self.host_id}
+        self._emit_here(message)
+        self._publish(message)
+
+    def _emit_here(self, message: dict[str, Any]) -> None:
+        for room, data in message["messages"]:
+            self.emit(message["event"], data, namespace="/", room=room, ignore_queue=True)
+
+    def _listen(self) -> Iterator[Any]:
+        """Take the batches out of the stream; the base class handles every other message."""
+        for raw in super()._listen():
+            try:
+                message = self.json.loads(raw)
+            except ValueError:
+                yield raw
+                continue
+            if not (isinstance(message, dict) and message.get("method") == "emit_each"):
+                yield message
+            elif message.get("host_id") != self.host_id:
+                try:
+                    self._emit_here(message)
+                except Exception:
+                    self._get_logger().exception("Could not deliver a batch of messages")
 
 
 def async_mode(app: Flask) -> str:
@@ -102,14 +149,18 @@ def presence() -> LocalPresence | RedisPresence:
     return current_app.extensions["maillage.presence"]
 
 
-def emit_notification(user_id: int, notification_id: int) -> None:
-    """Tell every open page of `user_id` that notification `notification_id` exists.
+def emit_notifications(notification_ids: Mapping[int, int]) -> None:
+    """Tell the open pages of each user id that their notification (the id mapped) exists.
 
     Only the id travels: the page asks the API for the rest, and after a reconnect asks for
     what came after the last id it saw. Callable from any process that created the app: with
-    REDIS_URL set, the message goes through Redis to whichever web process holds the socket.
+    REDIS_URL set, one message goes through Redis to the web processes, each of which tells
+    the sockets it holds.
     """
-    socketio.emit("notification", {"id": notification_id}, to=user_room(user_id))
+    if notification_ids:
+        socketio.server.manager.emit_each("notification", [
+            (user_room(user_id), {"id": notification_id})
+            for user_id, notification_id in notification_ids.items()])
 
 
 def emit_activity(rooms: list[str], payload: dict[str, Any]) -> None:

@@ -49,3 +49,8 @@ def token_by_secret(secret: str) -> ApiToken | None:
     return session.scalar(sa.select(ApiToken).where(
         ApiToken.token_hash == token_hash(secret), ApiToken.revoked_at.is_(None)
     ))
+
+
+def display_name(user_id: int) -> str | None:
+    """Return the name user `user_id` shows to others, or None if there is no such user."""
+    return session.scalar(sa.select(User.display_name).where(User.id == user_id))

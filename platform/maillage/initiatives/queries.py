@@ -107,3 +107,43 @@ def replications_of(initiative_id: int) -> list[Replication]:
     return list(session.scalars(sa.select(Replication)
                                 .where(Replication.original_id == initiative_id)
                                 .order_by(Replication.id)))
+
+
+@dataclass(frozen=True)
+class Outline:
+    """What a notification about an initiative needs to say, and whether it may be said."""
+
+    id: int
+    title: str
+    town_insee: str
+    town_name: str
+    author_id: int | None
+    hidden: bool
+    themes: list[str]
+
+
+def outline_of(initiative_id: int) -> Outline | None:
+    """Return the outline of initiative `initiative_id`, hidden or not, or None.
+
+    Every event about an initiative reads it, in one narrow query, where loading the
+    initiative would also load its author, their memberships and more.
+    """
+    themes = (sa.select(sa.func.aggregate_strings(Theme.slug, ","))
+              .join(initiative_themes, initiative_themes.c.theme_id == Theme.id)
+              .where(initiative_themes.c.initiative_id == Initiative.id)
+              .scalar_subquery())
+    row = session.execute(
+        sa.select(Initiative.title, Initiative.town_insee, Town.name, Initiative.author_id,
+                  Initiative.hidden_at, themes.label("themes"))
+        .join(Town, Town.insee == Initiative.town_insee).where(Initiative.id == initiative_id)
+    ).one_or_none()
+    if row is None:
+        return None
+    return Outline(initiative_id, row.title, row.town_insee, row.name, row.author_id,
+                   row.hidden_at is not None, sorted(row.themes.split(",")) if row.themes else [])
+
+
+def comment_is_visible(comment_id: int) -> bool:
+    """Whether comment `comment_id` exists and is not hidden."""
+    return session.scalar(sa.select(sa.literal(True)).where(
+        Comment.id == comment_id, Comment.hidden_at.is_(None))) is not None
