@@ -150,3 +150,25 @@ def test_who_may_connect_and_listen_where(stack, create_user, token_for) -> None
     finally:
         signed_in.close()
         signed_out.close()
+
+
+def test_revoking_a_token_closes_its_sockets_on_every_web_process(stack, create_user,
+                                                                  token_for) -> None:
+    first, second = stack
+    user = create_user()
+    doomed, spared = token_for(user), token_for(user)
+    on_second, on_first = Listener(second, doomed), Listener(first, spared)
+    try:
+        token_id = requests.get(f"{first}/api/v1/me/tokens", timeout=10,
+                                headers={"Authorization": f"Bearer {spared}"}).json()[1]["id"]
+        response = requests.delete(f"{first}/api/v1/me/tokens/{token_id}", timeout=10,
+                                   headers={"Authorization": f"Bearer {spared}"})
+        assert response.status_code == 204
+        deadline = time.monotonic() + 10
+        while on_second.client.connected and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not on_second.client.connected
+        assert on_first.client.connected
+    finally:
+        on_first.close()
+        on_second.close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from maillage import realtime
 from maillage.events import Event
 from maillage.notifications.operations import notify
 from maillage.notifications.queries import person
@@ -15,3 +16,9 @@ def notify_verified_member(event: Event) -> Fanout:
     data = {"town": town.name if town else event.payload["town_insee"],
             "link": f"/towns/{event.payload['town_insee']}", "actor": None}
     return Fanout(notify(event, [person(event.payload["user_id"], "member")], data))
+
+
+def close_sockets_of_revoked_token(event: Event) -> Fanout:
+    """Close the sockets a revoked token opened: it no longer says who is listening."""
+    realtime.close_token_sockets(event.payload["token_id"])
+    return Fanout()

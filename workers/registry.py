@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from maillage.events import Event
-from workers.accounts import notify_verified_member
+from workers.accounts import close_sockets_of_revoked_token, notify_verified_member
 from workers.fanout import Fanout
 from workers.initiatives import (
     notify_followers_of_initiative,
@@ -21,4 +21,5 @@ CONSUMERS: dict[str, list[Consumer]] = {
     "initiative.commented": [notify_followers_of_initiative],
     "initiative.replicated": [notify_followers_of_initiative],
     "member.verified": [notify_verified_member],
+    "token.revoked": [close_sockets_of_revoked_token],
 }

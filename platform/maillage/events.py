@@ -63,6 +63,15 @@ class MemberVerified(DomainEvent):
 
 
 @dataclasses.dataclass(frozen=True)
+class TokenRevoked(DomainEvent):
+    """A personal token was revoked: the sockets it opened must close, wherever they are."""
+
+    kind: ClassVar[str] = "token.revoked"
+    token_id: int
+    user_id: int
+
+
+@dataclasses.dataclass(frozen=True)
 class InitiativePublished(DomainEvent):
     """A verified member posted an initiative of their town."""
 

@@ -29,7 +29,7 @@ from redis import Redis
 
 from maillage.accounts import operations, queries
 from maillage.database import transaction
-from maillage.rooms import is_public, open_rooms, user_room
+from maillage.rooms import is_public, open_rooms, token_room, user_room
 
 MAX_ROOMS = 50
 LISTENER = "maillage.listener"  # key of the user id in the socket's own session (None: nobody)
@@ -49,12 +49,22 @@ def init_app(app: Flask) -> None:
 
 
 class BatchingManager(python_socketio.Manager):
-    """Socket.IO's manager of one process's rooms, with `emit_each`."""
+    """Socket.IO's manager of one process's rooms, with `emit_each` and `disconnect_room`."""
 
     def emit_each(self, event: str, messages: list[tuple[str, Any]]) -> None:
         """Send each `(room, data)` pair as an `event` message to that room's sockets."""
         for room, data in messages:
             self.emit(event, data, namespace="/", room=room)
+
+    def disconnect_room(self, room: str) -> None:
+        """Close every socket in `room`."""
+        _disconnect_here(self, room)
+
+
+def _disconnect_here(manager: python_socketio.Manager, room: str) -> None:
+    sids = [sid for sid, _eio_sid in manager.get_participants("/", room)]
+    for sid in sids:
+        manager.server.disconnect(sid, namespace="/", ignore_queue=True)
 
 
 class BatchingRedisManager(python_socketio.RedisManager):
@@ -63,34 +73,46 @@ class BatchingRedisManager(python_socketio.RedisManager):
     A fan-out to 50 connected people is then one Redis round trip for the worker, and one
     message for each web process to decode, which sends its own sockets their part, rather
     than 50 publications that every web process decodes, mostly for others' sockets.
+    `disconnect_room` closes a room's sockets wherever they are.
     """
+
+    METHODS = ("emit_each", "disconnect_room")
 
     def emit_each(self, event: str, messages: list[tuple[str, Any]]) -> None:
         """Send each `(room, data)` pair as an `event` message, wherever the room's sockets are."""
         message = {"method": "emit_each", "event": event, "messages": messages,
                    "host_id": self.host_id}
-        self._emit_here(message)
+        self._handle_here(message)
         self._publish(message)
 
-    def _emit_here(self, message: dict[str, Any]) -> None:
+    def disconnect_room(self, room: str) -> None:
+        """Close every socket in `room`, on every web process."""
+        message = {"method": "disconnect_room", "room": room, "host_id": self.host_id}
+        self._handle_here(message)
+        self._publish(message)
+
+    def _handle_here(self, message: dict[str, Any]) -> None:
+        if message["method"] == "disconnect_room":
+            _disconnect_here(self, message["room"])
+            return
         for room, data in message["messages"]:
             self.emit(message["event"], data, namespace="/", room=room, ignore_queue=True)
 
     def _listen(self) -> Iterator[Any]:
-        """Take the batches out of the stream; the base class handles every other message."""
+        """Take this class's messages out of the stream; the base class handles the others."""
         for raw in super()._listen():
             try:
                 message = self.json.loads(raw)
             except ValueError:
                 yield raw
                 continue
-            if not (isinstance(message, dict) and message.get("method") == "emit_each"):
+            if not (isinstance(message, dict) and message.get("method") in self.METHODS):
                 yield message
             elif message.get("host_id") != self.host_id:
                 try:
-                    self._emit_here(message)
+                    self._handle_here(message)
                 except Exception:
-                    self._get_logger().exception("Could not deliver a batch of messages")
+                    self._get_logger().exception("Could not handle a %s", message["method"])
 
 
 def async_mode(app: Flask) -> str:
@@ -177,11 +199,18 @@ def emit_activity(rooms: list[str], payload: dict[str, Any]) -> None:
         socketio.emit("activity", payload, to=rooms)
 
 
+def close_token_sockets(token_id: int) -> None:
+    """Close the sockets opened with personal token `token_id`, on every web process."""
+    socketio.server.manager.disconnect_room(token_room(token_id))
+
+
 @socketio.on("connect")
 def _connect(auth: object = None) -> None:
     with transaction():
-        user_id = _listener(auth)
+        user_id, token_id = _listener(auth)
     socket_session[LISTENER] = user_id
+    if token_id is not None:
+        join_room(token_room(token_id))
     if user_id is not None:
         join_room(user_room(user_id))
         presence().arrived(user_id)
@@ -194,8 +223,8 @@ def _disconnect(*_reason: object) -> None:
         presence().left(user_id)
 
 
-def _listener(auth: object) -> int | None:
-    """Return who connects: the token's owner, else the cookie's user, else None.
+def _listener(auth: object) -> tuple[int | None, int | None]:
+    """Return who connects and with which token: the token's owner, else the cookie's user.
 
     A refusal is Socket.IO's ConnectionRefusedError (not the builtin one, whose message
     python-socketio replaces by a generic one): the client's `connect_error` shows its message.
@@ -208,8 +237,8 @@ def _listener(auth: object) -> int | None:
         if token is None:
             raise ConnectionRefusedError("This token is unknown or revoked.")
         operations.touch_token(token)
-        return token.user_id
-    return int(current_user.id) if current_user.is_authenticated else None
+        return token.user_id, token.id
+    return (int(current_user.id) if current_user.is_authenticated else None), None
 
 
 @socketio.on("subscribe")

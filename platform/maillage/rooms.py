@@ -2,9 +2,10 @@
 
 A room is named `<kind>:<key>`. A browser may listen to the public rooms `theme:<slug>`,
 `town:<insee>`, `initiative:<id>` and `help`; `user:<id>` is joined by the server alone, when
-that user connects. Keys must be spelt exactly as the server spells them when it emits
-(`town:2A004`, not `town:2a004`; `initiative:7`, not `initiative:007`): a room joined under
-another spelling would exist and stay silent, which is worse than a refusal.
+that user connects, and `token:<id>` when the connection was opened with that personal token.
+Keys must be spelt exactly as the server spells them when it emits (`town:2A004`, not
+`town:2a004`; `initiative:7`, not `initiative:007`): a room joined under another spelling would
+exist and stay silent, which is worse than a refusal.
 """
 
 from __future__ import annotations
@@ -32,6 +33,11 @@ _PUBLIC = re.compile(
 def user_room(user_id: int) -> str:
     """Return the room of every socket of one user, where their notifications are sent."""
     return f"user:{user_id}"
+
+
+def token_room(token_id: int) -> str:
+    """Return the room of the sockets opened with one personal token, closed when it is revoked."""
+    return f"token:{token_id}"
 
 
 def is_public(name: str) -> bool:

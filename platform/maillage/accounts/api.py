@@ -8,8 +8,16 @@ from flask_login import current_user, login_required
 from flask_smorest import Blueprint, abort
 
 from maillage.accounts import operations, queries
-from maillage.accounts.models import Role, TownMembership, User
-from maillage.accounts.schemas import ExpertiseSchema, JoinTownSchema, MembershipSchema, MeSchema
+from maillage.accounts.models import ApiToken, Role, Scope, TownMembership, User
+from maillage.accounts.schemas import (
+    CreatedTokenSchema,
+    ExpertiseSchema,
+    JoinTownSchema,
+    MembershipSchema,
+    MeSchema,
+    NewTokenSchema,
+    TokenSchema,
+)
 from maillage.towns import queries as towns
 
 blueprint = Blueprint("accounts_api", __name__, description="The signed-in user and memberships")
@@ -30,6 +38,32 @@ def me() -> User:
 def set_expertise(args: dict[str, Any]) -> User:
     """Replace the themes the signed-in user can help on."""
     return operations.set_expertise(current_user, args["themes"])
+
+
+@blueprint.route("/me/tokens")
+@blueprint.response(200, TokenSchema(many=True))
+@login_required
+def tokens() -> list[ApiToken]:
+    """List the signed-in user's live personal tokens (never their secrets)."""
+    return queries.live_tokens(current_user.id)
+
+
+@blueprint.route("/me/tokens", methods=["POST"])
+@blueprint.arguments(NewTokenSchema)
+@blueprint.response(201, CreatedTokenSchema)
+@login_required
+def create_token(args: dict[str, Any]) -> dict[str, Any]:
+    """Create a personal token; its secret is in this answer and nowhere else, ever."""
+    token, secret = operations.create_token(current_user, Scope(args["scope"]), args["name"])
+    return {"token": token, "secret": secret}
+
+
+@blueprint.route("/me/tokens/<int:token_id>", methods=["DELETE"])
+@blueprint.response(204)
+@login_required
+def revoke_token(token_id: int) -> None:
+    """Revoke a token: calls with it are refused at once, and its open sockets are closed."""
+    operations.revoke_token(current_user, token_id)
 
 
 @blueprint.route("/towns/<insee>/memberships", methods=["POST"])

@@ -72,6 +72,38 @@ def create_token(email: str, scope: str, name: str) -> None:
     click.echo(secret)
 
 
+@tokens.command("list")
+@click.argument("email")
+@with_appcontext
+def list_tokens(email: str) -> None:
+    """List the live tokens of EMAIL: id, scope, name, when created and last used."""
+    with transaction():
+        user = queries.user_by_email(email)
+        if user is None:
+            raise click.ClickException(f"No account uses the address {email}.")
+        for token in queries.live_tokens(user.id):
+            used = f"{token.last_used_at:%Y-%m-%d %H:%M}" if token.last_used_at else "never"
+            click.echo(f"{token.id}\t{token.scope.value}\t{token.name or '-'}\t"
+                       f"created {token.created_at:%Y-%m-%d}\tlast used {used}")
+
+
+@tokens.command("revoke")
+@click.argument("email")
+@click.argument("token_id", type=int)
+@with_appcontext
+def revoke_token(email: str, token_id: int) -> None:
+    """Revoke token TOKEN_ID of EMAIL; the sockets it opened are closed."""
+    try:
+        with transaction():
+            user = queries.user_by_email(email)
+            if user is None:
+                raise click.ClickException(f"No account uses the address {email}.")
+            operations.revoke_token(user, token_id)
+    except DomainError as error:
+        raise click.ClickException(_explain(error)) from None
+    click.echo(f"Revoked token {token_id} of {email}.")
+
+
 def _explain(error: DomainError) -> str:
     details = getattr(error, "errors", {})
     return "; ".join(f"{field}: {' '.join(msgs)}" for field, msgs in details.items()) \

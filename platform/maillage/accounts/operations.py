@@ -20,7 +20,7 @@ from maillage.accounts.models import (
 )
 from maillage.accounts.queries import normalise_email, token_hash, user_by_email
 from maillage.database import session, utcnow
-from maillage.errors import Conflict, Invalid
+from maillage.errors import Conflict, Invalid, NotFound
 from maillage.themes.queries import themes_by_slug
 from maillage.towns.queries import get_town
 
@@ -116,6 +116,16 @@ def create_token(user: User, scope: Scope, name: str = "") -> tuple[ApiToken, st
     session.add(token)
     session.flush()
     return token, secret
+
+
+def revoke_token(user: User, token_id: int) -> ApiToken:
+    """Revoke one of `user`'s live tokens; the sockets it opened close once this commits."""
+    token = session.get(ApiToken, token_id)
+    if token is None or token.user_id != user.id or token.revoked_at is not None:
+        raise NotFound(f"You have no live token of id {token_id}.")
+    token.revoked_at = utcnow()
+    events.record(events.TokenRevoked(token_id=token.id, user_id=user.id), actor_id=user.id)
+    return token
 
 
 def touch_token(token: ApiToken) -> None:

@@ -51,6 +51,13 @@ def token_by_secret(secret: str) -> ApiToken | None:
     ))
 
 
+def live_tokens(user_id: int) -> list[ApiToken]:
+    """Return the tokens of `user_id` that still work, newest first."""
+    return list(session.scalars(sa.select(ApiToken).where(
+        ApiToken.user_id == user_id, ApiToken.revoked_at.is_(None)
+    ).order_by(ApiToken.id.desc())))
+
+
 def display_name(user_id: int) -> str | None:
     """Return the name user `user_id` shows to others, or None if there is no such user."""
     return session.scalar(sa.select(User.display_name).where(User.id == user_id))

@@ -68,5 +68,19 @@ class ExpertiseSchema(Schema):
                          validate=validate.Length(max=50))
 
 
-class TokenRequestSchema(Schema):
+class NewTokenSchema(Schema):
     scope = fields.Enum(Scope, by_value=True, required=True)
+    name = fields.String(load_default="", validate=validate.Length(max=120))
+
+
+class TokenSchema(Schema):
+    id = fields.Integer()
+    name = fields.String()
+    scope = fields.Enum(Scope, by_value=True)
+    created_at = fields.AwareDateTime()
+    last_used_at = fields.AwareDateTime(allow_none=True)
+
+
+class CreatedTokenSchema(Schema):
+    token = fields.Nested(TokenSchema)
+    secret = fields.String(metadata={"description": "Shown this once; only its hash is kept."})

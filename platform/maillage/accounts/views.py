@@ -1,4 +1,4 @@
-"""Pages of accounts: sign-up, sign-in, sign-out, verifying a town's members."""
+"""Pages of accounts: sign-up, sign-in, sign-out, verifying a town's members, tokens."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from werkzeug.wrappers import Response
 
 from maillage.accounts import operations, queries
 from maillage.accounts.auth import safe_next
-from maillage.accounts.models import Role
-from maillage.accounts.schemas import SignInSchema, SignUpSchema
+from maillage.accounts.models import Role, Scope
+from maillage.accounts.schemas import NewTokenSchema, SignInSchema, SignUpSchema
 from maillage.errors import Invalid
 from maillage.forms import load_form
 
@@ -76,3 +76,30 @@ def verify(membership_id: int) -> Response:
     flash(f"{membership.user.display_name} est maintenant membre vérifié "
           f"de {membership.town.name}.")
     return redirect(url_for("towns.town", insee=membership.town_insee), 303)
+
+
+@blueprint.route("/settings/tokens", methods=["GET", "POST"])
+@login_required
+def tokens() -> tuple[str, int]:
+    """List one's personal tokens; a POST creates one, whose secret this page shows once."""
+    errors: dict[str, list[str]] = {}
+    secret = None
+    if request.method == "POST":
+        try:
+            data = load_form(NewTokenSchema(), request.form)
+        except ValidationError as error:
+            errors = error.normalized_messages()
+        else:
+            _token, secret = operations.create_token(current_user, Scope(data["scope"]),
+                                                     data["name"])
+    return render_template("accounts/tokens.html", tokens=queries.live_tokens(current_user.id),
+                           secret=secret, errors=errors, form=request.form,
+                           scopes=list(Scope)), 422 if errors else 200
+
+
+@blueprint.post("/settings/tokens/<int:token_id>/revoke")
+@login_required
+def revoke_token(token_id: int) -> Response:
+    token = operations.revoke_token(current_user, token_id)
+    flash(f"Le jeton « {token.name or token_id} » est révoqué.")
+    return redirect(url_for("accounts.tokens"), 303)
