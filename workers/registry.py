@@ -7,6 +7,11 @@ from collections.abc import Callable
 from maillage.events import Event
 from workers.accounts import notify_verified_member
 from workers.fanout import Fanout
+from workers.help import (
+    notify_asker_and_followers,
+    notify_followers_of_request,
+    notify_routed_referents,
+)
 from workers.initiatives import (
     notify_followers_of_initiative,
     notify_followers_of_new_initiative,
@@ -21,4 +26,8 @@ CONSUMERS: dict[str, list[Consumer]] = {
     "initiative.commented": [notify_followers_of_initiative],
     "initiative.replicated": [notify_followers_of_initiative],
     "member.verified": [notify_verified_member],
+    "help.requested": [notify_routed_referents],
+    "help.escalated": [notify_routed_referents],
+    "help.answered": [notify_asker_and_followers],
+    "help.accepted": [notify_followers_of_request],
 }

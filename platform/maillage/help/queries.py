@@ -75,7 +75,7 @@ def nearest_circle(sizes: dict[Circle, int], beyond: Circle | None = None) -> Ci
     return next((circle for circle in list(Circle)[start:] if sizes[circle]), Circle.NETWORK)
 
 
-def routed_referents(request: HelpRequest, circle: Circle) -> sa.Select:
+def referents_in(request: HelpRequest, circle: Circle) -> sa.Select:
     """Return a select of the `user_id`s of the referents of `request` in `circle` exactly."""
     bands = referent_bands(request.town, [theme.id for theme in request.themes])
     return sa.select(bands.c.user_id).where(bands.c.band == circle.rank)
