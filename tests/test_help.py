@@ -413,3 +413,14 @@ def test_figures_per_theme(client, people) -> None:
         "resilience": {"theme": "resilience", "requests": 2, "answered": 1, "resolved": 0,
                        "resolved_share": 0.0, "mean_hours_to_first_answer": 10.0},
     }
+
+
+def test_the_escalation_delay_is_a_number_of_hours() -> None:
+    from maillage import settings
+
+    assert settings.load({})["HELP_ESCALATION_DELAY"] == timedelta(days=3)
+    assert settings.load({"HELP_ESCALATION_DELAY": "1.5"})["HELP_ESCALATION_DELAY"] \
+        == timedelta(minutes=90)
+    for wrong in ("three days", "0", "-4"):
+        with pytest.raises(settings.SettingsError, match="HELP_ESCALATION_DELAY"):
+            settings.load({"HELP_ESCALATION_DELAY": wrong})
