@@ -7,6 +7,11 @@ from collections.abc import Callable
 from maillage.events import Event
 from workers.accounts import close_sockets_of_revoked_token, notify_verified_member
 from workers.fanout import Fanout
+from workers.help import (
+    notify_asker_and_followers,
+    notify_followers_of_request,
+    notify_routed_referents,
+)
 from workers.initiatives import (
     notify_followers_of_initiative,
     notify_followers_of_new_initiative,
@@ -22,4 +27,8 @@ CONSUMERS: dict[str, list[Consumer]] = {
     "initiative.replicated": [notify_followers_of_initiative],
     "member.verified": [notify_verified_member],
     "token.revoked": [close_sockets_of_revoked_token],
+    "help.requested": [notify_routed_referents],
+    "help.escalated": [notify_routed_referents],
+    "help.answered": [notify_asker_and_followers],
+    "help.accepted": [notify_followers_of_request],
 }

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from marshmallow import EXCLUDE, Schema, fields, pre_load
+from marshmallow import EXCLUDE, Schema, ValidationError, fields, pre_load
 from werkzeug.datastructures import MultiDict
+
+from maillage.errors import Invalid
 
 
 def _without_blanks(data: Any) -> dict[str, Any]:
@@ -41,3 +43,12 @@ def load_form(schema: Schema, form: MultiDict[str, str]) -> dict[str, Any]:
         elif key in form:
             data[key] = form[key]
     return schema.load(_without_blanks(data), unknown=EXCLUDE)
+
+
+def field_errors(error: ValidationError | Invalid) -> dict[str, list[str]]:
+    """Messages by field, for a page; marshmallow keys a list's by item, shown here by line."""
+    if isinstance(error, Invalid):
+        return error.errors
+    return {name: [f"Ligne {index + 1} : {message}" for index, messages in sorted(problems.items())
+                   for message in messages] if isinstance(problems, dict) else problems
+            for name, problems in error.normalized_messages().items()}

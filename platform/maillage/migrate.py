@@ -12,11 +12,11 @@ from maillage.settings import PROJECT_ROOT
 
 MIGRATIONS = PROJECT_ROOT / "migrations"
 
-# What migrations build for full-text search (0003) and no model describes: on SQLite the
-# FTS5 table and its shadow tables, on PostgreSQL the table of tsvectors. (Triggers, the text
-# search configuration and the extension are not reflected at all.)
+# What migrations build for full-text search (0003, 0005_help) and no model describes: on
+# SQLite the FTS5 tables and their shadow tables, on PostgreSQL the tables of tsvectors.
+# (Triggers, the text search configuration and the extension are not reflected at all.)
 _UNMODELLED_TABLES = re.compile(
-    r"initiatives_search|initiatives_fts(?:_(?:data|idx|content|docsize|config))?")
+    r"(?:initiatives|help_requests)_(?:search|fts(?:_(?:data|idx|content|docsize|config))?)")
 
 
 def include_name(name: str | None, type_: str, parent_names: Mapping[str, str | None]) -> bool:

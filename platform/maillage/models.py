@@ -4,6 +4,13 @@ from maillage.accounts.models import ApiToken, TownMembership, User, user_expert
 from maillage.database import Base
 from maillage.events import Event
 from maillage.follows.models import Follow
+from maillage.help.models import (
+    HelpAnswer,
+    HelpOffer,
+    HelpRequest,
+    help_offer_themes,
+    help_request_themes,
+)
 from maillage.initiatives.models import Comment, Initiative, Replication, initiative_themes
 from maillage.networks.models import LabelAward, Network, NetworkMembership
 from maillage.notifications.models import Notification
@@ -11,8 +18,9 @@ from maillage.themes.models import Theme
 from maillage.towns.models import Department, PostalCode, Region, Town
 
 __all__ = [
-    "ApiToken", "Base", "Comment", "Department", "Event", "Follow", "Initiative",
+    "ApiToken", "Base", "Comment", "Department", "Event", "Follow", "HelpAnswer", "HelpOffer",
+    "HelpRequest", "Initiative",
     "LabelAward", "Network", "NetworkMembership", "Notification", "PostalCode", "Region",
-    "Replication", "Theme", "Town", "TownMembership", "User", "initiative_themes",
-    "user_expertise",
+    "Replication", "Theme", "Town", "TownMembership", "User", "help_offer_themes",
+    "help_request_themes", "initiative_themes", "user_expertise",
 ]

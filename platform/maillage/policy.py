@@ -12,6 +12,7 @@ from maillage.errors import Forbidden
 
 if TYPE_CHECKING:
     from maillage.accounts.models import TownMembership, User
+    from maillage.help.models import HelpRequest
     from maillage.initiatives.models import Initiative
 
 
@@ -41,6 +42,22 @@ def can_post_for(user: User, town_insee: str) -> bool:
 def can_edit_initiative(user: User, initiative: Initiative) -> bool:
     """The author, and the verified members of the initiative's town, keep it up to date."""
     return initiative.author_id == user.id or is_verified_member(user, initiative.town_insee)
+
+
+def can_answer(user: User) -> bool:
+    """Any verified member of any town answers a request for help, wherever it comes from."""
+    return bool(user.verified_towns())
+
+
+def can_accept(user: User, request: HelpRequest) -> bool:
+    """Only the asker says which answer solved their question."""
+    return request.author_id == user.id
+
+
+def can_offer_help(user: User, town_insee: str | None) -> bool:
+    """A town offers through its verified members; a person alone, if they declared
+    expertise."""
+    return is_verified_member(user, town_insee) if town_insee else bool(user.expertise)
 
 
 def can_see(user: User | None, content: Initiative) -> bool:

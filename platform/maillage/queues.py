@@ -26,6 +26,7 @@ from werkzeug.utils import import_string
 log = logging.getLogger(__name__)
 
 SWEEP_OUTBOX = "workers.sweeper.sweep_outbox"
+ESCALATE_HELP = "workers.escalation.escalate_help_requests"
 # Seconds before each retry of a failing job; then it lands in RQ's failed registry.
 RETRY_INTERVALS = [2, 10, 60, 300, 1800]
 FAILURE_TTL = 30 * 24 * 3600
@@ -179,10 +180,13 @@ def init_app(app: Flask) -> None:
 
 
 def start_sweeping(app: Flask) -> None:
-    """In the embedded mode, sweep the outbox from the worker thread, as the scheduler does.
+    """In the embedded mode, sweep the outbox and escalate unanswered help requests from the
+    worker thread, as the scheduler does.
 
     Only the serving process does it: a command that merely migrates has no outbox yet.
     """
     queues = app.extensions["maillage.queues"]
     if isinstance(queues, ThreadQueues) and app.config.get("SWEEP_INTERVAL"):
         queues.every(app.config["SWEEP_INTERVAL"], SWEEP_OUTBOX, "sweep-outbox")
+    if isinstance(queues, ThreadQueues) and app.config.get("HELP_ESCALATION_INTERVAL"):
+        queues.every(app.config["HELP_ESCALATION_INTERVAL"], ESCALATE_HELP, "escalate-help")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import secrets
 from collections.abc import Mapping
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -50,7 +51,22 @@ def load(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
         # The embedded worker thread sweeps the outbox this often (seconds); the scheduler
         # process does it with RQ.
         "SWEEP_INTERVAL": 60,
+        # A help request nobody answered within this delay reaches the next circle, once.
+        "HELP_ESCALATION_DELAY": _hours(env, "HELP_ESCALATION_DELAY", default=72),
+        # How often the embedded worker thread looks for requests to escalate (seconds).
+        "HELP_ESCALATION_INTERVAL": 600,
     }
+
+
+def _hours(env: Mapping[str, str], name: str, *, default: float) -> timedelta:
+    raw = env.get(name) or str(default)
+    try:
+        hours = float(raw)
+    except ValueError:
+        hours = -1.0
+    if not hours > 0:
+        raise SettingsError(f"{name} is a number of hours above 0 (for instance 72), not {raw!r}.")
+    return timedelta(hours=hours)
 
 
 def secret_key(config: Mapping[str, Any]) -> str:

@@ -34,6 +34,9 @@ class Follow(Base):
     initiative_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("initiatives.id", ondelete="CASCADE")
     )
+    help_request_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("help_requests.id", ondelete="CASCADE")
+    )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     theme: Mapped[Theme | None] = relationship(lazy="joined")
@@ -42,11 +45,14 @@ class Follow(Base):
         sa.UniqueConstraint("user_id", "theme_id"),
         sa.UniqueConstraint("user_id", "town_insee"),
         sa.UniqueConstraint("user_id", "initiative_id"),
+        sa.UniqueConstraint("user_id", "help_request_id"),
         sa.Index("ix_follows_theme_id_user_id", "theme_id", "user_id"),
         sa.Index("ix_follows_town_insee_user_id", "town_insee", "user_id"),
         sa.Index("ix_follows_initiative_id_user_id", "initiative_id", "user_id"),
+        sa.Index("ix_follows_help_request_id_user_id", "help_request_id", "user_id"),
         sa.CheckConstraint(
             "(CASE WHEN theme_id IS NULL THEN 0 ELSE 1 END)"
             " + (CASE WHEN town_insee IS NULL THEN 0 ELSE 1 END)"
-            " + (CASE WHEN initiative_id IS NULL THEN 0 ELSE 1 END) = 1", name="one_target"),
+            " + (CASE WHEN initiative_id IS NULL THEN 0 ELSE 1 END)"
+            " + (CASE WHEN help_request_id IS NULL THEN 0 ELSE 1 END) = 1", name="one_target"),
     )

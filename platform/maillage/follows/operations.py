@@ -12,6 +12,7 @@ COLUMNS = {
     Target.THEME: Follow.theme_id,
     Target.TOWN: Follow.town_insee,
     Target.INITIATIVE: Follow.initiative_id,
+    Target.HELP_REQUEST: Follow.help_request_id,
 }
 
 

@@ -18,7 +18,7 @@ from maillage import policy
 from maillage.accounts.models import User
 from maillage.errors import Invalid
 from maillage.follows.views import follows_it
-from maillage.forms import load_form
+from maillage.forms import field_errors, load_form
 from maillage.initiatives import operations, queries
 from maillage.initiatives.models import Initiative, Status
 from maillage.initiatives.schemas import (
@@ -71,15 +71,6 @@ def _postable_towns(user: User) -> list[Town]:
                   key=attrgetter("name"))
 
 
-def _field_errors(error: ValidationError | Invalid) -> Errors:
-    """Messages by field; marshmallow keys a list's by item, shown here by line."""
-    if isinstance(error, Invalid):
-        return error.errors
-    return {name: [f"Ligne {index + 1} : {message}" for index, messages in sorted(problems.items())
-                   for message in messages] if isinstance(problems, dict) else problems
-            for name, problems in error.normalized_messages().items()}
-
-
 def _submitted(form: MultiDict[str, str]) -> dict[str, Any]:
     return {**form.to_dict(), "themes": form.getlist("themes")}
 
@@ -101,7 +92,7 @@ def index() -> tuple[str, int]:
     try:
         page = queries.list_initiatives(**InitiativeQueryArgs().load(request.args))
     except (ValidationError, Invalid) as error:
-        errors = _field_errors(error)
+        errors = field_errors(error)
     return render_template("initiatives/index.html", page=page, form=request.args,
                            filters=filters, errors=errors, themes=list_themes(),
                            statuses=list(Status)), 422 if errors else 200
@@ -123,7 +114,7 @@ def new() -> Response | tuple[str, int]:
         initiative = operations.publish_initiative(
             current_user, **load_form(InitiativeCreateForm(), request.form))
     except (ValidationError, Invalid) as error:
-        return _form_page(None, _submitted(request.form), _field_errors(error))
+        return _form_page(None, _submitted(request.form), field_errors(error))
     flash("Votre initiative est publiée.")
     return redirect(url_for(".show", initiative_id=initiative.id), 303)
 
@@ -141,7 +132,7 @@ def edit(initiative_id: int) -> Response | tuple[str, int]:
         operations.update_initiative(current_user, initiative,
                                      load_form(InitiativeEditForm(), request.form))
     except (ValidationError, Invalid) as error:
-        return _form_page(initiative, _submitted(request.form), _field_errors(error))
+        return _form_page(initiative, _submitted(request.form), field_errors(error))
     flash("L'initiative est mise à jour.")
     return redirect(url_for(".show", initiative_id=initiative.id), 303)
 
@@ -172,7 +163,7 @@ def comment(initiative_id: int) -> Response | tuple[str, int]:
     try:
         data = load_form(CommentCreateSchema(), request.form)
     except ValidationError as error:
-        return _page(initiative, {"comment": _field_errors(error)})
+        return _page(initiative, {"comment": field_errors(error)})
     posted = operations.comment_on(current_user, initiative, data["body"])
     flash("Votre commentaire est publié.")
     return redirect(url_for(".show", initiative_id=initiative.id,
@@ -187,6 +178,6 @@ def replicate(initiative_id: int) -> Response | tuple[str, int]:
         replication = operations.replicate(current_user, initiative,
                                            **load_form(ReplicationCreateSchema(), request.form))
     except (ValidationError, Invalid) as error:
-        return _page(initiative, {"replication": _field_errors(error)})
+        return _page(initiative, {"replication": field_errors(error)})
     flash(f"C'est noté : {replication.town.name} l'a fait aussi.")
     return redirect(url_for(".show", initiative_id=initiative.id, _anchor="essaimage"), 303)

@@ -43,6 +43,17 @@ def initiative_followers(initiative_id: int) -> Candidates:
         .where(Follow.initiative_id == initiative_id)
 
 
+def help_request_followers(help_request_id: int) -> Candidates:
+    return _candidates(Follow.user_id, INITIATIVE, "help-request", str(help_request_id)) \
+        .where(Follow.help_request_id == help_request_id)
+
+
+def routed_referents(user_ids: sa.Select, circle: str) -> Candidates:
+    """The referents a help request was routed to (`user_ids`), in `circle`."""
+    routed = user_ids.subquery("routed")
+    return _candidates(routed.c.user_id, PERSONAL, "referent", circle)
+
+
 def town_followers(insee: str) -> Candidates:
     return _candidates(Follow.user_id, TOWN, "town", insee).where(Follow.town_insee == insee)
 

@@ -17,6 +17,14 @@ WHAT = {
                               "en": "Another town replicated the initiative “{title}”"},
     "member.verified": {"fr": "Votre rattachement à {town} est vérifié",
                         "en": "Your membership of {town} is verified"},
+    "help.requested": {"fr": "{town} demande de l'aide : « {title} »",
+                       "en": "{town} asks for help: “{title}”"},
+    "help.escalated": {"fr": "Toujours sans réponse, {town} demande de l'aide : « {title} »",
+                       "en": "Still unanswered, {town} asks for help: “{title}”"},
+    "help.answered": {"fr": "{actor} a répondu à la demande « {title} »",
+                      "en": "{actor} answered the request “{title}”"},
+    "help.accepted": {"fr": "La demande « {title} » est résolue",
+                      "en": "The request “{title}” is resolved"},
 }
 
 WHY = {
@@ -25,6 +33,17 @@ WHY = {
     "initiative": {"fr": "vous suivez cette initiative", "en": "you follow this initiative"},
     "author": {"fr": "vous en êtes l'auteur", "en": "you wrote it"},
     "member": {"fr": "c'est votre compte", "en": "it is your account"},
+    "referent": {"fr": "vous êtes référent de ses thèmes, {name}",
+                 "en": "you are a referent of its themes, {name}"},
+    "asker": {"fr": "vous avez posé cette question", "en": "you asked this question"},
+    "help-request": {"fr": "vous suivez cette demande", "en": "you follow this request"},
+}
+
+# Where a routed referent is, seen from the asking town (`reason_ref` of "referent").
+CIRCLES = {
+    "department": {"fr": "dans le même département", "en": "in the same department"},
+    "region": {"fr": "dans la même région", "en": "in the same region"},
+    "network": {"fr": "dans le réseau", "en": "in the network"},
 }
 
 SOMEONE = {"fr": "Quelqu'un", "en": "Someone"}
@@ -47,6 +66,10 @@ def what(notification: Notification, locale: str | None) -> str:
 def why(notification: Notification, locale: str | None, theme_names: dict[str, str]) -> str:
     """Say why the reader got it, so they can unfollow what brought it."""
     lang = language(locale)
-    name = theme_names.get(notification.reason_ref) if notification.reason == "theme" \
-        else notification.data.get("town", "")
+    if notification.reason == "theme":
+        name = theme_names.get(notification.reason_ref)
+    elif notification.reason == "referent":
+        name = CIRCLES.get(notification.reason_ref, {}).get(lang)
+    else:
+        name = notification.data.get("town", "")
     return WHY[notification.reason][lang].format(name=name or notification.reason_ref)

@@ -325,3 +325,47 @@ def _nothing() -> sa.Select:
 
 def _dialect() -> str:
     return session.get_bind().dialect.name
+
+
+# Help requests (migration 0005_help): the same machinery over their title (A) and body (C),
+# in `help_requests_search` on PostgreSQL and `help_requests_fts` on SQLite.
+_HELP_BM25_WEIGHTS = (10.0, 1.0)
+
+
+def matching_help_requests(q: str) -> sa.Select:
+    """Return a select of `(help_request_id, rank)`, as `matching_initiatives` does."""
+    nothing = sa.select(sa.cast(sa.null(), sa.Integer).label("help_request_id"),
+                        sa.cast(sa.null(), sa.Float).label("rank")).where(sa.false())
+    if not _WORD.search(q):
+        return nothing
+    if _dialect() == "postgresql":
+        tsquery = _tsquery(q)
+        search = sa.table("help_requests_search", sa.column("help_request_id", sa.Integer),
+                          sa.column("document"))
+        rank = sa.cast(sa.func.ts_rank_cd(_WEIGHTS, search.c.document, tsquery.column),
+                       sa.Float)
+        return (sa.select(search.c.help_request_id, rank.label("rank"))
+                .select_from(search.join(tsquery, sa.true()))
+                .where(search.c.document.op("@@")(tsquery.column),
+                       sa.func.querytree(tsquery.column) != "T"))
+    expression = fts5_query(q)
+    if expression is None:
+        return nothing
+    fts = sa.table("help_requests_fts", sa.column("rowid", sa.Integer),
+                   sa.column("help_requests_fts"))
+    bm25 = sa.func.bm25(fts.c.help_requests_fts,
+                        *map(sa.literal_column, map(str, _HELP_BM25_WEIGHTS)))
+    return (sa.select(fts.c.rowid.label("help_request_id"),
+                      sa.cast(-bm25, sa.Float).label("rank"))
+            .where(fts.c.help_requests_fts.op("MATCH")(expression)))
+
+
+def similarity_query(text: str) -> str:
+    """Return a query matching any of the telling words of `text`, first ones first.
+
+    A search requires all its words; texts alike share some words, not all, so "similar to
+    this text" is its words joined by `or`, ranked by how many and how well they match.
+    """
+    words = {_fold(word): word for word in _WORD.findall(text)
+             if len(word) >= _MIN_PREFIX and _fold(word) not in _STOP_WORDS}
+    return " or ".join(list(words.values())[:_MAX_UNITS])

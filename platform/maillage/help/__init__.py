@@ -1,0 +1,1 @@
+"""Peer help: requests routed to the referents who can answer them, answers, offers."""
