@@ -424,3 +424,28 @@ def test_the_escalation_delay_is_a_number_of_hours() -> None:
     for wrong in ("three days", "0", "-4"):
         with pytest.raises(settings.SettingsError, match="HELP_ESCALATION_DELAY"):
             settings.load({"HELP_ESCALATION_DELAY": wrong})
+
+
+def test_anyone_signed_in_follows_a_request_and_hears_of_its_answers(client, people,
+                                                                      wait) -> None:
+    _users, tokens = people
+    created = ask(client, tokens["asker"])
+    path = f"/api/v1/follows/help-request/{created['id']}"
+    for _twice in range(2):
+        assert client.put(path, headers=bearer(tokens["quimperle"])).status_code == 200
+    follows = client.get("/api/v1/follows", headers=bearer(tokens["quimperle"])).json
+    assert [f["target"] for f in follows] == ["help-request"]
+    assert client.put("/api/v1/follows/help-request/999999",
+                      headers=bearer(tokens["quimperle"])).status_code == 404
+    assert client.put(path).status_code == 401
+
+    answer = client.post(f"/api/v1/help-requests/{created['id']}/answers",
+                         json={"body": "Nous l’avons fait avec le CERT régional."},
+                         headers=bearer(tokens["perros"]))
+    assert answer.status_code == 201
+    wait()
+    assert notified("help.answered") == [{"asker": ("asker", ""),
+                                          "quimperle": ("help-request", str(created["id"]))}]
+
+    assert client.delete(path, headers=bearer(tokens["quimperle"])).status_code == 204
+    assert client.get("/api/v1/follows", headers=bearer(tokens["quimperle"])).json == []

@@ -97,3 +97,22 @@ def test_offers_page_and_anonymous_visitors(client, create_user, sign_in, csrf) 
     refused = client.post("/help-offers", data={"csrf_token": csrf(), "town": LANNION,
                                                 "title": "x"})
     assert refused.status_code == 422
+
+
+def test_a_request_page_has_a_follow_button(client, create_user, sign_in, csrf) -> None:
+    asker = create_user("asker@example.org", town=LANNION, verified=True)
+    sign_in(asker)
+    client.post("/help-requests/new", data={
+        "csrf_token": csrf(), "town": LANNION, "title": "Un portail citoyen",
+        "body": "Lequel choisir ?", "themes": ["services-publics-en-ligne"]})
+    request_id = session.scalar(sa.select(HelpRequest.id))
+    assert "Ne plus suivre cette demande" in \
+        client.get(f"/help-requests/{request_id}").get_data(as_text=True)
+
+    sign_in(create_user("curious@example.org"))
+    assert "Suivre cette demande" in \
+        client.get(f"/help-requests/{request_id}").get_data(as_text=True)
+    followed = client.post(f"/follows/help-request/{request_id}/follow",
+                           data={"csrf_token": csrf()}, follow_redirects=True)
+    assert "Vous suivez désormais cette demande." in followed.get_data(as_text=True)
+    assert "Ne plus suivre cette demande" in followed.get_data(as_text=True)

@@ -29,16 +29,21 @@ def list_follows() -> list[Follow]:
     return queries.follows_of(current_user.id)
 
 
-@blueprint.route("/follows/<any(theme,town,initiative):target>/<key>", methods=["PUT"])
+@blueprint.route("/follows/<any(theme,town,initiative,'help-request'):target>/<key>",
+                 methods=["PUT"])
 @blueprint.response(200, FollowSchema)
 @login_required
 def follow(target: str, key: str) -> Follow:
-    """Follow a theme (slug), a town (INSEE code) or an initiative (id); again is no error."""
+    """Follow a theme (slug), a town (INSEE code), an initiative or a help request (id).
+
+    Following again is no error, and leaves one follow.
+    """
     kind = Target(target)
     return operations.follow(current_user, kind, _key(kind, key))
 
 
-@blueprint.route("/follows/<any(theme,town,initiative):target>/<key>", methods=["DELETE"])
+@blueprint.route("/follows/<any(theme,town,initiative,'help-request'):target>/<key>",
+                 methods=["DELETE"])
 @blueprint.response(204)
 @login_required
 def unfollow(target: str, key: str) -> Response:

@@ -8,6 +8,7 @@ from maillage import policy
 from maillage.accounts.models import User
 from maillage.database import session
 from maillage.follows.models import Follow, Target
+from maillage.help.queries import get_request
 from maillage.initiatives.queries import get_initiative
 from maillage.themes.queries import get_theme
 from maillage.towns.queries import get_town
@@ -35,5 +36,10 @@ def target_key(target: Target, key: str, viewer: User | None) -> int | str | Non
     if target is Target.TOWN:
         town = get_town(key)
         return town.insee if town else None
-    initiative = get_initiative(int(key)) if key.isdigit() else None
+    if not key.isdigit():
+        return None
+    if target is Target.HELP_REQUEST:
+        request = get_request(int(key))
+        return request.id if request else None
+    initiative = get_initiative(int(key))
     return initiative.id if initiative and policy.can_see(viewer, initiative) else None

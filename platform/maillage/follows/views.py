@@ -1,4 +1,4 @@
-"""The follow buttons of the pages: one route for themes, towns and initiatives."""
+"""The follow buttons of the pages: one route for themes, towns, initiatives, help requests."""
 
 from __future__ import annotations
 
@@ -13,9 +13,10 @@ blueprint = Blueprint("follows", __name__)
 
 # What the flash message calls each kind, and the page to go back to.
 WHAT = {Target.THEME: "ce thème", Target.TOWN: "cette commune",
-        Target.INITIATIVE: "cette initiative"}
+        Target.INITIATIVE: "cette initiative", Target.HELP_REQUEST: "cette demande"}
 PAGES = {Target.THEME: ("themes.theme", "slug"), Target.TOWN: ("towns.town", "insee"),
-         Target.INITIATIVE: ("initiatives.show", "initiative_id")}
+         Target.INITIATIVE: ("initiatives.show", "initiative_id"),
+         Target.HELP_REQUEST: ("help.show", "request_id")}
 
 
 def follows_it(**target: int | str) -> bool:
@@ -23,7 +24,8 @@ def follows_it(**target: int | str) -> bool:
     return current_user.is_authenticated and queries.is_following(current_user.id, **target)
 
 
-@blueprint.post("/follows/<any(theme,town,initiative):kind>/<key>/<any(follow,unfollow):action>")
+@blueprint.post("/follows/<any(theme,town,initiative,'help-request'):kind>/<key>"
+                "/<any(follow,unfollow):action>")
 @login_required
 def set_following(kind: str, key: str, action: str) -> Response:
     target = Target(kind)

@@ -15,6 +15,7 @@ from maillage import policy
 from maillage.accounts import operations as accounts
 from maillage.accounts.schemas import ExpertiseSchema
 from maillage.errors import Invalid
+from maillage.follows.views import follows_it
 from maillage.forms import field_errors, load_form
 from maillage.help import operations, queries
 from maillage.help.models import HelpRequest, Status
@@ -89,7 +90,9 @@ def new() -> Response | tuple[str, int]:
 
 def _page(found: HelpRequest, errors: Errors | None = None) -> tuple[str, int]:
     return render_template("help/show.html", item=queries.detail(found), errors=errors or {},
-                           form=request.form), 422 if errors else 200
+                           form=request.form,
+                           following=follows_it(help_request_id=found.id)), \
+        422 if errors else 200
 
 
 @blueprint.get("/help-requests/<int:request_id>")
