@@ -92,6 +92,9 @@ def test_the_demo_loads_once(run, client, csrf) -> None:
     assert again.exit_code == 0
     session.remove()
     assert session.scalar(sa.select(sa.func.count()).select_from(User)) == count
+    requests = client.get("/api/v1/help-requests").json["items"]
+    assert sorted(r["status"] for r in requests) == ["answered", "open"]
+    assert len(client.get("/api/v1/help-offers").json["items"]) == 1
     signed_in = client.post("/sign-in", data={"csrf_token": csrf(),
                                               "email": "admin@maillage.localhost",
                                               "password": "maillage-demo"})

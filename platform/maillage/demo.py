@@ -68,6 +68,7 @@ def load_demo() -> list[tuple[str, str]]:
     for person in people:
         _ensure(person)
     _initiatives(people)
+    _help(people)
     return [(person.email, person.description) for person in people]
 
 
@@ -109,6 +110,31 @@ def _initiatives(people: list[DemoPerson]) -> None:
     for person, slug in ((people[2], "cybersecurite"), (people[3], "donnees-ouvertes"),
                          (people[5], "sobriete-numerique"), (people[6], "cybersecurite")):
         follow(user_by_email(person.email), Target.THEME, get_theme(slug).id)
+
+
+def _help(people: list[DemoPerson]) -> None:
+    """Ask for help twice, answer once, and offer help, once."""
+    from maillage.help.models import HelpOffer, HelpRequest
+    from maillage.help.operations import answer, ask_for_help, offer_help
+
+    agent, referent, other_referent = (user_by_email(people[i].email) for i in (3, 5, 6))
+    if session.scalar(sa.select(HelpRequest.id).limit(1)) is None:
+        asked = ask_for_help(
+            agent, town=people[3].town.insee, themes=["cybersecurite"],
+            title="Des courriels d'hameçonnage au nom du maire",
+            body="Plusieurs agents ont reçu des courriels imitant le maire. Comment "
+                 "**protéger notre nom de domaine** (SPF, DKIM, DMARC) sans prestataire ?")
+        answer(referent, asked, "Nous l'avons fait l'an dernier : commencez par un "
+               "enregistrement **DMARC** en mode `p=none` pour observer, puis durcissez.")
+        ask_for_help(
+            agent, town=people[3].town.insee, themes=["inclusion-numerique"],
+            title="Former les aidants numériques de la mairie",
+            body="Quelle formation pour deux agents d'accueil qui aident aux démarches ?")
+    if session.scalar(sa.select(HelpOffer.id).limit(1)) is None:
+        offer_help(other_referent, themes=["services-publics-en-ligne"],
+                   title="Nos formulaires en ligne : demandez-nous",
+                   body="Nous avons mis en ligne toutes nos démarches ; "
+                        "nous partageons nos modèles et nos erreurs.")
 
 
 @dataclass(frozen=True)
