@@ -5,13 +5,13 @@ from maillage.database import Base
 from maillage.events import Event
 from maillage.follows.models import Follow
 from maillage.initiatives.models import Comment, Initiative, Replication, initiative_themes
-from maillage.networks.models import LabelAward, Network, NetworkMembership
+from maillage.networks.models import BoardSeat, LabelAward, Network, NetworkMembership
 from maillage.notifications.models import Notification
 from maillage.themes.models import Theme
 from maillage.towns.models import Department, PostalCode, Region, Town
 
 __all__ = [
-    "ApiToken", "Base", "Comment", "Department", "Event", "Follow", "Initiative",
+    "ApiToken", "Base", "BoardSeat", "Comment", "Department", "Event", "Follow", "Initiative",
     "LabelAward", "Network", "NetworkMembership", "Notification", "PostalCode", "Region",
     "Replication", "Theme", "Town", "TownMembership", "User", "initiative_themes",
     "user_expertise",

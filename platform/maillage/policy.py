@@ -43,6 +43,11 @@ def can_edit_initiative(user: User, initiative: Initiative) -> bool:
     return initiative.author_id == user.id or is_verified_member(user, initiative.town_insee)
 
 
+def can_manage_networks(user: User) -> bool:
+    """Admins keep the networks' records, such as who sits on their boards."""
+    return user.is_admin
+
+
 def can_see(user: User | None, content: Initiative) -> bool:
     """Hidden content is seen by moderators and admins only."""
     if content.hidden_at is None:
