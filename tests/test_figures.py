@@ -327,3 +327,51 @@ def _csrf(client) -> str:
     marker = 'name="csrf_token" value="'
     start = page.index(marker) + len(marker)
     return page[start:page.index('"', start)]
+
+
+def test_the_page_draws_each_figure_without_script_beside_its_table(world, client) -> None:
+    from html.parser import HTMLParser
+
+    response = client.get("/figures?network=petites-villes&scale=fine")
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+
+    class Outline(HTMLParser):
+        def __init__(self) -> None:
+            super().__init__()
+            self.tags: list[tuple[str, dict[str, str | None]]] = []
+            self.ids: list[str] = []
+
+        def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+            self.tags.append((tag, dict(attrs)))
+            self.ids += [value for name, value in attrs if name == "id" and value]
+
+    outline = Outline()
+    outline.feed(page)
+    charts = [attrs for tag, attrs in outline.tags if tag == "svg"]
+    assert len(charts) == 7
+    for attrs in charts:
+        assert attrs["role"] == "img"
+        title, desc = attrs["aria-labelledby"].split()
+        assert {title, desc} <= set(outline.ids)
+    assert len(outline.ids) == len(set(outline.ids))
+    assert sum(1 for tag, _ in outline.tags if tag == "caption") == 7
+    assert not any(tag == "script" and "src" not in attrs for tag, attrs in outline.tags)
+    assert '<title id="members-title">Les membres des réseaux</title>' in page
+    # Brest and the 332 small Breton towns, with the fine bands in words.
+    assert "<th scope=\"row\">petites-villes</th><td class=\"number\">334</td>" in page
+    assert "2 500 à 4 999" in page
+    assert 'href="/api/v1/figures/board?format=csv&amp;network=petites-villes&amp;scale=fine"' \
+        in page
+    assert 'href="/figures">Chiffres</a>' in page
+
+
+def test_the_page_explains_bad_filters(world, client) -> None:
+    response = client.get("/figures?year=12&network=nope&scale=huge")
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert 'aria-invalid="true"' in page
+    assert "Must be one of: coarse, fine." in page
+    unknown = client.get("/figures?network=nope")
+    assert unknown.status_code == 422
+    assert "No network has the slug nope." in unknown.get_data(as_text=True)

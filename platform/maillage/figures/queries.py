@@ -36,7 +36,7 @@ OVERSEAS_COLLECTIVITY = "com"
 
 @dataclass(frozen=True)
 class Column:
-    """A column; `kind` tells how to show it: text, band, count, share (0 to 1) or month."""
+    """A column; `kind` tells how to show it: text, band, level, count, share (0 to 1), month."""
 
     key: str
     label: str
@@ -196,7 +196,7 @@ def labels(network: Network | None = None, year: int | None = None) -> Figure:
         "labels", "Les membres labellisés",
         "Part des membres labellisés au moins une fois (any), puis selon le meilleur niveau "
         "obtenu (1 à 5 arobases).",
-        (NETWORK, Column("level", "Niveau", "text"), Column("towns", "Communes"),
+        (NETWORK, Column("level", "Niveau", "level"), Column("towns", "Communes"),
          Column("members", "Membres"), Column("share", "Part des membres", "share")),
         rows, chart=(("network", "level"), "share"))
 
