@@ -8,6 +8,7 @@ from typing import Any
 from flask import Response
 from flask_smorest import Blueprint, abort
 
+from maillage.errors import Invalid
 from maillage.figures import queries
 from maillage.figures.queries import Figure
 from maillage.figures.schemas import FigureInfoSchema, FigureQueryArgs, FigureSchema, figure_csv
@@ -33,7 +34,10 @@ def get_figure(args: dict[str, Any], name: str) -> Figure | Response:
     if name not in queries.FIGURES:
         abort(404, message=f"No figure is named {name}; GET /api/v1/figures lists them.")
     wanted = args.pop("format")
-    figure = queries.compute(name, args)
+    try:
+        figure = queries.compute(name, args)
+    except Invalid as error:
+        abort(422, errors={"query": error.errors})
     if wanted == "csv":
         return Response(figure_csv(figure), mimetype="text/csv", headers={
             "Content-Disposition": f'attachment; filename="{name}.csv"'})
