@@ -47,7 +47,7 @@ def create_user(email: str, name: str | None, password: str | None, town: str | 
             if expertise:
                 operations.set_expertise(user, [s.strip() for s in expertise.split(",")])
     except DomainError as error:
-        raise click.ClickException(explain(error)) from None
+        raise click.ClickException(_explain(error)) from None
     click.echo(f"Created {user.email} (id {user.id}).")
 
 
@@ -72,8 +72,7 @@ def create_token(email: str, scope: str, name: str) -> None:
     click.echo(secret)
 
 
-def explain(error: DomainError) -> str:
-    """Say what a refusal was about, field by field, on one line."""
+def _explain(error: DomainError) -> str:
     details = getattr(error, "errors", {})
     return "; ".join(f"{field}: {' '.join(msgs)}" for field, msgs in details.items()) \
         or error.message

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 from flask.cli import with_appcontext
 
-from maillage.accounts.cli import explain
+from maillage.accounts.cli import _explain as explain
 from maillage.database import transaction
 from maillage.errors import DomainError
 from maillage.networks import operations, queries
