@@ -413,6 +413,14 @@ def test_figures_per_theme(client, people) -> None:
         "resilience": {"theme": "resilience", "requests": 2, "answered": 1, "resolved": 0,
                        "resolved_share": 0.0, "mean_hours_to_first_answer": 10.0},
     }
+    # The network figures show the same numbers, and the requests of each month.
+    assert client.get("/api/v1/figures/help_answers").json["rows"] == \
+        sorted(figures.values(), key=lambda row: row["theme"])
+    month = session.scalar(sa.select(HelpRequest.created_at)
+                           .where(HelpRequest.id == quick["id"])).strftime("%Y-%m")
+    per_month = client.get("/api/v1/figures/help_requests").json["rows"]
+    assert sum(row["requests"] for row in per_month if row["theme"] == CYBER) == 2
+    assert any(row["month"] == month and row["theme"] == CYBER for row in per_month)
 
 
 def test_the_escalation_delay_is_a_number_of_hours() -> None:

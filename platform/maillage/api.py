@@ -53,9 +53,11 @@ def handle_domain_error(error: DomainError) -> Any:
 def init_app(app: Flask) -> None:
     """Attach the API and register each capability's endpoints."""
     from maillage.accounts.api import blueprint as accounts_api
+    from maillage.figures.api import blueprint as figures_api
     from maillage.follows.api import blueprint as follows_api
     from maillage.help.api import blueprint as help_api
     from maillage.initiatives.api import blueprint as initiatives_api
+    from maillage.networks.api import blueprint as networks_api
     from maillage.notifications.api import blueprint as notifications_api
     from maillage.themes.api import blueprint as themes_api
     from maillage.towns.api import blueprint as towns_api
@@ -79,5 +81,5 @@ def init_app(app: Flask) -> None:
     api.init_app(app)
     app.register_error_handler(DomainError, handle_domain_error)
     for blueprint in (towns_api, themes_api, accounts_api, initiatives_api, follows_api,
-                      notifications_api, help_api):
+                      notifications_api, help_api, networks_api, figures_api):
         api.register_blueprint(blueprint, url_prefix=API_PREFIX)

@@ -12,6 +12,7 @@ from maillage import migrate, queues
 from maillage.accounts.cli import tokens, users
 from maillage.app import create_app
 from maillage.database import transaction
+from maillage.networks.cli import board, import_labels, import_members, networks
 from maillage.realtime import socketio
 from maillage.towns.cli import import_communes
 from workers.cli import events, worker
@@ -86,6 +87,10 @@ def demo() -> None:
 # admins configure it through the environment only.
 main.params = [param for param in main.params if param.name not in {"app", "env_file", "debug"}]
 main.add_command(import_communes)
+main.add_command(import_members)
+main.add_command(import_labels)
+main.add_command(networks)
+main.add_command(board)
 main.add_command(worker)
 main.add_command(events)
 main.add_command(users)

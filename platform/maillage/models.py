@@ -12,14 +12,14 @@ from maillage.help.models import (
     help_request_themes,
 )
 from maillage.initiatives.models import Comment, Initiative, Replication, initiative_themes
-from maillage.networks.models import LabelAward, Network, NetworkMembership
+from maillage.networks.models import BoardSeat, LabelAward, Network, NetworkMembership
 from maillage.notifications.models import Notification
 from maillage.themes.models import Theme
 from maillage.towns.models import Department, PostalCode, Region, Town
 
 __all__ = [
-    "ApiToken", "Base", "Comment", "Department", "Event", "Follow", "HelpAnswer", "HelpOffer",
-    "HelpRequest", "Initiative",
+    "ApiToken", "Base", "BoardSeat", "Comment", "Department", "Event", "Follow", "HelpAnswer",
+    "HelpOffer", "HelpRequest", "Initiative",
     "LabelAward", "Network", "NetworkMembership", "Notification", "PostalCode", "Region",
     "Replication", "Theme", "Town", "TownMembership", "User", "help_offer_themes",
     "help_request_themes", "initiative_themes", "user_expertise",

@@ -60,6 +60,11 @@ def can_offer_help(user: User, town_insee: str | None) -> bool:
     return is_verified_member(user, town_insee) if town_insee else bool(user.expertise)
 
 
+def can_manage_networks(user: User) -> bool:
+    """Admins keep the networks' records, such as who sits on their boards."""
+    return user.is_admin
+
+
 def can_see(user: User | None, content: Initiative) -> bool:
     """Hidden content is seen by moderators and admins only."""
     if content.hidden_at is None:

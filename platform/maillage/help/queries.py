@@ -254,43 +254,6 @@ def similar_initiatives(request: HelpRequest, limit: int = 5) -> list[Initiative
 
 
 @dataclass(frozen=True)
-class ThemeFigures:
-    """Per theme: requests asked, answered, resolved, and the mean wait for a first answer."""
-
-    theme: str
-    requests: int
-    answered: int
-    resolved: int
-    resolved_share: float
-    mean_hours_to_first_answer: float | None
-
-
-def _seconds_between(start: Any, end: Any) -> sa.ColumnElement[float]:
-    if session.get_bind().dialect.name == "postgresql":
-        return sa.func.extract("epoch", end - start)
-    return (sa.func.julianday(end) - sa.func.julianday(start)) * 86400.0
-
-
-def figures() -> list[ThemeFigures]:
-    """Return the figures of every theme that has requests, in one query."""
-    first = (sa.select(HelpAnswer.help_request_id,
-                       sa.func.min(HelpAnswer.created_at).label("first_at"))
-             .group_by(HelpAnswer.help_request_id).subquery("first_answers"))
-    wait = _seconds_between(HelpRequest.created_at, first.c.first_at)
-    rows = session.execute(
-        sa.select(Theme.slug, sa.func.count(HelpRequest.id), sa.func.count(first.c.first_at),
-                  sa.func.sum(sa.case((HelpRequest.status == Status.RESOLVED, 1), else_=0)),
-                  sa.func.avg(wait))
-        .join(help_request_themes, help_request_themes.c.theme_id == Theme.id)
-        .join(HelpRequest, HelpRequest.id == help_request_themes.c.help_request_id)
-        .outerjoin(first, first.c.help_request_id == HelpRequest.id)
-        .group_by(Theme.slug).order_by(Theme.slug)).all()
-    return [ThemeFigures(slug, asked, answered, resolved, round(resolved / asked, 3),
-                         round(float(seconds) / 3600, 2) if seconds is not None else None)
-            for slug, asked, answered, resolved, seconds in rows]
-
-
-@dataclass(frozen=True)
 class Detail:
     """A request with what helps answer it; reads through to the request's own fields."""
 

@@ -49,3 +49,23 @@ class LabelAward(Base):
         sa.UniqueConstraint("town_insee", "year"),
         sa.CheckConstraint("level BETWEEN 1 AND 5", name="level_range"),
     )
+
+
+class BoardSeat(Base):
+    """A seat on a network's board, held by a person of a town (their name when it is given).
+
+    The town is what figures use: it tells which population band a board draws from.
+    """
+
+    __tablename__ = "board_seats"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    network_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("networks.id", ondelete="CASCADE"), index=True
+    )
+    town_insee: Mapped[str] = mapped_column(sa.ForeignKey("towns.insee", ondelete="CASCADE"))
+    role: Mapped[str] = mapped_column(sa.String(80))
+    person_name: Mapped[str | None] = mapped_column(sa.String(200))
+
+    network: Mapped[Network] = relationship(lazy="joined", innerjoin=True)
+    town: Mapped[Town] = relationship(lazy="joined", innerjoin=True)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
@@ -16,6 +18,28 @@ def _count_lines(path: Path) -> int:
         return sum(1 for _ in lines)
 
 
+@contextmanager
+def progress_bar(path: Path, label: str) -> Iterator[Callable[[int], None]]:
+    """Show a bar over the lines of `path`; yield the function imports report a line to."""
+    with click.progressbar(length=_count_lines(path), label=label) as bar:
+        done = 0
+
+        def advance(line: int) -> None:
+            nonlocal done
+            bar.update(line - done)
+            done = line
+
+        yield advance
+
+
+def echo_report(report: operations.ImportReport, what: str) -> None:
+    """Print what an import did, then each skipped row with its line."""
+    click.echo(f"{report.created} {what} created, {report.updated} updated, "
+               f"{report.unchanged} unchanged, {len(report.errors)} rows skipped.")
+    for error in report.errors:
+        click.echo(f"  line {error.line}: {error.message}", err=True)
+
+
 @click.command("import-communes")
 @click.argument("path", required=False, type=click.Path(exists=True, dir_okay=False,
                                                           path_type=Path))
@@ -27,17 +51,6 @@ def import_communes(path: Path | None) -> None:
     that do not validate are reported with their line number and skipped.
     """
     path = path or operations.COMMUNES
-    with click.progressbar(length=_count_lines(path), label="Importing communes") as bar, \
-            transaction():
-        done = 0
-
-        def advance(line: int) -> None:
-            nonlocal done
-            bar.update(line - done)
-            done = line
-
+    with progress_bar(path, "Importing communes") as advance, transaction():
         report = operations.import_communes(path, progress=advance)
-    click.echo(f"{report.created} towns created, {report.updated} updated, "
-               f"{report.unchanged} unchanged, {len(report.errors)} rows skipped.")
-    for error in report.errors:
-        click.echo(f"  line {error.line}: {error.message}", err=True)
+    echo_report(report, "towns")

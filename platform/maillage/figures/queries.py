@@ -1,0 +1,399 @@
+"""The figures: each one SQL query over the data, on SQLite and PostgreSQL alike.
+
+A figure is a table (`Figure`: columns and rows) that the API returns as JSON or CSV and the
+page draws beside its chart. `FIGURES` names them; each takes only the arguments that mean
+something for it, so `compute` refuses the others instead of ignoring them.
+
+Membership "in a year" counts the towns whose year of joining is that year or before, and the
+towns whose year is unknown (members today, joined at some time). Months are UTC months.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.orm import aliased
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.functions import FunctionElement
+
+from maillage.database import session
+from maillage.errors import Invalid
+from maillage.figures.bands import SMALL, band_of, ordered
+from maillage.help.models import HelpAnswer, HelpRequest, help_request_themes
+from maillage.help.models import Status as HelpStatus
+from maillage.initiatives.models import Initiative, initiative_themes
+from maillage.networks.models import BoardSeat, LabelAward, Network, NetworkMembership
+from maillage.networks.queries import get_network
+from maillage.themes.models import Theme
+from maillage.towns.models import Department, Town
+
+OVERSEAS_COLLECTIVITY = "com"
+
+
+@dataclass(frozen=True)
+class Column:
+    """A column; `kind` tells how to show it: text, band, level, count, share (0 to 1), month."""
+
+    key: str
+    label: str
+    kind: str = "count"
+
+
+@dataclass(frozen=True)
+class Figure:
+    """A figure's numbers; `chart` names the columns a bar is labelled with and its value."""
+
+    name: str
+    title: str
+    description: str
+    columns: tuple[Column, ...]
+    rows: list[dict[str, Any]]
+    chart: tuple[tuple[str, ...], str] = field(default=((), ""))
+
+
+def share(part: int, whole: int) -> float | None:
+    """`part` of `whole` as a fraction rounded to 4 places; None when there is no whole."""
+    return round(part / whole, 4) if whole else None
+
+
+class utc_month(FunctionElement[str]):
+    """The UTC month of a timestamp, "2025-03": the column stores UTC on both databases."""
+
+    type = sa.String()
+    inherit_cache = True
+
+
+@compiles(utc_month, "sqlite")
+def _utc_month_sqlite(element: utc_month, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"strftime('%Y-%m', {compiler.process(element.clauses, **kw)})"
+
+
+@compiles(utc_month, "postgresql")
+def _utc_month_postgresql(element: utc_month, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"to_char({compiler.process(element.clauses, **kw)} AT TIME ZONE 'UTC', 'YYYY-MM')"
+
+
+def _members(year: int | None) -> Any:
+    """The memberships of a year (all, without one), as a subquery."""
+    query = sa.select(NetworkMembership.network_id, NetworkMembership.town_insee)
+    if year is not None:
+        query = query.where(sa.or_(NetworkMembership.since_year.is_(None),
+                                   NetworkMembership.since_year <= year))
+    return query.subquery("members")
+
+
+def _of(network: Network | None, column: Any) -> sa.ColumnElement[bool]:
+    return column == network.id if network else sa.true()
+
+
+NETWORK = Column("network", "Réseau", "text")
+
+
+def bands(scale: str = "coarse") -> Figure:
+    """Towns and inhabitants per population band, metropolitan France and overseas
+    departments (the overseas collectivities, counted apart by INSEE, are left out)."""
+    band = band_of(Town.population, scale).label("band")
+    rows = {key: (towns, population) for key, towns, population in session.execute(
+        sa.select(band, sa.func.count(), sa.func.coalesce(sa.func.sum(Town.population), 0))
+        .where(Town.zone != OVERSEAS_COLLECTIVITY).group_by(band))}
+    return Figure(
+        "bands", "Les communes par tranche de population",
+        "Communes de métropole et des départements d'outre-mer (INSEE, populations de "
+        "référence 2023), bornes comprises.",
+        (Column("band", "Tranche de population", "band"), Column("towns", "Communes"),
+         Column("population", "Habitants")),
+        [{"band": key, "towns": rows.get(key, (0, 0))[0], "population": rows.get(key, (0, 0))[1]}
+         for key in ordered(set(rows), scale)],
+        chart=(("band",), "population"))
+
+
+def members(network: Network | None = None, year: int | None = None) -> Figure:
+    """Members of each network, the people they represent, and how many are small towns."""
+    m = _members(year)
+    small = SMALL.condition(Town.population)
+    rows = session.execute(
+        sa.select(Network.slug, sa.func.count(Town.insee),
+                  sa.func.coalesce(sa.func.sum(Town.population), 0),
+                  sa.func.count(sa.case((small, Town.insee))),
+                  sa.func.coalesce(sa.func.sum(sa.case((small, Town.population))), 0))
+        .outerjoin(m, m.c.network_id == Network.id)
+        .outerjoin(Town, Town.insee == m.c.town_insee)
+        .where(_of(network, Network.id))
+        .group_by(Network.slug).order_by(Network.slug))
+    return Figure(
+        "members", "Les membres des réseaux",
+        "Communes membres, leurs habitants, et celles de 2 500 à 25 000 habitants.",
+        (NETWORK, Column("members", "Communes membres"), Column("population", "Habitants"),
+         Column("small_towns", "Dont petites villes"),
+         Column("small_towns_population", "Habitants des petites villes")),
+        [{"network": slug, "members": count, "population": population, "small_towns": small_n,
+          "small_towns_population": small_population}
+         for slug, count, population, small_n, small_population in rows],
+        chart=(("network",), "members"))
+
+
+def overlap(network: Network | None = None, year: int | None = None) -> Figure:
+    """For each two networks A and B, the share of A's members that also belong to B."""
+    m = _members(year)
+    counts = (sa.select(m.c.network_id, sa.func.count().label("n"))
+              .group_by(m.c.network_id).subquery("counts"))
+    a, b = m.alias("a"), m.alias("b")
+    both = (sa.select(a.c.network_id.label("a"), b.c.network_id.label("b"),
+                      sa.func.count().label("n"))
+            .join(b, sa.and_(b.c.town_insee == a.c.town_insee, b.c.network_id != a.c.network_id))
+            .group_by(a.c.network_id, b.c.network_id).subquery("both"))
+    first, other = aliased(Network), aliased(Network)
+    rows = session.execute(
+        sa.select(first.slug, other.slug, sa.func.coalesce(counts.c.n, 0),
+                  sa.func.coalesce(both.c.n, 0))
+        .join(other, other.id != first.id)
+        .outerjoin(counts, counts.c.network_id == first.id)
+        .outerjoin(both, sa.and_(both.c.a == first.id, both.c.b == other.id))
+        .where(sa.or_(_of(network, first.id), _of(network, other.id)))
+        .order_by(first.slug, other.slug))
+    return Figure(
+        "overlap", "Les membres communs à deux réseaux",
+        "Part des membres du réseau qui sont aussi membres de l'autre réseau.",
+        (NETWORK, Column("other", "Autre réseau", "text"), Column("members", "Membres"),
+         Column("in_other", "Aussi membres de l'autre"),
+         Column("share", "Part", "share")),
+        [{"network": slug, "other": other_slug, "members": count, "in_other": common,
+          "share": share(common, count)} for slug, other_slug, count, common in rows],
+        chart=(("network", "other"), "share"))
+
+
+def labels(network: Network | None = None, year: int | None = None) -> Figure:
+    """Members labelled at least once, and by the best level they were awarded; with a year,
+    the awards of that year only."""
+    m = _members(year)
+    awards = sa.select(LabelAward.town_insee, sa.func.max(LabelAward.level).label("best"))
+    if year is not None:
+        awards = awards.where(LabelAward.year == year)
+    best = awards.group_by(LabelAward.town_insee).subquery("best")
+    counts: dict[str, dict[int | None, int]] = {}
+    for slug, level, count in session.execute(
+        sa.select(Network.slug, best.c.best, sa.func.count())
+        .join(m, m.c.network_id == Network.id)
+        .outerjoin(best, best.c.town_insee == m.c.town_insee)
+        .where(_of(network, Network.id))
+        .group_by(Network.slug, best.c.best)
+    ):
+        counts.setdefault(slug, {})[level] = count
+    rows = []
+    for slug, by_level in sorted(counts.items()):
+        total = sum(by_level.values())
+        labelled = total - by_level.get(None, 0)
+        rows.append({"network": slug, "level": "any", "towns": labelled, "members": total,
+                     "share": share(labelled, total)})
+        rows += [{"network": slug, "level": str(level), "towns": by_level.get(level, 0),
+                  "members": total, "share": share(by_level.get(level, 0), total)}
+                 for level in range(1, 6)]
+    return Figure(
+        "labels", "Les membres labellisés",
+        "Part des membres labellisés au moins une fois (any), puis selon le meilleur niveau "
+        "obtenu (1 à 5 arobases).",
+        (NETWORK, Column("level", "Niveau", "level"), Column("towns", "Communes"),
+         Column("members", "Membres"), Column("share", "Part des membres", "share")),
+        rows, chart=(("network", "level"), "share"))
+
+
+def board(network: Network | None = None, scale: str = "coarse") -> Figure:
+    """Seats of each network's board by the population band of their holders' towns."""
+    band = band_of(Town.population, scale).label("band")
+    counts: dict[str, dict[str, int]] = {}
+    for slug, key, seats in session.execute(
+        sa.select(Network.slug, band, sa.func.count())
+        .join(BoardSeat, BoardSeat.network_id == Network.id)
+        .join(Town, Town.insee == BoardSeat.town_insee)
+        .where(_of(network, Network.id))
+        .group_by(Network.slug, band)
+    ):
+        counts.setdefault(slug, {})[key] = seats
+    rows = []
+    for slug, by_band in sorted(counts.items()):
+        total = sum(by_band.values())
+        rows += [{"network": slug, "band": key, "seats": by_band.get(key, 0),
+                  "share": share(by_band.get(key, 0), total)}
+                 for key in ordered(set(by_band), scale)]
+    return Figure(
+        "board", "Les sièges des conseils d'administration",
+        "Part des sièges tenus par des élus de communes de chaque tranche de population.",
+        (NETWORK, Column("band", "Tranche de population", "band"), Column("seats", "Sièges"),
+         Column("share", "Part des sièges", "share")),
+        rows, chart=(("network", "band"), "share"))
+
+
+def reach(network: Network | None = None, year: int | None = None, by: str = "band",
+          scale: str = "coarse") -> Figure:
+    """The share of the towns of each band (or department) that are members: a network's
+    reach. Metropolitan France and overseas departments."""
+    area = (band_of(Town.population, scale) if by == "band" else Town.department_code)
+    in_scope = Town.zone != OVERSEAS_COLLECTIVITY
+    totals = (sa.select(area.label("area"), sa.func.count().label("towns"),
+                        sa.func.coalesce(sa.func.sum(Town.population), 0).label("population"))
+              .where(in_scope).group_by(area).subquery("totals"))
+    m = _members(year)
+    reached = (sa.select(m.c.network_id, area.label("area"), sa.func.count().label("towns"),
+                         sa.func.coalesce(sa.func.sum(Town.population), 0).label("population"))
+               .join(Town, Town.insee == m.c.town_insee).where(in_scope)
+               .group_by(m.c.network_id, area).subquery("reached"))
+    query = (sa.select(Network.slug, totals.c.area, totals.c.towns, totals.c.population,
+                       sa.func.coalesce(reached.c.towns, 0),
+                       sa.func.coalesce(reached.c.population, 0))
+             .select_from(Network).join(totals, sa.true())
+             .outerjoin(reached, sa.and_(reached.c.network_id == Network.id,
+                                         reached.c.area == totals.c.area))
+             .where(_of(network, Network.id)))
+    names: dict[str, str] = {}
+    if by == "department":
+        names = dict(session.execute(sa.select(Department.code, Department.name)).all())
+    found = session.execute(query).all()
+    order = {key: index for index, key in enumerate(
+        ordered({row[1] for row in found}, scale) if by == "band" else sorted(names))}
+    rows = [{"network": slug, "area": key, **({"area_name": names[key]} if names else {}),
+             "towns": towns, "members": count, "share": share(count, towns),
+             "population": population, "members_population": members_population,
+             "population_share": share(members_population, population)}
+            for slug, key, towns, population, count, members_population
+            in sorted(found, key=lambda row: (row[0], order[row[1]]))]
+    area_columns = ((Column("area", "Tranche de population", "band"),) if by == "band" else
+                    (Column("area", "Département", "text"),
+                     Column("area_name", "Nom", "text")))
+    return Figure(
+        "reach", "La couverture des réseaux",
+        "Part des communes de chaque " + ("tranche de population" if by == "band"
+                                          else "département") + " qui sont membres du réseau.",
+        (NETWORK, *area_columns, Column("towns", "Communes"), Column("members", "Membres"),
+         Column("share", "Part des communes", "share"), Column("population", "Habitants"),
+         Column("members_population", "Habitants des membres"),
+         Column("population_share", "Part des habitants", "share")),
+        rows, chart=(("network", "area"), "share"))
+
+
+def _in_year(column: Any, year: int) -> sa.ColumnElement[bool]:
+    return sa.and_(column >= datetime(year, 1, 1, tzinfo=UTC),
+                   column < datetime(year + 1, 1, 1, tzinfo=UTC))
+
+
+def _of_members(query: sa.Select, town_insee: Any, network: Network | None) -> sa.Select:
+    """`query` narrowed to what the network's member towns did, when a network is given."""
+    if network is None:
+        return query
+    return query.join(NetworkMembership, sa.and_(NetworkMembership.town_insee == town_insee,
+                                                 NetworkMembership.network_id == network.id))
+
+
+def _per_theme_and_month(model: Any, links: sa.Table, link_key: Any,
+                         network: Network | None, year: int | None) -> sa.Select:
+    """Count `model` rows per theme (through `links`) and UTC month of creation."""
+    month = utc_month(model.created_at).label("month")
+    query = (sa.select(Theme.slug, month, sa.func.count())
+             .join(links, links.c.theme_id == Theme.id)
+             .join(model, model.id == link_key))
+    query = _of_members(query, model.town_insee, network)
+    if year is not None:
+        query = query.where(_in_year(model.created_at, year))
+    return query.group_by(Theme.slug, month).order_by(month, Theme.slug)
+
+
+def initiatives(network: Network | None = None, year: int | None = None) -> Figure:
+    """Initiatives published per theme and month (one initiative counts in each of its
+    themes), of the network's member towns when a network is given."""
+    rows = session.execute(_per_theme_and_month(
+        Initiative, initiative_themes, initiative_themes.c.initiative_id, network, year,
+    ).where(Initiative.hidden_at.is_(None)))
+    return Figure(
+        "initiatives", "Les initiatives par thème et par mois",
+        "Initiatives publiées chaque mois (UTC), comptées dans chacun de leurs thèmes.",
+        (Column("month", "Mois", "month"), Column("theme", "Thème", "text"),
+         Column("initiatives", "Initiatives")),
+        [{"month": when, "theme": slug, "initiatives": count} for slug, when, count in rows],
+        chart=(("month", "theme"), "initiatives"))
+
+
+def help_requests(network: Network | None = None, year: int | None = None) -> Figure:
+    """Requests for help per theme and month, of the network's member towns when given."""
+    rows = session.execute(_per_theme_and_month(
+        HelpRequest, help_request_themes, help_request_themes.c.help_request_id, network,
+        year))
+    return Figure(
+        "help_requests", "Les demandes d'aide par thème et par mois",
+        "Demandes d'aide posées chaque mois (UTC), comptées dans chacun de leurs thèmes.",
+        (Column("month", "Mois", "month"), Column("theme", "Thème", "text"),
+         Column("requests", "Demandes")),
+        [{"month": when, "theme": slug, "requests": count} for slug, when, count in rows],
+        chart=(("month", "theme"), "requests"))
+
+
+def _seconds_between(start: Any, end: Any) -> sa.ColumnElement[float]:
+    if session.get_bind().dialect.name == "postgresql":
+        return sa.func.extract("epoch", end - start)
+    return (sa.func.julianday(end) - sa.func.julianday(start)) * 86400.0
+
+
+def help_answers(network: Network | None = None, year: int | None = None) -> Figure:
+    """Per theme: requests, how many were answered and resolved, and the mean time to a
+    first answer; "resolved" is a request whose asker accepted an answer."""
+    first = (sa.select(HelpAnswer.help_request_id,
+                       sa.func.min(HelpAnswer.created_at).label("first_at"))
+             .group_by(HelpAnswer.help_request_id).subquery("first_answers"))
+    query = (sa.select(Theme.slug, sa.func.count(HelpRequest.id),
+                       sa.func.count(first.c.first_at),
+                       sa.func.sum(sa.case((HelpRequest.status == HelpStatus.RESOLVED, 1),
+                                           else_=0)),
+                       sa.func.avg(_seconds_between(HelpRequest.created_at, first.c.first_at)))
+             .join(help_request_themes, help_request_themes.c.theme_id == Theme.id)
+             .join(HelpRequest, HelpRequest.id == help_request_themes.c.help_request_id)
+             .outerjoin(first, first.c.help_request_id == HelpRequest.id))
+    query = _of_members(query, HelpRequest.town_insee, network)
+    if year is not None:
+        query = query.where(_in_year(HelpRequest.created_at, year))
+    rows = session.execute(query.group_by(Theme.slug).order_by(Theme.slug))
+    return Figure(
+        "help_answers", "L'entraide par thème : réponses et délais",
+        "Pour chaque thème, les demandes, celles qui ont reçu une réponse et celles résolues, "
+        "et le délai moyen jusqu'à la première réponse.",
+        (Column("theme", "Thème", "text"), Column("requests", "Demandes"),
+         Column("answered", "Avec réponse"), Column("resolved", "Résolues"),
+         Column("resolved_share", "Part résolue", "share"),
+         Column("mean_hours_to_first_answer", "Délai moyen de première réponse", "hours")),
+        [{"theme": slug, "requests": asked, "answered": answered, "resolved": resolved,
+          "resolved_share": share(resolved, asked),
+          "mean_hours_to_first_answer":
+              round(float(seconds) / 3600, 2) if seconds is not None else None}
+         for slug, asked, answered, resolved, seconds in rows],
+        chart=(("theme",), "resolved_share"))
+
+
+FIGURES: dict[str, Callable[..., Figure]] = {
+    "bands": bands, "members": members, "overlap": overlap, "labels": labels,
+    "board": board, "reach": reach, "initiatives": initiatives,
+    "help_requests": help_requests, "help_answers": help_answers,
+}
+
+
+def arguments_of(name: str) -> list[str]:
+    """The arguments the figure `name` takes."""
+    return list(inspect.signature(FIGURES[name]).parameters)
+
+
+def compute(name: str, args: dict[str, Any]) -> Figure:
+    """Compute the figure `name` with `args` (`network` as a slug); an argument it does not
+    take, or an unknown network, is refused field by field."""
+    accepted = arguments_of(name)
+    errors = {key: [f"The figure {name} does not take {key}."]
+              for key in sorted(args) if key not in accepted}
+    values = dict(args)
+    if "network" in values:
+        values["network"] = get_network(args["network"])
+        if values["network"] is None:
+            errors["network"] = [f"No network has the slug {args['network']}."]
+    if errors:
+        raise Invalid(errors)
+    return FIGURES[name](**values)

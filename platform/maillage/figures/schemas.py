@@ -1,0 +1,58 @@
+"""Marshmallow schemas of figures: the query arguments, the JSON shape, and the CSV file."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from marshmallow import Schema, fields, validate
+
+from maillage.figures.bands import SCALES
+from maillage.figures.queries import Figure
+from maillage.forms import QuerySchema
+
+
+class FigureArgs(QuerySchema):
+    """What narrows a figure; each figure takes some of them (see `GET /figures`)."""
+
+    network = fields.String(validate=validate.Length(min=1, max=80),
+                            metadata={"description": "A network's slug"})
+    year = fields.Integer(validate=validate.Range(min=1900, max=2100))
+    scale = fields.String(validate=validate.OneOf(list(SCALES)),
+                          metadata={"description": "Population bands: coarse or fine"})
+    by = fields.String(validate=validate.OneOf(["band", "department"]),
+                       metadata={"description": "Reach by population band or department"})
+
+
+class FigureQueryArgs(FigureArgs):
+    format = fields.String(load_default="json", validate=validate.OneOf(["json", "csv"]))
+
+
+class ColumnSchema(Schema):
+    key = fields.String()
+    label = fields.String()
+    kind = fields.String()
+
+
+class FigureSchema(Schema):
+    name = fields.String()
+    title = fields.String()
+    description = fields.String()
+    columns = fields.List(fields.Nested(ColumnSchema))
+    rows = fields.List(fields.Dict(), metadata={"description": "One object a row, by column key"})
+
+
+class FigureInfoSchema(Schema):
+    name = fields.String()
+    description = fields.String()
+    arguments = fields.List(fields.String())
+
+
+def figure_csv(figure: Figure) -> str:
+    """The figure as CSV: a header of column keys, then a line a row (shares as fractions)."""
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=[column.key for column in figure.columns],
+                            extrasaction="ignore", lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(figure.rows)
+    return out.getvalue()

@@ -1,0 +1,40 @@
+"""The figures page: every figure, narrowed to a network, a year and a scale of bands, as a
+chart drawn in SVG beside the table of its numbers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, render_template, request
+from marshmallow import ValidationError
+
+from maillage.errors import Invalid
+from maillage.figures import queries
+from maillage.figures.bands import SCALES
+from maillage.figures.charts import bar_chart, formatted
+from maillage.figures.schemas import FigureArgs
+from maillage.networks.queries import list_networks
+
+blueprint = Blueprint("figures", __name__)
+blueprint.add_app_template_filter(formatted, "figure_value")
+
+
+@blueprint.get("/figures")
+def index() -> tuple[str, int]:
+    try:
+        args = FigureArgs(exclude=("by",)).load(request.args)
+        sections = [_section(name, args) for name in queries.FIGURES]
+        errors: dict[str, list[str]] = {}
+    except ValidationError as error:
+        sections, errors = [], error.normalized_messages()
+    except Invalid as error:
+        sections, errors = [], error.errors
+    return render_template("figures/index.html", sections=sections, errors=errors,
+                           form=request.args, networks=list_networks(),
+                           scales=list(SCALES)), 422 if errors else 200
+
+
+def _section(name: str, args: dict[str, Any]) -> dict[str, Any]:
+    taken = {key: value for key, value in args.items() if key in queries.arguments_of(name)}
+    figure = queries.compute(name, taken)
+    return {"figure": figure, "chart": bar_chart(figure), "args": taken}
