@@ -26,10 +26,19 @@ def publish(title: str, summary: str = "Une initiative de la commune.",
 
 
 def found(q: str) -> list[int]:
-    """The ids matching `q`, best first."""
-    matches = matching_initiatives(q).subquery()
-    return list(session.scalars(sa.select(matches.c.initiative_id)
-                                .order_by(matches.c.rank.desc(), matches.c.initiative_id.desc())))
+    """The ids matching `q`, best first: band after band."""
+    return [initiative_id for initiative_id, _rank in ranked(q)]
+
+
+def ranked(q: str) -> list[tuple[int, float]]:
+    """The ids matching `q` and their ranks, best first: band after band."""
+    result: list[tuple[int, float]] = []
+    for band in matching_initiatives(q):
+        matches = band.subquery()
+        rows = session.execute(sa.select(matches.c.initiative_id, matches.c.rank).order_by(
+            matches.c.rank.desc(), matches.c.initiative_id.desc()))
+        result += [(initiative_id, rank) for initiative_id, rank in rows]
+    return result
 
 
 def dialect() -> str:
@@ -156,25 +165,31 @@ def test_a_delete_of_every_row_empties_the_index(app: Flask) -> None:
 
 def test_the_search_is_a_subquery_to_join_filter_and_page_by_rank_and_id() -> None:
     ids = [publish(f"Atelier numérique n°{n}", body="atelier " * n) for n in range(1, 6)]
-    publish("Autre chose")
-    matches = matching_initiatives("atelier").subquery()
-    query = (sa.select(Initiative, matches.c.rank)
-             .join(matches, matches.c.initiative_id == Initiative.id)
-             .where(Initiative.hidden_at.is_(None)))
+    in_body = publish("Autre chose", body="Un atelier.")
+    publish("Rien à voir")
     seen: list[int] = []
     after = None
     while True:
-        page = query
-        if after is not None:
-            rank, last_id = after
-            page = page.where(sa.or_(matches.c.rank < rank,
-                                     sa.and_(matches.c.rank == rank, Initiative.id < last_id)))
-        rows = session.execute(page.order_by(matches.c.rank.desc(), Initiative.id.desc())
-                               .limit(2)).all()
+        # A page of 2, from the bands in turn, as the list of initiatives reads them.
+        rows: list[sa.Row] = []
+        for band in matching_initiatives("atelier"):
+            matches = band.subquery()
+            page = (sa.select(Initiative, matches.c.rank)
+                    .join(matches, matches.c.initiative_id == Initiative.id)
+                    .where(Initiative.hidden_at.is_(None)))
+            if after is not None:
+                rank, last_id = after
+                page = page.where(sa.or_(matches.c.rank < rank,
+                                         sa.and_(matches.c.rank == rank, Initiative.id < last_id)))
+            rows += session.execute(page.order_by(matches.c.rank.desc(), Initiative.id.desc())
+                                    .limit(2 - len(rows))).all()
+            if len(rows) == 2:
+                break
         if not rows:
             break
         seen += [initiative.id for initiative, _rank in rows]
         after = (rows[-1][1], rows[-1][0].id)
+    assert seen.pop() == in_body
     assert sorted(seen) == sorted(ids)
     assert len(seen) == len(ids)
     # The same rank for all (PostgreSQL ranks on title and summary; in SQLite, more occurrences
@@ -196,11 +211,10 @@ def test_a_body_only_match_is_found_after_the_title_and_summary_matches() -> Non
     assert sorted(result[3:]) == sorted(body_only)
     if dialect() == "postgresql":
         assert result[3:] == list(reversed(body_only))
-        # Ranked on the small vector of title and summary: a body match alone ranks 0.
-        matches = matching_initiatives("guichet").subquery()
-        ranks = dict(session.execute(sa.select(matches.c.initiative_id, matches.c.rank)).all())
+        # In bands: the title, then title and summary, then the body alone.
+        ranks = dict(ranked("guichet"))
         assert all(ranks[initiative] == 0 for initiative in body_only)
-        assert ranks[in_title] > ranks[in_summary] > 0
+        assert ranks[in_title] == ranks[in_title_and_body] > ranks[in_summary] > 0
 
 
 def test_the_search_page_keeps_its_order_and_cursor_across_pages() -> None:
@@ -230,22 +244,28 @@ def test_the_sqlite_query_is_only_quoted_words() -> None:
 
 
 def test_the_search_is_served_by_an_index() -> None:
-    """PostgreSQL: the GIN index on the stored tsvector; SQLite: the FTS5 table."""
+    """PostgreSQL: each band by the GIN index of its vector; SQLite: the FTS5 table."""
     publish("Sobriété numérique")
-    # The query as the application sends it, with the user's words as a bound parameter.
-    statement = matching_initiatives("sobriété numérique").compile(bind=session.get_bind())
-    connection = session.connection()
-    if dialect() == "postgresql":
-        # A few rows would be read sequentially: forbid it, to see whether the index can serve.
-        connection.exec_driver_sql("SET LOCAL enable_seqscan = off")
-    plan = "\n".join(str(row[-1]) for row in connection.exec_driver_sql(
-        f"EXPLAIN {'' if dialect() == 'postgresql' else 'QUERY PLAN '}{statement}",
-        statement.params if dialect() == "postgresql" else tuple(
-            statement.params[name] for name in statement.positiontup)))
+    plans = []
+    for band in matching_initiatives("sobriété numérique"):
+        # The query as the application sends it, with the user's words as a bound parameter.
+        statement = band.compile(bind=session.get_bind())
+        connection = session.connection()
+        if dialect() == "postgresql":
+            # A few rows would be read sequentially: forbid it, to see whether the index can
+            # serve.
+            connection.exec_driver_sql("SET LOCAL enable_seqscan = off")
+        plans.append("\n".join(str(row[-1]) for row in connection.exec_driver_sql(
+            f"EXPLAIN {'' if dialect() == 'postgresql' else 'QUERY PLAN '}{statement}",
+            statement.params if dialect() == "postgresql" else tuple(
+                statement.params[name] for name in statement.positiontup))))
     session.rollback()
-    expected = "Index Scan on ix_initiatives_search_document" if dialect() == "postgresql" \
-        else "VIRTUAL TABLE INDEX"
-    assert expected in plan, plan
+    expected = ([f"Index Scan on ix_initiatives_search_{vector}" for vector in
+                 ("title_document", "rank_document", "document")]
+                if dialect() == "postgresql" else ["VIRTUAL TABLE INDEX"])
+    assert len(plans) == len(expected)
+    for plan, index in zip(plans, expected, strict=True):
+        assert index in plan, plan
 
 
 def assert_index_is_consistent() -> None:

@@ -67,26 +67,32 @@ def _newest_page(query: sa.Select, after: list[Any] | None, limit: int) -> Page:
 def _search_page(query: sa.Select, q: str, after: list[Any] | None, limit: int) -> Page:
     from maillage.search.queries import excerpts, matching_initiatives
 
-    matches = matching_initiatives(q).subquery()
-    # The page is chosen on ids and ranks alone, and only its rows are read whole: sorting
-    # every match with its whole row (body included) cost more than the search.
-    ranked = query.join(matches, matches.c.initiative_id == Initiative.id) \
-        .with_only_columns(Initiative.id.label("id"), matches.c.rank)
-    if after is not None:
-        if len(after) != 2:
-            raise Invalid({"cursor": ["This cursor belongs to a list, not a search."]})
-        rank, last_id = after
-        ranked = ranked.where(sa.or_(matches.c.rank < rank,
-                                     sa.and_(matches.c.rank == rank, Initiative.id < last_id)))
-    page = ranked.order_by(matches.c.rank.desc(), Initiative.id.desc()) \
-        .limit(limit + 1).subquery("page")
-    rows = session.execute(sa.select(Initiative, page.c.rank)
-                           .join(page, page.c.id == Initiative.id)
-                           .order_by(page.c.rank.desc(), Initiative.id.desc())).all()
-    items = [initiative for initiative, _rank in rows[:limit]]
+    if after is not None and len(after) != 2:
+        raise Invalid({"cursor": ["This cursor belongs to a list, not a search."]})
+    # The page is chosen on ids and ranks alone, band after band until it is full, and only
+    # its rows are read whole: sorting every match with its whole row cost more than the search.
+    found: list[sa.Row[Any]] = []
+    for band in matching_initiatives(q):
+        matches = band.subquery()
+        ranked = query.join(matches, matches.c.initiative_id == Initiative.id) \
+            .with_only_columns(Initiative.id, matches.c.rank)
+        if after is not None:
+            rank, last_id = after
+            ranked = ranked.where(sa.or_(matches.c.rank < rank, sa.and_(
+                matches.c.rank == rank, Initiative.id < last_id)))
+        found += session.execute(ranked.order_by(matches.c.rank.desc(), Initiative.id.desc())
+                                 .limit(limit + 1 - len(found))).all()
+        if len(found) > limit:
+            break
+    ids = [initiative_id for initiative_id, _rank in found[:limit]]
+    loaded = {initiative.id: initiative for initiative in session.scalars(
+        sa.select(Initiative).where(Initiative.id.in_(ids)))} if ids else {}
+    # An initiative deleted in between is left out; the cursor still holds its place.
+    items = [loaded[initiative_id] for initiative_id in ids if initiative_id in loaded]
     next_cursor = None
-    if len(rows) > limit:
-        next_cursor = pagination.encode([rows[limit - 1][1], items[-1].id])
+    if len(found) > limit:
+        last_id, last_rank = found[limit - 1]
+        next_cursor = pagination.encode([last_rank, last_id])
     return Page(items, next_cursor, excerpts(q, [i.id for i in items]) if items else {})
 
 

@@ -1,15 +1,17 @@
 """Searching initiatives in French: which match a query, how well, and excerpts to show.
 
-Both databases answer, each with its own engine, built by migrations 0003 and 0004:
+Both databases answer, each with its own engine, built by migrations 0003 to 0005:
 
 - PostgreSQL matches the weighted tsvector of title (A), summary (B) and body (C), stored in
   `initiatives_search` (one row per initiative, kept in step by a trigger, GIN-indexed),
   against `websearch_to_tsquery` in the `french_unaccent` configuration (Snowball's French
-  stemmer after `unaccent`). The matches are ranked by `ts_rank_cd` on `rank_document`, a
-  small tsvector of title (A) and summary (B) alone kept in the same row (migration 0004):
-  ranking reads it for every match, and ts_rank_cd over the whole document (about 1.4 kB)
-  cost about as much again as finding the matches, for a word in tens of thousands of
-  initiatives. A match in the body alone ranks 0: still found, after the others.
+  stemmer after `unaccent`). The matches come in three bands, best first: the title alone
+  matches the query, then title and summary together (`rank_document`, migration 0004), then
+  only the whole text; newest first within a band (migration 0005 indexes the small vectors).
+  Ranking every match, as ts_rank_cd did, costs as much as there are matches: 100 to 400 ms
+  for a word in 61,000 of 100,000 initiatives (bench/search.py). A band is read in the order
+  of an index: the planner walks the primary key down, stopping after one page, when the
+  words are common, or reads the band's GIN index when they are rare.
 - SQLite matches the FTS5 table `initiatives_fts` (kept in step with `initiatives` by
   triggers; case and accents folded), ranked by `bm25`. FTS5 has no French stemmer, so the
   query is stemmed here, with Snowball's French stemmer, and each word searched as a prefix of
@@ -36,10 +38,8 @@ import sqlalchemy as sa
 from maillage.database import session
 from maillage.initiatives.models import Initiative
 
-# The text search configuration of migration 0003 (the trigger builds the documents with it),
-# and ts_rank_cd's weights of D, C, B, A: body C, summary B, title A.
+# The text search configuration of migration 0003 (the trigger builds the documents with it).
 _CONFIG = sa.literal_column("'french_unaccent'::regconfig")
-_WEIGHTS = sa.literal_column("'{0.1, 0.2, 0.4, 1.0}'::float4[]")
 # Start and end of a match in the raw excerpts: characters that escaping leaves alone and that
 # _to_safe_html alone turns into tags.
 _START, _STOP = "\x02", "\x03"
@@ -75,41 +75,38 @@ _STOP_WORDS = frozenset({
 })
 
 
-def matching_initiatives(q: str) -> sa.Select:
-    """Return a select of `(initiative_id, rank)`: the initiatives matching `q` and how well.
+def matching_initiatives(q: str) -> list[sa.Select]:
+    """Return selects of `(initiative_id, rank)`, bands of the initiatives matching `q`, best first.
 
-    A larger rank is a better match on both databases (bm25's is negated), so that callers
-    order by `rank DESC, initiative_id DESC` and page by keyset on that pair. It is meant to
-    be a subquery, joined to `Initiative` and filtered further by the caller. A query with no
-    searchable word ("***", only stop words, only exclusions) matches nothing.
+    A larger rank is a better match, every rank of a band is above every rank of the next, and
+    an initiative is in one band at most: callers read the bands in turn, each ordered by
+    `rank DESC, initiative_id DESC`, until a page is full, and page by keyset on that pair.
+    Each select is meant to be a subquery, joined to `Initiative` and filtered further by the
+    caller. A query with no searchable word ("***", only stop words, only exclusions) matches
+    nothing: no band.
+
+    PostgreSQL has three bands of one rank each (see `_pg_bands`), newest first within a band;
+    SQLite one band, ranked by bm25 (negated).
     """
     if not _WORD.search(q):
-        return _nothing()
+        return []
     if _dialect() == "postgresql":
-        tsquery = _tsquery(q)
-        query = tsquery.column
-        search = _pg_search_table()
-        # Ranked on title and summary alone (migration 0004): the whole document only matches.
-        rank = sa.cast(sa.func.ts_rank_cd(_WEIGHTS, search.c.rank_document, query), sa.Float)
-        # querytree is 'T' when the query only excludes words: matching it would read every
-        # row, with no index; such a query matches nothing, as on SQLite.
-        return (sa.select(search.c.initiative_id, rank.label("rank"))
-                .select_from(search.join(tsquery, sa.true()))
-                .where(search.c.document.op("@@")(query), sa.func.querytree(query) != "T"))
+        return _pg_bands(q)
     expression = fts5_query(q)
     if expression is None:
-        return _nothing()
+        return []
     fts = _fts_table()
     bm25 = sa.func.bm25(fts.c.initiatives_fts, *map(sa.literal_column, map(str, _BM25_WEIGHTS)))
-    return (sa.select(fts.c.rowid.label("initiative_id"), sa.cast(-bm25, sa.Float).label("rank"))
-            .where(fts.c.initiatives_fts.op("MATCH")(expression)))
+    return [sa.select(fts.c.rowid.label("initiative_id"), sa.cast(-bm25, sa.Float).label("rank"))
+            .where(fts.c.initiatives_fts.op("MATCH")(expression))]
 
 
 def excerpts(q: str, initiative_ids: list[int]) -> dict[int, str]:
     """Return, by id, a short HTML excerpt of summary and body with `<mark>` around matches.
 
     For one page of results, in one query: highlighting reads the whole text, so it is done
-    for the rows shown, not for every match. The HTML is safe to insert as is: the text is
+    for the rows shown, not for every match; on PostgreSQL, of the summary alone where it
+    matches. The HTML is safe to insert as is: the text is
     escaped, and `<mark>`/`</mark>` are the only tags, always paired. Ids that do not match
     `q` may be absent; an initiative matching by its title alone gets the start of its text.
     """
@@ -117,10 +114,19 @@ def excerpts(q: str, initiative_ids: list[int]) -> dict[int, str]:
         return {}
     if _dialect() == "postgresql":
         tsquery = _tsquery(q)
-        text = Initiative.summary + sa.literal_column("E'\\n'") + Initiative.body
+        search = _pg_search_table()
+        # Where the summary (weight B of rank_document) matches, it shows the match alone: the
+        # body, most of the text, is parsed only for the other matches.
+        summary_matches = sa.func.ts_filter(search.c.rank_document,
+                                            sa.literal_column("'{b}'::\"char\"[]")) \
+            .op("@@")(tsquery.column)
+        text = sa.case((summary_matches, Initiative.summary),
+                       else_=Initiative.summary + sa.literal_column("E'\\n'") + Initiative.body)
         headline = sa.func.ts_headline(_CONFIG, text, tsquery.column, _HEADLINE_OPTIONS)
         rows = session.execute(sa.select(Initiative.id, headline)
-                               .select_from(sa.join(Initiative, tsquery, sa.true()))
+                               .select_from(sa.join(Initiative, search,
+                                                    search.c.initiative_id == Initiative.id)
+                                            .join(tsquery, sa.true()))
                                .where(Initiative.id.in_(initiative_ids)))
         return {initiative_id: _to_safe_html(raw) for initiative_id, raw in rows}
     expression = fts5_query(q)
@@ -305,10 +311,41 @@ def _tsquery(q: str) -> sa.TableValuedAlias:
             .alias("search_query"))
 
 
+def _pg_bands(q: str) -> list[sa.Select]:
+    """The bands of PostgreSQL: the title matches (2), title and summary (1), the whole text (0).
+
+    Every band has one rank, so that it is read newest first down an index: the primary key,
+    checking each row's small vector, when the words are common (a page is found in a few
+    dozen rows), or the band's GIN index when they are rare. Which is cheaper depends on the
+    user's words, so the plans are made for them (`force_custom_plan`, for this transaction):
+    a plan cached for any words would guess.
+    """
+    session.execute(sa.text("SET LOCAL plan_cache_mode = force_custom_plan"))
+    tsquery = _tsquery(q)
+    query = tsquery.column
+    search = _pg_search_table()
+    title, short, whole = (search.c[column].op("@@")(query)
+                           for column in ("title_document", "rank_document", "document"))
+    # Title or summary may match a query that excludes a word ("!" in it) that the body has:
+    # only then is the whole document read to confirm the first two bands.
+    excludes = sa.func.strpos(sa.cast(query, sa.Text), "!") > 0
+    confirmed = sa.or_(sa.not_(excludes), whole)
+    bands = ((2.0, (title, confirmed)), (1.0, (short, ~title, confirmed)),
+             (0.0, (whole, ~short, ~title)))
+    # querytree is 'T' when the query only excludes words: matching it would read every row,
+    # with no index; such a query matches nothing, as on SQLite.
+    return [sa.select(search.c.initiative_id, sa.literal(rank, sa.Float).label("rank"))
+            .select_from(search.join(tsquery, sa.true()))
+            .where(*conditions, sa.func.querytree(query) != "T")
+            for rank, conditions in bands]
+
+
 def _pg_search_table() -> sa.TableClause:
-    # No model either: migration 0003 makes it (0004 adds rank_document); its trigger fills it.
+    # No model either: migration 0003 makes it (0004 adds rank_document, 0005 title_document);
+    # its trigger fills it.
     return sa.table("initiatives_search", sa.column("initiative_id", sa.Integer),
-                    sa.column("document"), sa.column("rank_document"))
+                    sa.column("document"), sa.column("rank_document"),
+                    sa.column("title_document"))
 
 
 def _fts_table() -> sa.TableClause:
@@ -316,11 +353,6 @@ def _fts_table() -> sa.TableClause:
     # is what MATCH and the auxiliary functions take.
     return sa.table("initiatives_fts", sa.column("rowid", sa.Integer),
                     sa.column("initiatives_fts"))
-
-
-def _nothing() -> sa.Select:
-    return sa.select(sa.cast(sa.null(), sa.Integer).label("initiative_id"),
-                     sa.cast(sa.null(), sa.Float).label("rank")).where(sa.false())
 
 
 def _dialect() -> str:
