@@ -244,9 +244,9 @@ def similar_resolved(request: HelpRequest, limit: int = 5) -> list[HelpRequest]:
 
 def similar_initiatives(request: HelpRequest, limit: int = 5) -> list[Initiative]:
     """Return visible initiatives whose text is nearest to the request's, best first."""
-    from maillage.search.queries import matching_initiatives, similarity_query
+    from maillage.search.queries import ranked_initiatives, similarity_query
 
-    matches = matching_initiatives(similarity_query(_text_of(request))).subquery()
+    matches = ranked_initiatives(similarity_query(_text_of(request))).subquery()
     return list(session.scalars(
         sa.select(Initiative).join(matches, matches.c.initiative_id == Initiative.id)
         .where(Initiative.hidden_at.is_(None))

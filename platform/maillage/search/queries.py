@@ -1,13 +1,13 @@
 """Searching initiatives in French: which match a query, how well, and excerpts to show.
 
-Both databases answer, each with its own engine, built by migrations 0003 to 0005:
+Both databases answer, each with its own engine, built by migrations 0003, 0004 and 0007:
 
 - PostgreSQL matches the weighted tsvector of title (A), summary (B) and body (C), stored in
   `initiatives_search` (one row per initiative, kept in step by a trigger, GIN-indexed),
   against `websearch_to_tsquery` in the `french_unaccent` configuration (Snowball's French
   stemmer after `unaccent`). The matches come in three bands, best first: the title alone
   matches the query, then title and summary together (`rank_document`, migration 0004), then
-  only the whole text; newest first within a band (migration 0005 indexes the small vectors).
+  only the whole text; newest first within a band (migration 0007 indexes the small vectors).
   Ranking every match, as ts_rank_cd did, costs as much as there are matches: 100 to 400 ms
   for a word in 61,000 of 100,000 initiatives (bench/search.py). A band is read in the order
   of an index: the planner walks the primary key down, stopping after one page, when the
@@ -341,7 +341,7 @@ def _pg_bands(q: str) -> list[sa.Select]:
 
 
 def _pg_search_table() -> sa.TableClause:
-    # No model either: migration 0003 makes it (0004 adds rank_document, 0005 title_document);
+    # No model either: migration 0003 makes it (0004 adds rank_document, 0007 title_document);
     # its trigger fills it.
     return sa.table("initiatives_search", sa.column("initiative_id", sa.Integer),
                     sa.column("document"), sa.column("rank_document"),
@@ -359,15 +359,44 @@ def _dialect() -> str:
     return session.get_bind().dialect.name
 
 
+# ts_rank's weights of D, C, B and A, where every match is ranked: "similar to this text",
+# and help requests (few enough that ranking them all is cheap).
+_WEIGHTS = sa.literal_column("'{0.1, 0.2, 0.4, 1.0}'::float4[]")
+
+
+def ranked_initiatives(q: str) -> sa.Select:
+    """Return a select of `(initiative_id, rank)` of every initiative matching `q`, ranked.
+
+    For "similar to this text", where how many of its words match is what counts: ranking
+    every match costs as much as there are matches, which a search page avoids with
+    `matching_initiatives`' bands, but a list of five suggestions can afford.
+    """
+    if _dialect() != "postgresql":
+        return next(iter(matching_initiatives(q)), _nothing("initiative_id"))
+    if not _WORD.search(q):
+        return _nothing("initiative_id")
+    tsquery = _tsquery(q)
+    search = _pg_search_table()
+    rank = sa.cast(sa.func.ts_rank(_WEIGHTS, search.c.document, tsquery.column), sa.Float)
+    return (sa.select(search.c.initiative_id, rank.label("rank"))
+            .select_from(search.join(tsquery, sa.true()))
+            .where(search.c.document.op("@@")(tsquery.column)))
+
+
+def _nothing(key: str) -> sa.Select:
+    """A select of `(key, rank)` with no rows, for a query without a searchable word."""
+    return sa.select(sa.cast(sa.null(), sa.Integer).label(key),
+                     sa.cast(sa.null(), sa.Float).label("rank")).where(sa.false())
+
+
 # Help requests (migration 0005_help): the same machinery over their title (A) and body (C),
 # in `help_requests_search` on PostgreSQL and `help_requests_fts` on SQLite.
 _HELP_BM25_WEIGHTS = (10.0, 1.0)
 
 
 def matching_help_requests(q: str) -> sa.Select:
-    """Return a select of `(help_request_id, rank)`, as `matching_initiatives` does."""
-    nothing = sa.select(sa.cast(sa.null(), sa.Integer).label("help_request_id"),
-                        sa.cast(sa.null(), sa.Float).label("rank")).where(sa.false())
+    """Return a select of `(help_request_id, rank)` of the requests matching `q`, ranked."""
+    nothing = _nothing("help_request_id")
     if not _WORD.search(q):
         return nothing
     if _dialect() == "postgresql":

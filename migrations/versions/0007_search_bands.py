@@ -1,7 +1,7 @@
 """Search in bands of relevance: title, then title and summary, then the whole text
 
-Revision ID: 0005_search
-Revises: 0004
+Revision ID: 0007_search
+Revises: 0006_figures
 Create Date: 2026-11-27 03:40:00
 
 PostgreSQL only: `initiatives_search` gains `title_document`, the tsvector of the title (A),
@@ -17,8 +17,8 @@ SQLite: nothing changes (FTS5 ranks with bm25).
 
 from alembic import op
 
-revision = '0005_search'
-down_revision = '0004'
+revision = '0007_search'
+down_revision = '0006_figures'
 branch_labels = None
 depends_on = None
 
