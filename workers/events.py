@@ -62,8 +62,10 @@ def _deliver(event_id: int, results: list[Fanout]) -> None:
     Only connected people get a message: a fan-out to 100,000 followers costs a message per
     connected follower, all in one Redis message, and one query for their notification ids.
     """
-    if any(result.notified for result in results):
-        realtime.emit_notifications(of_event_for(event_id, realtime.presence().online()))
+    notified = sum(result.notified for result in results)
+    if notified:
+        realtime.emit_notifications(of_event_for(event_id, realtime.presence().online(),
+                                                 notified))
     for result in results:
         if result.activity and result.rooms:
             realtime.emit_activity(result.rooms, result.activity)
