@@ -44,6 +44,7 @@ limiter = Limiter(
                          scope="token"),
     ],
     headers_enabled=True,
+    key_prefix="maillage",
 )
 
 # Decorators of the views that check a password or an identity, per address.
@@ -56,5 +57,4 @@ sign_up = limiter.limit(lambda: _setting("RATE_LIMIT_SIGN_UP"), methods=["POST"]
 def init_app(app: Flask) -> None:
     """Count in Redis when it is configured, in memory otherwise; before anything else runs."""
     app.config.setdefault("RATELIMIT_STORAGE_URI", app.config["REDIS_URL"] or "memory://")
-    app.config.setdefault("RATELIMIT_KEY_PREFIX", "maillage")
     limiter.init_app(app)
