@@ -56,6 +56,7 @@ def init_app(app: Flask) -> None:
     from maillage.follows.api import blueprint as follows_api
     from maillage.initiatives.api import blueprint as initiatives_api
     from maillage.notifications.api import blueprint as notifications_api
+    from maillage.privacy.api import blueprint as privacy_api
     from maillage.themes.api import blueprint as themes_api
     from maillage.towns.api import blueprint as towns_api
 
@@ -80,3 +81,4 @@ def init_app(app: Flask) -> None:
     for blueprint in (towns_api, themes_api, accounts_api, initiatives_api, follows_api,
                       notifications_api):
         api.register_blueprint(blueprint, url_prefix=API_PREFIX)
+    api.register_blueprint(privacy_api, url_prefix=API_PREFIX)

@@ -48,6 +48,7 @@ def _register_pages(app: Flask) -> None:
     from maillage.initiatives.views import blueprint as initiatives_pages
     from maillage.notifications.views import blueprint as notifications_pages
     from maillage.oidc.views import blueprint as oidc_pages
+    from maillage.privacy.views import blueprint as privacy_pages
     from maillage.themes.views import blueprint as themes_pages
     from maillage.towns.views import blueprint as towns_pages
 
@@ -55,6 +56,7 @@ def _register_pages(app: Flask) -> None:
                       notifications_pages, follows_pages):
         app.register_blueprint(blueprint)
     app.register_blueprint(oidc_pages)
+    app.register_blueprint(privacy_pages)
     app.jinja_env.globals["policy"] = policy
     app.jinja_env.globals["oidc_enabled"] = oidc_client.enabled
     app.jinja_env.globals["unread_notifications"] = _unread_notifications
