@@ -55,6 +55,7 @@ def init_app(app: Flask) -> None:
     from maillage.accounts.api import blueprint as accounts_api
     from maillage.follows.api import blueprint as follows_api
     from maillage.initiatives.api import blueprint as initiatives_api
+    from maillage.moderation.api import blueprint as moderation_api
     from maillage.notifications.api import blueprint as notifications_api
     from maillage.privacy.api import blueprint as privacy_api
     from maillage.themes.api import blueprint as themes_api
@@ -82,3 +83,4 @@ def init_app(app: Flask) -> None:
                       notifications_api):
         api.register_blueprint(blueprint, url_prefix=API_PREFIX)
     api.register_blueprint(privacy_api, url_prefix=API_PREFIX)
+    api.register_blueprint(moderation_api, url_prefix=API_PREFIX)

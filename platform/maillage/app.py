@@ -46,6 +46,7 @@ def _register_pages(app: Flask) -> None:
     from maillage.accounts.views import blueprint as accounts_pages
     from maillage.follows.views import blueprint as follows_pages
     from maillage.initiatives.views import blueprint as initiatives_pages
+    from maillage.moderation.views import blueprint as moderation_pages
     from maillage.notifications.views import blueprint as notifications_pages
     from maillage.oidc.views import blueprint as oidc_pages
     from maillage.privacy.views import blueprint as privacy_pages
@@ -57,6 +58,7 @@ def _register_pages(app: Flask) -> None:
         app.register_blueprint(blueprint)
     app.register_blueprint(oidc_pages)
     app.register_blueprint(privacy_pages)
+    app.register_blueprint(moderation_pages)
     app.jinja_env.globals["policy"] = policy
     app.jinja_env.globals["oidc_enabled"] = oidc_client.enabled
     app.jinja_env.globals["unread_notifications"] = _unread_notifications
