@@ -23,6 +23,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         template_folder=str(PROJECT_ROOT / "frontend" / "templates"),
         static_folder=str(PROJECT_ROOT / "frontend" / "static"),
     )
+    app.url_map.converters["int"] = api.RowIdConverter
     app.config.update(settings.load())
     if config:
         app.config.update(config)
