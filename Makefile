@@ -24,7 +24,12 @@ run: install
 lint: install
 	$(BIN)/ruff check .
 
-test: lint
+# The OpenID Connect provider the sign-in tests run (Node.js), as its lockfile pins it.
+tests/oidc/node_modules: tests/oidc/package-lock.json
+	cd tests/oidc && npm ci --no-audit --no-fund
+	@touch $@
+
+test: lint tests/oidc/node_modules
 	@echo "== The suite on SQLite"
 	$(BIN)/pytest
 	@echo "== The suite on PostgreSQL ($(TEST_POSTGRES))"

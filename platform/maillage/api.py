@@ -10,8 +10,10 @@ from typing import Any
 
 from flask import Flask, jsonify, render_template, request
 from flask_smorest import Api
+from flask_smorest.spec.plugins import integerconverter2paramschema
 from werkzeug.exceptions import HTTPException
 from werkzeug.http import HTTP_STATUS_CODES
+from werkzeug.routing import IntegerConverter
 
 from maillage.errors import DomainError, Invalid
 
@@ -21,6 +23,17 @@ API_PREFIX = "/api/v1"
 def is_api_request() -> bool:
     """Tell whether the current request is for the JSON API."""
     return request.path == "/api" or request.path.startswith("/api/")
+
+
+class RowIdConverter(IntegerConverter):
+    """`<int:...>` in every route: a row id, at most PostgreSQL's integer, or no such page.
+
+    A larger number would reach the database and fail there (a 500) instead of answering 404.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(*args, **kwargs)
 
 
 class MaillageApi(Api):
@@ -57,8 +70,10 @@ def init_app(app: Flask) -> None:
     from maillage.follows.api import blueprint as follows_api
     from maillage.help.api import blueprint as help_api
     from maillage.initiatives.api import blueprint as initiatives_api
+    from maillage.moderation.api import blueprint as moderation_api
     from maillage.networks.api import blueprint as networks_api
     from maillage.notifications.api import blueprint as notifications_api
+    from maillage.privacy.api import blueprint as privacy_api
     from maillage.themes.api import blueprint as themes_api
     from maillage.towns.api import blueprint as towns_api
 
@@ -79,7 +94,10 @@ def init_app(app: Flask) -> None:
         },
     )
     api.init_app(app)
+    api.register_converter(RowIdConverter, integerconverter2paramschema)
     app.register_error_handler(DomainError, handle_domain_error)
     for blueprint in (towns_api, themes_api, accounts_api, initiatives_api, follows_api,
                       notifications_api, help_api, networks_api, figures_api):
         api.register_blueprint(blueprint, url_prefix=API_PREFIX)
+    api.register_blueprint(privacy_api, url_prefix=API_PREFIX)
+    api.register_blueprint(moderation_api, url_prefix=API_PREFIX)

@@ -9,9 +9,10 @@ from flask import Flask, g
 from flask_login import current_user
 
 import maillage.models  # noqa: F401 (every model is mapped before the first query)
-from maillage import api, database, headers, policy, queues, realtime, settings
+from maillage import api, database, headers, limits, policy, queues, realtime, settings
 from maillage.accounts import auth
 from maillage.notifications.queries import unread_count
+from maillage.oidc import client as oidc_client
 from maillage.settings import PROJECT_ROOT
 
 
@@ -22,6 +23,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         template_folder=str(PROJECT_ROOT / "frontend" / "templates"),
         static_folder=str(PROJECT_ROOT / "frontend" / "static"),
     )
+    app.url_map.converters["int"] = api.RowIdConverter
     app.config.update(settings.load())
     if config:
         app.config.update(config)
@@ -32,7 +34,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     database.init_app(app)
     realtime.init_app(app)
     queues.init_app(app)
+    limits.init_app(app)  # before auth: a refused request costs no query
     auth.init_app(app)
+    oidc_client.init_app(app)
     api.init_app(app)
     headers.init_app(app)
     _register_pages(app)
@@ -45,14 +49,21 @@ def _register_pages(app: Flask) -> None:
     from maillage.follows.views import blueprint as follows_pages
     from maillage.help.views import blueprint as help_pages
     from maillage.initiatives.views import blueprint as initiatives_pages
+    from maillage.moderation.views import blueprint as moderation_pages
     from maillage.notifications.views import blueprint as notifications_pages
+    from maillage.oidc.views import blueprint as oidc_pages
+    from maillage.privacy.views import blueprint as privacy_pages
     from maillage.themes.views import blueprint as themes_pages
     from maillage.towns.views import blueprint as towns_pages
 
     for blueprint in (accounts_pages, towns_pages, themes_pages, initiatives_pages,
                       notifications_pages, follows_pages, help_pages, figures_pages):
         app.register_blueprint(blueprint)
+    app.register_blueprint(oidc_pages)
+    app.register_blueprint(privacy_pages)
+    app.register_blueprint(moderation_pages)
     app.jinja_env.globals["policy"] = policy
+    app.jinja_env.globals["oidc_enabled"] = oidc_client.enabled
     app.jinja_env.globals["unread_notifications"] = _unread_notifications
     app.add_url_rule("/", "home", lambda: app.view_functions["initiatives.index"]())
 

@@ -12,15 +12,17 @@ from maillage.help.models import (
     help_request_themes,
 )
 from maillage.initiatives.models import Comment, Initiative, Replication, initiative_themes
+from maillage.moderation.models import AuditEntry, Report
 from maillage.networks.models import BoardSeat, LabelAward, Network, NetworkMembership
 from maillage.notifications.models import Notification
+from maillage.oidc.models import OidcIdentity
 from maillage.themes.models import Theme
 from maillage.towns.models import Department, PostalCode, Region, Town
 
 __all__ = [
-    "ApiToken", "Base", "BoardSeat", "Comment", "Department", "Event", "Follow", "HelpAnswer",
-    "HelpOffer", "HelpRequest", "Initiative",
-    "LabelAward", "Network", "NetworkMembership", "Notification", "PostalCode", "Region",
-    "Replication", "Theme", "Town", "TownMembership", "User", "help_offer_themes",
+    "ApiToken", "AuditEntry", "Base", "BoardSeat", "Comment", "Department", "Event", "Follow",
+    "HelpAnswer", "HelpOffer", "HelpRequest", "Initiative", "LabelAward", "Network",
+    "NetworkMembership", "Notification", "OidcIdentity", "PostalCode", "Region", "Replication",
+    "Report", "Theme", "Town", "TownMembership", "User", "help_offer_themes",
     "help_request_themes", "initiative_themes", "user_expertise",
 ]

@@ -70,3 +70,8 @@ def can_see(user: User | None, content: Initiative) -> bool:
     if content.hidden_at is None:
         return True
     return user is not None and (user.is_moderator or user.is_admin)
+
+
+def can_moderate(user: User) -> bool:
+    """Moderators and admins see reports, hide and restore content."""
+    return user.is_moderator or user.is_admin

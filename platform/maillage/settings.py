@@ -55,6 +55,25 @@ def load(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
         "HELP_ESCALATION_DELAY": _hours(env, "HELP_ESCALATION_DELAY", default=72),
         # How often the embedded worker thread looks for requests to escalate (seconds).
         "HELP_ESCALATION_INTERVAL": 600,
+        # Sign-in through an OpenID Connect provider (ProConnect, or any other): the button
+        # shows only when the three first are set. The organisation claim carries the SIRET of
+        # the person's employer, whose first nine digits are a town's SIREN.
+        "OIDC_DISCOVERY_URL": env.get("OIDC_DISCOVERY_URL") or None,
+        "OIDC_CLIENT_ID": env.get("OIDC_CLIENT_ID") or None,
+        "OIDC_CLIENT_SECRET": env.get("OIDC_CLIENT_SECRET") or None,
+        "OIDC_SCOPES": env.get("OIDC_SCOPES", "openid email given_name usual_name siret"),
+        "OIDC_ORGANISATION_CLAIM": env.get("OIDC_ORGANISATION_CLAIM", "siret"),
+        # Accounts are linked by address only when the provider says it verified it
+        # (email_verified); ProConnect verifies every address but sends no such claim.
+        "OIDC_EMAILS_VERIFIED": env.get("OIDC_EMAILS_VERIFIED") == "1",
+        # Limits in the syntax of the `limits` library; counted in Redis when REDIS_URL is set.
+        "RATE_LIMIT_SIGN_IN": env.get("RATE_LIMIT_SIGN_IN", "10 per minute; 100 per hour"),
+        "RATE_LIMIT_SIGN_UP": env.get("RATE_LIMIT_SIGN_UP", "5 per hour"),
+        "RATE_LIMIT_TOKEN": env.get("RATE_LIMIT_TOKEN", "600 per minute"),
+        "RATE_LIMIT_WRITE": env.get("RATE_LIMIT_WRITE", "60 per minute; 1000 per day"),
+        # Wrong passwords in a row that lock password sign-in, and for how long (minutes).
+        "LOCKOUT_ATTEMPTS": int(env.get("LOCKOUT_ATTEMPTS", "5")),
+        "LOCKOUT_MINUTES": int(env.get("LOCKOUT_MINUTES", "15")),
     }
 
 

@@ -51,6 +51,9 @@ class User(Base):
     is_moderator: Mapped[bool] = mapped_column(default=False)
     locale: Mapped[str] = mapped_column(sa.String(5), default="fr")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Wrong passwords in a row, and until when sign-in by password is refused after too many.
+    failed_sign_ins: Mapped[int] = mapped_column(default=0, server_default="0")
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     memberships: Mapped[list[TownMembership]] = relationship(
         back_populates="user", cascade="all, delete-orphan", lazy="selectin",

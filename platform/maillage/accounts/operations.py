@@ -6,8 +6,10 @@ import secrets
 from collections.abc import Iterable
 from datetime import timedelta
 
+import sqlalchemy as sa
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from flask import current_app
 
 from maillage import events, policy
 from maillage.accounts.models import (
@@ -19,7 +21,7 @@ from maillage.accounts.models import (
     VerificationSource,
 )
 from maillage.accounts.queries import normalise_email, token_hash, user_by_email
-from maillage.database import session, utcnow
+from maillage.database import UTCDateTime, session, utcnow
 from maillage.errors import Conflict, Invalid, NotFound
 from maillage.themes.queries import themes_by_slug
 from maillage.towns.queries import get_town
@@ -44,18 +46,44 @@ def create_user(email: str, display_name: str, password: str | None = None, *,
 
 
 def authenticate(email: str, password: str) -> User | None:
-    """Return the user whose address and password these are, or None."""
+    """Return the user whose address and password these are, or None.
+
+    Wrong passwords in a row lock password sign-in for a while (LOCKOUT_ATTEMPTS,
+    LOCKOUT_MINUTES); a locked account is refused with Invalid, its password not even tried.
+    """
     user = user_by_email(email)
+    if user is not None and user.locked_until is not None and user.locked_until > utcnow():
+        raise Invalid({"password": [
+            "Trop de mots de passe erronés : la connexion par mot de passe de ce compte "
+            f"reprend à {user.locked_until:%H:%M} (UTC)."]})
     stored = user.password_hash if user is not None and user.password_hash else _DUMMY_HASH
     try:
         _hasher.verify(stored, password)
     except (VerificationError, InvalidHashError):
+        if user is not None:
+            _count_failure(user.id)
         return None
     if user is None or not user.password_hash:
         return None
+    user.failed_sign_ins, user.locked_until = 0, None
     if _hasher.check_needs_rehash(user.password_hash):
         user.password_hash = _hasher.hash(password)
     return user
+
+
+def _count_failure(user_id: int) -> None:
+    # On a connection of its own, committed at once: the refused sign-in's transaction is
+    # rolled back, and the count must survive it.
+    config = current_app.config
+    until = sa.bindparam("until", utcnow() + timedelta(minutes=config["LOCKOUT_MINUTES"]),
+                         type_=UTCDateTime)
+    with session.get_bind().begin() as connection:
+        connection.execute(sa.update(User).where(User.id == user_id).values(
+            failed_sign_ins=User.failed_sign_ins + 1,
+            locked_until=sa.case(
+                (User.failed_sign_ins + 1 >= config["LOCKOUT_ATTEMPTS"], until),
+                else_=User.locked_until),
+        ))
 
 
 def join_town(user: User, town_insee: str, role: Role) -> TownMembership:

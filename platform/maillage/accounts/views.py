@@ -8,17 +8,20 @@ from marshmallow import ValidationError
 from werkzeug.exceptions import NotFound
 from werkzeug.wrappers import Response
 
+from maillage import limits
 from maillage.accounts import operations, queries
 from maillage.accounts.auth import safe_next
 from maillage.accounts.models import Role, Scope
 from maillage.accounts.schemas import NewTokenSchema, SignInSchema, SignUpSchema
 from maillage.errors import Invalid
 from maillage.forms import load_form
+from maillage.oidc import client as oidc_client
 
 blueprint = Blueprint("accounts", __name__)
 
 
 @blueprint.route("/sign-up", methods=["GET", "POST"])
+@limits.sign_up
 def sign_up() -> Response | tuple[str, int]:
     errors: dict[str, list[str]] = {}
     if request.method == "POST":
@@ -41,16 +44,19 @@ def sign_up() -> Response | tuple[str, int]:
 
 
 @blueprint.route("/sign-in", methods=["GET", "POST"])
+@limits.sign_in
 def sign_in() -> Response | tuple[str, int]:
     errors: dict[str, list[str]] = {}
     target = safe_next(request.values.get("next"))
     if request.method == "POST":
         try:
             data = load_form(SignInSchema(), request.form)
+            user = operations.authenticate(data["email"], data["password"])
         except ValidationError as error:
             errors = error.normalized_messages()
+        except Invalid as error:
+            errors = error.errors
         else:
-            user = operations.authenticate(data["email"], data["password"])
             if user is None:
                 errors = {"password": ["Adresse ou mot de passe incorrect."]}
             else:
@@ -62,8 +68,9 @@ def sign_in() -> Response | tuple[str, int]:
 
 @blueprint.post("/sign-out")
 def sign_out() -> Response:
+    provider_sign_out = oidc_client.end_session_url()
     logout_user()
-    return redirect(url_for("home"), 303)
+    return redirect(provider_sign_out or url_for("home"), 303)
 
 
 @blueprint.post("/memberships/<int:membership_id>/verify")

@@ -1,0 +1,1 @@
+"""Reports of content by anyone signed in; hiding and restoring by moderators, audited."""

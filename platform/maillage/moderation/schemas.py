@@ -1,0 +1,43 @@
+"""Marshmallow schemas of moderation: reports, actions and the audit log."""
+
+from __future__ import annotations
+
+from marshmallow import Schema, fields, validate
+
+from maillage.moderation.queries import TARGETS
+
+
+class ReportCreateSchema(Schema):
+    kind = fields.String(required=True, validate=validate.OneOf(list(TARGETS)))
+    target_id = fields.Integer(required=True,
+                               validate=validate.Range(min=1, max=2**31 - 1))
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=1000))
+
+
+class PersonRefSchema(Schema):
+    id = fields.Integer()
+    display_name = fields.String()
+
+
+class ReportSchema(Schema):
+    id = fields.Integer()
+    kind = fields.String(attribute="target_kind")
+    target_id = fields.Integer()
+    reason = fields.String()
+    reporter = fields.Nested(PersonRefSchema, allow_none=True)
+    created_at = fields.AwareDateTime()
+    resolved_at = fields.AwareDateTime(allow_none=True)
+
+
+class ModerationActionSchema(Schema):
+    note = fields.String(load_default="", validate=validate.Length(max=1000))
+
+
+class AuditEntrySchema(Schema):
+    id = fields.Integer()
+    action = fields.String()
+    kind = fields.String(attribute="target_kind")
+    target_id = fields.Integer()
+    note = fields.String()
+    actor = fields.Nested(PersonRefSchema, allow_none=True)
+    created_at = fields.AwareDateTime()

@@ -1,0 +1,48 @@
+"""Pages of moderation: the open reports with their actions, the audit log; reporting."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+from marshmallow import ValidationError
+from werkzeug.wrappers import Response
+
+from maillage import policy
+from maillage.errors import Invalid
+from maillage.forms import load_form
+from maillage.moderation import operations, queries
+from maillage.moderation.api import ACTIONS, KIND
+from maillage.moderation.schemas import ModerationActionSchema, ReportCreateSchema
+
+blueprint = Blueprint("moderation", __name__)
+
+
+@blueprint.get("/moderation")
+@login_required
+def index() -> str:
+    policy.require(policy.can_moderate(current_user), "Seuls les modérateurs ont accès à "
+                   "cette page.")
+    return render_template("moderation/index.html", reports=queries.open_reports(),
+                           audit=queries.audit_log(50))
+
+
+@blueprint.post(f"/moderation/{KIND}/<int:target_id>/<any(hide,restore,dismiss):action>")
+@login_required
+def moderate(kind: str, target_id: int, action: str) -> Response:
+    data = load_form(ModerationActionSchema(), request.form)
+    ACTIONS[action](current_user, kind, target_id, data["note"])
+    flash("C'est fait, et inscrit au journal de modération.")
+    return redirect(url_for("moderation.index"), 303)
+
+
+@blueprint.post("/reports")
+@login_required
+def report() -> Response:
+    try:
+        data = load_form(ReportCreateSchema(), request.form)
+    except ValidationError as error:
+        raise Invalid(error.normalized_messages()) from None
+    operations.report(current_user, **data)
+    flash("Merci : les modérateurs vont regarder.")
+    return redirect(request.referrer if request.referrer and
+                    request.referrer.startswith(request.host_url) else url_for("home"), 303)

@@ -1,0 +1,1 @@
+"""Sign-in through an OpenID Connect provider, and town membership verified from its claims."""

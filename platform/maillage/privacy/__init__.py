@@ -1,0 +1,1 @@
+"""Personal data: everything held about a person, exported; their account, deleted."""

@@ -1,0 +1,24 @@
+"""Deleting an account: the person goes, what they wrote stays, signed by their town only."""
+
+from __future__ import annotations
+
+from maillage.accounts import operations as accounts
+from maillage.accounts.models import User
+from maillage.database import session
+from maillage.errors import Invalid
+
+
+def delete_account(user: User, *, password: str | None = None, email: str | None = None) -> None:
+    """Delete `user` once they confirmed: their password, or their address if they have none.
+
+    Foreign keys do the rest: memberships, tokens, follows, notifications and provider
+    identities go with the account (CASCADE); initiatives, comments, replications, reports and
+    audit entries stay, their author or actor set to NULL, still attributed to their town.
+    """
+    if user.password_hash:
+        if not password or accounts.authenticate(user.email, password) is None:
+            raise Invalid({"password": ["Mot de passe incorrect."]})
+    elif (email or "").strip().lower() != user.email:
+        raise Invalid({"email": ["Recopiez l'adresse de votre compte pour confirmer."]})
+    session.delete(user)
+    session.flush()

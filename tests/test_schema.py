@@ -1,0 +1,56 @@
+"""schemathesis against /api/v1/openapi.json: no answer is a 500, none breaks its schema.
+
+A few examples per operation (the suite runs twice on two shared cores), sent with a write
+token of a verified member who is also a moderator, so that writes go past authentication
+into validation and the operations.
+
+The document is read once, from an app on no database, when the module is collected (the
+parametrization needs it then); each example is sent to the test's own app.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import hypothesis
+import pytest
+import schemathesis
+from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import response_schema_conformance
+
+from maillage.accounts.models import Scope
+from maillage.app import create_app
+
+
+def _document() -> dict[str, Any]:
+    with tempfile.TemporaryDirectory() as folder:
+        app = create_app({"DATABASE_URL": "sqlite://", "INSTANCE_PATH": Path(folder),
+                          "SECRET_KEY": "schema", "TESTING": True, "REDIS_URL": None,
+                          "SWEEP_INTERVAL": None})
+        return app.test_client().get("/api/v1/openapi.json").json
+
+
+schema = schemathesis.openapi.from_dict(_document())
+
+
+@pytest.fixture
+def api_app(make_app):
+    app = make_app(RATELIMIT_ENABLED=False)
+    with app.app_context():
+        yield app
+
+
+@pytest.fixture
+def member_headers(api_app, create_user, token_for) -> dict[str, str]:
+    user = create_user(town="22113", verified=True, moderator=True)
+    return {"Authorization": f"Bearer {token_for(user, Scope.WRITE)}"}
+
+
+@schema.parametrize()
+@hypothesis.settings(max_examples=5, deadline=None, derandomize=True,
+                     suppress_health_check=list(hypothesis.HealthCheck))
+def test_the_api_keeps_to_its_schema(case, api_app, member_headers) -> None:
+    case.call_and_validate(app=api_app, headers=member_headers,
+                           checks=[not_a_server_error, response_schema_conformance])
