@@ -7,7 +7,10 @@ does not answer fails the run instead of skipping it.
 
 from __future__ import annotations
 
+import email
+import email.policy
 import os
+import threading
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -15,10 +18,12 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from aiosmtpd.controller import Controller
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy.engine import make_url
 
+from bench.common import free_port
 from maillage import migrate
 from maillage.accounts import operations as accounts
 from maillage.accounts.models import Role, Scope, User, VerificationSource
@@ -224,3 +229,48 @@ def csrf(client: FlaskClient) -> Callable[[], str]:
         return page[start:page.index('"', start)]
 
     return token
+
+
+class SmtpServer:
+    """A real SMTP server on loopback (aiosmtpd) that keeps what it accepted, parsed.
+
+    `script` holds answers to give to the next messages instead of accepting them ("421 ...");
+    `refused` maps addresses to the answer their RCPT gets ("550 ...").
+    """
+
+    def __init__(self) -> None:
+        self.messages: list[email.message.EmailMessage] = []
+        self.script: list[str] = []
+        self.refused: dict[str, str] = {}
+        self.attempts: list[str] = []
+        self.lock = threading.Lock()
+        self.controller = Controller(self, hostname="127.0.0.1", port=free_port())
+        self.url = f"smtp://127.0.0.1:{self.controller.port}"
+
+    async def handle_RCPT(self, server, session, envelope, address, options):  # noqa: N802
+        self.attempts.append(address)
+        if address in self.refused:
+            return self.refused[address]
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802
+        with self.lock:
+            if self.script:
+                return self.script.pop(0)
+            self.messages.append(email.message_from_bytes(envelope.content,
+                                                          policy=email.policy.default))
+        return "250 Message accepted"
+
+    def to(self, address: str) -> list[email.message.EmailMessage]:
+        """The messages accepted for `address`."""
+        return [m for m in self.messages if m["To"] == address]
+
+
+@pytest.fixture
+def smtp() -> Iterator[SmtpServer]:
+    """A loopback SMTP server for the test; point an app at it with SMTP_URL=smtp.url."""
+    server = SmtpServer()
+    server.controller.start()
+    yield server
+    server.controller.stop()

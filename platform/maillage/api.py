@@ -53,6 +53,7 @@ def handle_domain_error(error: DomainError) -> Any:
 def init_app(app: Flask) -> None:
     """Attach the API and register each capability's endpoints."""
     from maillage.accounts.api import blueprint as accounts_api
+    from maillage.digests.api import blueprint as digests_api
     from maillage.follows.api import blueprint as follows_api
     from maillage.initiatives.api import blueprint as initiatives_api
     from maillage.notifications.api import blueprint as notifications_api
@@ -78,5 +79,5 @@ def init_app(app: Flask) -> None:
     api.init_app(app)
     app.register_error_handler(DomainError, handle_domain_error)
     for blueprint in (towns_api, themes_api, accounts_api, initiatives_api, follows_api,
-                      notifications_api):
+                      notifications_api, digests_api):
         api.register_blueprint(blueprint, url_prefix=API_PREFIX)

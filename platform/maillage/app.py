@@ -41,6 +41,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
 def _register_pages(app: Flask) -> None:
     from maillage.accounts.views import blueprint as accounts_pages
+    from maillage.digests.views import blueprint as digests_pages
     from maillage.follows.views import blueprint as follows_pages
     from maillage.initiatives.views import blueprint as initiatives_pages
     from maillage.notifications.views import blueprint as notifications_pages
@@ -48,7 +49,7 @@ def _register_pages(app: Flask) -> None:
     from maillage.towns.views import blueprint as towns_pages
 
     for blueprint in (accounts_pages, towns_pages, themes_pages, initiatives_pages,
-                      notifications_pages, follows_pages):
+                      notifications_pages, follows_pages, digests_pages):
         app.register_blueprint(blueprint)
     app.jinja_env.globals["policy"] = policy
     app.jinja_env.globals["unread_notifications"] = _unread_notifications

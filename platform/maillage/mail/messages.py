@@ -1,0 +1,40 @@
+"""Messages as Maillage sends them: text and light HTML (no remote image), dated, identified,
+and for lists, with the one-click unsubscribe pair of RFC 8058."""
+
+from __future__ import annotations
+
+from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid, parseaddr
+from typing import Any
+
+from flask import current_app, render_template
+
+from maillage.database import utcnow
+
+
+def absolute(path: str) -> str:
+    """Return the public address of `path` on this site, for links in mail."""
+    return current_app.config["BASE_URL"].rstrip("/") + path
+
+
+def compose(*, to: str, subject: str, template: str, locale: str,
+            unsubscribe_url: str | None = None, **context: Any) -> EmailMessage:
+    """Build a message from `mail/<template>.txt` and `.html`; `unsubscribe_url` makes it a
+    list message that mail clients can unsubscribe from in one click."""
+    sender = current_app.config["MAIL_SENDER"]
+    message = EmailMessage()
+    message["From"] = sender
+    message["To"] = to
+    message["Subject"] = subject
+    message["Date"] = format_datetime(utcnow())
+    message["Message-ID"] = make_msgid(domain=parseaddr(sender)[1].rpartition("@")[2] or None)
+    message["Auto-Submitted"] = "auto-generated"
+    if unsubscribe_url is not None:
+        message["List-Unsubscribe"] = f"<{unsubscribe_url}>"
+        message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    context |= {"subject": subject, "locale": locale, "unsubscribe_url": unsubscribe_url}
+    message.set_content(render_template(f"mail/{template}.txt", **context))
+    message.add_alternative(render_template(f"mail/{template}.html", **context), subtype="html")
+    # Set after the content, which replaces every Content-* header.
+    message["Content-Language"] = locale
+    return message
