@@ -247,14 +247,14 @@ class SmtpServer:
         self.controller = Controller(self, hostname="127.0.0.1", port=free_port())
         self.url = f"smtp://127.0.0.1:{self.controller.port}"
 
-    async def handle_RCPT(self, server, session, envelope, address, options):  # noqa: N802
+    async def handle_RCPT(self, server, session, envelope, address, options):
         self.attempts.append(address)
         if address in self.refused:
             return self.refused[address]
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802
+    async def handle_DATA(self, server, session, envelope):
         with self.lock:
             if self.script:
                 return self.script.pop(0)

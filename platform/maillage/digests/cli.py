@@ -23,8 +23,7 @@ def digests() -> None:
 def send(frequency: str, dry_run: bool) -> None:
     """Send the digests of the period that ended last; those sent already are not sent again."""
     chosen = Frequency(frequency)
-    with click.progressbar(length=count_recipients(chosen), label="Recipients",
-                           file=click.get_text_stream("stderr")) as bar:
+    with click.progressbar(length=count_recipients(chosen), label="Recipients") as bar:
         report = send_digests(chosen, now=utcnow(), dry_run=dry_run, progress=bar.update)
     for email, count in report.planned:
         click.echo(f"{email}\t{count} item{'s' if count > 1 else ''}")

@@ -163,7 +163,7 @@ def claim_digests(rows: list[dict[str, Any]]) -> dict[int, int]:
     column = "user_id" if rows[0].get("user_id") is not None else "subscription_id"
     statement = _insert(Digest).values(rows).on_conflict_do_nothing() \
         .returning(getattr(Digest, column), Digest.id)
-    return dict(session.execute(statement).tuples())
+    return dict(session.execute(statement).all())
 
 
 def mark_digests_sent(digest_ids: Sequence[int]) -> None:

@@ -160,9 +160,9 @@ def _public_events(start: datetime, end: datetime) -> list[PublicEvent]:
     hidden = set(session.scalars(sa.select(Initiative.id).where(
         Initiative.id.in_(initiative_ids), Initiative.hidden_at.is_not(None)))) \
         if initiative_ids else set()
-    inseeds = {e.payload["town_insee"] for e in events}
+    insees = {e.payload["town_insee"] for e in events}
     towns = dict(session.execute(sa.select(Town.insee, Town.name)
-                                 .where(Town.insee.in_(inseeds))).tuples()) if inseeds else {}
+                                 .where(Town.insee.in_(insees))).all()) if insees else {}
     return [PublicEvent(e.created_at, e.payload["title"], e.payload["town_insee"],
                         towns.get(e.payload["town_insee"], e.payload["town_insee"]),
                         list(e.payload.get("themes", [])),
@@ -174,7 +174,7 @@ class Source:
     """Where digest recipients come from; `letter` marks them in unsubscribe tokens."""
 
     letter: ClassVar[str]
-    column: ClassVar[Any]
+    key: ClassVar[str]  # the column of `digests` naming the recipient
 
     def batch(self, frequency: Frequency, after: int, size: int) -> list[Recipient]:
         raise NotImplementedError
@@ -198,7 +198,7 @@ class Users(Source):
     """Account holders: their notifications of the window that they want in a digest."""
 
     letter = "u"
-    column = Digest.user_id
+    key = "user_id"
 
     def _query(self, frequency: Frequency) -> sa.Select:
         return (sa.select(User.id, User.email, User.locale, User.created_at, EmailPreference)
@@ -254,7 +254,7 @@ class Subscriptions(Source):
     """Email-only subscribers: the public events of their themes and towns in the window."""
 
     letter = "s"
-    column = Digest.subscription_id
+    key = "subscription_id"
 
     def _query(self, frequency: Frequency) -> sa.Select:
         return sa.select(Subscription).where(
@@ -312,10 +312,10 @@ def set_windows(source: Source, recipients: list[Recipient], frequency: Frequenc
     """
     if not recipients:
         return
+    column = getattr(Digest, source.key)
     last = dict(session.execute(
-        sa.select(source.column, sa.func.max(Digest.period_end))
-        .where(source.column.in_([r.id for r in recipients]))
-        .group_by(source.column)).tuples())
+        sa.select(column, sa.func.max(Digest.period_end))
+        .where(column.in_([r.id for r in recipients])).group_by(column)).all())
     for reader in recipients:
         previous = last.get(reader.id)
         if previous is not None:

@@ -96,7 +96,7 @@ def _claim_batch(source: Source, frequency: Frequency, after: int, size: int,
             report.planned += [(r.email, len(r.items)) for r in ready]
             return Batch(len(recipients), recipients[-1].id, [], {})
         claimed = operations.claim_digests([
-            {source.column.key: r.id, "frequency": frequency, "window_start": r.start,
+            {source.key: r.id, "frequency": frequency, "window_start": r.start,
              "period_end": context.end, "items": len(r.items)} for r in ready])
         report.already_sent += len(ready) - len(claimed)
         return Batch(len(recipients), recipients[-1].id,
