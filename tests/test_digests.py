@@ -381,3 +381,26 @@ def test_preferences_and_subscription_pages(create_user, client, sign_in, csrf) 
     assert client.post("/me/email", data=form).status_code == 303
     assert client.post("/me/email", data={**form, "account": "never"}).status_code == 422
     assert client.get("/api/v1/me/email-preferences").json["modes"]["account"] == "off"
+
+
+def test_a_digest_refused_for_now_is_retried_and_one_refused_for_good_is_not(
+        create_user, publish, subscriber, smtp, wait) -> None:
+    author = create_user("maire@lannion.fr", town=LANNION, verified=True)
+    subscriber("later@example.org", towns=[LANNION])
+    subscriber("gone@example.org", towns=[LANNION])
+    publish(author, "Atelier", ["inclusion-numerique"], LANNION, utc(2026, 3, 24, 10, 0))
+    smtp.messages.clear()
+    smtp.script = ["421 4.3.2 Busy, come back later"]
+    smtp.refused["gone@example.org"] = "550 5.1.1 Unknown user"
+    report = send_digests(Frequency.WEEKLY, now=utc(2026, 3, 30, 5, 10))
+    assert (report.sent, report.retrying, report.failing) == (0, 1, 1)
+    wait()
+    [digest] = smtp.to("later@example.org")
+    assert items(digest) == ["Atelier (Lannion)"]
+    assert smtp.to("gone@example.org") == []
+    with transaction():
+        assert session.scalar(sa.select(sa.func.count()).select_from(Digest)
+                              .where(Digest.sent_at.is_not(None))) == 1
+    again = send_digests(Frequency.WEEKLY, now=utc(2026, 3, 30, 6, 0))
+    # The author (an account) and later@, not the failing address.
+    assert (again.sent, again.recipients) == (0, 2)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from email.message import EmailMessage
+from email.message import Message
 from itertools import groupby
 
 from maillage.digests.models import Frequency, Subscription
@@ -22,7 +22,7 @@ def confirmation_url(subscription_id: int) -> str:
     return absolute(f"/subscriptions/confirm/{sign('confirm', subscription_id)}")
 
 
-def notice_message(notice: Notice) -> EmailMessage:
+def notice_message(notice: Notice) -> Message:
     """One notification, mailed as it happens."""
     notification, locale = notice.notification, notice.locale
     what = texts.what(notification, locale)
@@ -38,7 +38,7 @@ def notice_message(notice: Notice) -> EmailMessage:
 
 
 def digest_message(letter: str, reader: Recipient, frequency: Frequency,
-                   context: Context) -> EmailMessage:
+                   context: Context) -> Message:
     """The digest of `reader`'s items, grouped by theme (named in the reader's language),
     newest first in each group."""
     said = words(reader.locale)
@@ -63,7 +63,7 @@ def digest_message(letter: str, reader: Recipient, frequency: Frequency,
                    preferences_url=absolute("/me/email") if letter == "u" else None)
 
 
-def confirmation_message(subscription: Subscription) -> EmailMessage:
+def confirmation_message(subscription: Subscription) -> Message:
     """The one message sent before the address is confirmed."""
     said = words(subscription.locale)
     return compose(to=subscription.email, subject=str(said["confirm_subject"]),

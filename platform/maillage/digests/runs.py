@@ -20,9 +20,9 @@ from maillage.digests.messages import digest_message
 from maillage.digests.models import Digest, Frequency
 from maillage.digests.periods import period_end
 from maillage.digests.queries import SOURCES, Context, Recipient, Source, set_windows
-from maillage.mail.operations import deliver
+from maillage.mail.operations import Outcome, deliver, deliver_all
 from maillage.mail.queries import is_failing
-from maillage.mail.transport import Connection, TemporaryFailure, transport
+from maillage.mail.transport import Connection, transport
 
 SEND_DIGEST = "workers.mail.send_digest"
 BATCH = 500
@@ -105,22 +105,20 @@ def _claim_batch(source: Source, frequency: Frequency, after: int, size: int,
 
 def _send_batch(connection: Connection, source: Source, frequency: Frequency, batch: Batch,
                 context: Context, report: Report) -> None:
-    digest_ids = batch.digest_ids
-    sent: list[int] = []
+    digest_ids = [batch.digest_ids[reader.id] for reader in batch.ready]
     with transaction():
-        for reader in batch.ready:
-            message = digest_message(source.letter, reader, frequency, context)
-            try:
-                if deliver(connection, message):
-                    sent.append(digest_ids[reader.id])
-                else:
-                    report.failing += 1
-            except TemporaryFailure:
-                report.retrying += 1
-                queues.enqueue_after_commit("mail", SEND_DIGEST, digest_ids[reader.id],
-                                            job_id=f"digest-{digest_ids[reader.id]}")
+        outcomes = deliver_all(connection, (digest_message(source.letter, reader, frequency,
+                                                           context) for reader in batch.ready))
+        sent = [digest_id for digest_id, outcome in zip(digest_ids, outcomes, strict=True)
+                if outcome is Outcome.SENT]
+        for digest_id, outcome in zip(digest_ids, outcomes, strict=True):
+            if outcome is Outcome.RETRY:
+                queues.enqueue_after_commit("mail", SEND_DIGEST, digest_id,
+                                            job_id=f"digest-{digest_id}")
         operations.mark_digests_sent(sent)
     report.sent += len(sent)
+    report.failing += outcomes.count(Outcome.FAILING)
+    report.retrying += outcomes.count(Outcome.RETRY)
 
 
 def send_one_digest(digest_id: int) -> bool:

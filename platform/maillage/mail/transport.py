@@ -12,7 +12,7 @@ import ssl
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from email.message import EmailMessage
+from email.message import Message
 from email.utils import parseaddr
 from pathlib import Path
 from typing import Protocol
@@ -39,7 +39,7 @@ class PermanentFailure(SendFailure):
 
 
 class Connection(Protocol):
-    def send(self, message: EmailMessage) -> None:
+    def send(self, message: Message) -> None:
         """Send `message` to its `To`; raise a `SendFailure` when it is refused."""
 
 
@@ -61,7 +61,7 @@ class SmtpConnection:
         self.transport = transport
         self.client: smtplib.SMTP | None = None
 
-    def send(self, message: EmailMessage) -> None:
+    def send(self, message: Message) -> None:
         try:
             if self.client is None:
                 self.client = self.transport.open()
@@ -123,7 +123,7 @@ class FileConnection:
     def __init__(self, folder: Path) -> None:
         self.folder = folder
 
-    def send(self, message: EmailMessage) -> None:
+    def send(self, message: Message) -> None:
         self.folder.mkdir(parents=True, exist_ok=True)
         path = self.folder / f"{uuid.uuid4().hex}.eml"
         path.write_bytes(bytes(message))
