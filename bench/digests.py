@@ -80,9 +80,11 @@ def populate(subscribers: int, initiatives: int, seed: int = 6) -> None:
             session.flush()
             session.execute(sa.insert(initiative_themes), [
                 {"initiative_id": initiative.id, "theme_id": themes[s]} for s in slugs])
-            session.add(Event(kind="initiative.published", created_at=at, processed_at=at,
-                              payload={"initiative_id": initiative.id, "town_insee": town,
-                                       "themes": slugs, "title": initiative.title}))
+            # A plain INSERT: an Event added to the session would be dispatched after commit.
+            session.execute(sa.insert(Event).values(
+                kind="initiative.published", created_at=at, processed_at=at,
+                payload={"initiative_id": initiative.id, "town_insee": town, "themes": slugs,
+                         "title": initiative.title}))
 
 
 class Capture:
@@ -172,7 +174,8 @@ def main() -> None:
                 app.extensions["maillage.mail"] = smtp
                 if smtp is None:
                     del app.extensions["maillage.mail"]
-                items = [data.count(b"\n- ") for _to, data in capture.messages]
+                with transaction():
+                    items = list(session.scalars(sa.select(Digest.items)))
                 print(f"rendered {len(capture.messages)} messages", file=sys.stderr)
                 runs = [timed_run(app, int(size)) for size in args.batch_sizes.split(",")]
                 baseline = bare(capture.messages, port, "ne-pas-repondre@maillage.localhost")

@@ -25,6 +25,8 @@ from maillage.digests.models import (
     SentNotice,
     Subscription,
     default_preference,
+    subscription_themes,
+    subscription_towns,
 )
 from maillage.digests.periods import previous_end
 from maillage.digests.texts import words
@@ -257,25 +259,43 @@ class Subscriptions(Source):
     key = "subscription_id"
 
     def _query(self, frequency: Frequency) -> sa.Select:
-        return sa.select(Subscription).where(
-            Subscription.confirmed_at.is_not(None), Subscription.frequency == frequency,
-            not_failing(Subscription.email))
+        return sa.select(Subscription.id, Subscription.email, Subscription.locale,
+                         sa.func.coalesce(Subscription.confirmed_at, Subscription.created_at)
+                         ).where(Subscription.confirmed_at.is_not(None),
+                                 Subscription.frequency == frequency,
+                                 not_failing(Subscription.email))
 
-    @staticmethod
-    def _recipient(subscription: Subscription) -> Recipient:
+    def batch(self, frequency: Frequency, after: int, size: int) -> list[Recipient]:
+        # Columns and two plain queries, not the models: loading Town objects would load
+        # their postal codes too, 500 towns a query.
+        readers = [Recipient(*row) for row in session.execute(
+            self._query(frequency).where(Subscription.id > after)
+            .order_by(Subscription.id).limit(size))]
+        ids = [reader.id for reader in readers]
+        themes: dict[int, set[str]] = {}
+        towns: dict[int, set[str]] = {}
+        for subscription_id, slug in session.execute(
+                sa.select(subscription_themes.c.subscription_id, Theme.slug)
+                .join(Theme, Theme.id == subscription_themes.c.theme_id)
+                .where(subscription_themes.c.subscription_id.in_(ids))):
+            themes.setdefault(subscription_id, set()).add(slug)
+        for subscription_id, insee in session.execute(
+                sa.select(subscription_towns.c.subscription_id, subscription_towns.c.town_insee)
+                .where(subscription_towns.c.subscription_id.in_(ids))):
+            towns.setdefault(subscription_id, set()).add(insee)
+        for reader in readers:
+            reader.themes = frozenset(themes.get(reader.id, ()))
+            reader.towns = frozenset(towns.get(reader.id, ()))
+        return readers
+
+    def one(self, subscription_id: int) -> Recipient | None:
+        subscription = get_subscription(subscription_id)
+        if subscription is None:
+            return None
         return Recipient(subscription.id, subscription.email, subscription.locale,
                          subscription.confirmed_at or subscription.created_at,
                          themes=frozenset(t.slug for t in subscription.themes),
                          towns=frozenset(t.insee for t in subscription.towns))
-
-    def batch(self, frequency: Frequency, after: int, size: int) -> list[Recipient]:
-        return [self._recipient(s) for s in session.scalars(
-            self._query(frequency).where(Subscription.id > after)
-            .order_by(Subscription.id).limit(size))]
-
-    def one(self, subscription_id: int) -> Recipient | None:
-        subscription = get_subscription(subscription_id)
-        return self._recipient(subscription) if subscription else None
 
     def count(self, frequency: Frequency) -> int:
         return session.scalar(sa.select(sa.func.count()).select_from(
