@@ -155,12 +155,28 @@ def make_app(database_url: str, tmp_path: Path) -> Iterator[Callable[..., Flask]
 
 
 @pytest.fixture
-def app(make_app: Callable[..., Flask]) -> Iterator[Flask]:
-    """The app under test, in an app context; the tables it filled are emptied afterwards."""
-    app = make_app()
+def app(make_app: Callable[..., Flask], request: pytest.FixtureRequest) -> Iterator[Flask]:
+    """The app under test, in an app context; the tables it filled are emptied afterwards.
+
+    In tests marked `smtp`, it sends its mail to the loopback server of the `smtp` fixture.
+    """
+    overrides = {"SMTP_URL": request.getfixturevalue("smtp").url} \
+        if request.node.get_closest_marker("smtp") else {}
+    app = make_app(**overrides)
     with app.app_context():
         yield app
     session.remove()
+
+
+@pytest.fixture
+def wait(app: Flask) -> Callable[[], None]:
+    """Return a function that waits until the embedded worker thread has run every job."""
+
+    def drain() -> None:
+        assert app.extensions["maillage.queues"].join(timeout=30)
+        session.remove()
+
+    return drain
 
 
 @pytest.fixture

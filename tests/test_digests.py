@@ -24,38 +24,16 @@ from maillage.follows.models import Follow
 from maillage.initiatives.operations import publish_initiative
 from maillage.notifications.models import Notification
 from maillage.themes.queries import get_theme
+from tests.test_mail import links, local
 
 LANNION, LANDERNEAU = "22113", "29103"
 LONG_AGO = datetime(2020, 1, 1, tzinfo=UTC)
 
+pytestmark = pytest.mark.smtp
+
 
 def utc(*args: int) -> datetime:
     return datetime(*args, tzinfo=UTC)
-
-
-@pytest.fixture
-def app(make_app, smtp):
-    app = make_app(SMTP_URL=smtp.url)
-    with app.app_context():
-        yield app
-    session.remove()
-
-
-@pytest.fixture
-def wait(app: Flask):
-    def drain() -> None:
-        assert app.extensions["maillage.queues"].join(timeout=30)
-        session.remove()
-
-    return drain
-
-
-def local(url: str) -> str:
-    return url.removeprefix("http://127.0.0.1:5000")
-
-
-def links(text: str) -> list[str]:
-    return re.findall(r"https?://[^\s\"<>]+", text)
 
 
 @pytest.fixture

@@ -21,23 +21,7 @@ from maillage.mail.transport import FileTransport
 
 LANNION = "22113"
 
-
-@pytest.fixture
-def app(make_app, smtp):
-    """The app under test, sending its mail to the loopback SMTP server."""
-    app = make_app(SMTP_URL=smtp.url)
-    with app.app_context():
-        yield app
-    session.remove()
-
-
-@pytest.fixture
-def wait(app: Flask):
-    def drain() -> None:
-        assert app.extensions["maillage.queues"].join(timeout=30)
-        session.remove()
-
-    return drain
+pytestmark = pytest.mark.smtp
 
 
 def links(text: str) -> list[str]:
