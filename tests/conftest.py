@@ -260,7 +260,8 @@ class SmtpServer:
         self.refused: dict[str, str] = {}
         self.attempts: list[str] = []
         self.lock = threading.Lock()
-        self.controller = Controller(self, hostname="127.0.0.1", port=free_port())
+        self.controller = Controller(self, hostname="127.0.0.1", port=free_port(),
+                                     ready_timeout=30)
         self.url = f"smtp://127.0.0.1:{self.controller.port}"
 
     async def handle_RCPT(self, server, session, envelope, address, options):

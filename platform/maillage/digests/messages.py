@@ -15,11 +15,11 @@ from maillage.notifications import texts
 
 def unsubscribe_url(letter: str, recipient_id: int, topic: str = "all", ref: str = "") -> str:
     """The signed link that unsubscribes a recipient from everything, or from one topic."""
-    return absolute(f"/unsubscribe/{sign('unsubscribe', [letter, recipient_id, topic, ref])}")
+    return absolute(f"/unsubscribe/{sign('unsubscribe', letter, recipient_id, topic, ref)}")
 
 
 def confirmation_url(subscription_id: int) -> str:
-    return absolute(f"/subscriptions/confirm/{sign('confirm', subscription_id)}")
+    return absolute(f"/subscriptions/confirm/{sign('confirm', subscription_id, timed=True)}")
 
 
 def notice_message(notice: Notice) -> Message:

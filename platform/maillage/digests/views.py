@@ -71,19 +71,19 @@ def subscribe() -> tuple[str, int] | str:
 
 @blueprint.get("/subscriptions/confirm/<token>")
 def confirm(token: str) -> str:
-    subscription_id = tokens.load("confirm", token, max_age=int(CONFIRM_WITHIN.total_seconds()))
-    if not isinstance(subscription_id, int):
+    parts = tokens.load("confirm", token, max_age=int(CONFIRM_WITHIN.total_seconds()))
+    if len(parts) != 1 or not parts[0].isdigit():
         raise NotFound("Ce lien n'est pas valide.")
-    subscription = operations.confirm_subscription(subscription_id)
+    subscription = operations.confirm_subscription(int(parts[0]))
     return render_template("digests/confirmed.html", subscription=subscription)
 
 
 def _unsubscribe_link(token: str) -> tuple[str, int, str, str]:
-    data = tokens.load("unsubscribe", token)
-    if not (isinstance(data, list) and len(data) == 4 and data[0] in ("u", "s")
-            and isinstance(data[1], int) and data[2] in ("all", "theme", "town")):
+    parts = tokens.load("unsubscribe", token)
+    if not (len(parts) == 4 and parts[0] in ("u", "s") and parts[1].isdigit()
+            and parts[2] in ("all", "theme", "town")):
         raise NotFound("Ce lien n'est pas valide.")
-    return data[0], data[1], data[2], str(data[3])
+    return parts[0], int(parts[1]), parts[2], parts[3]
 
 
 def _topic_name(topic: str, ref: str) -> str:
