@@ -42,6 +42,7 @@ from maillage.towns.models import Town
 # is adding a line (its payload must name `title`, `town_insee` and `themes`).
 PUBLIC_KINDS = {
     "initiative.published": "/initiatives/{initiative_id}",
+    "help.requested": "/help-requests/{help_request_id}",
 }
 
 
