@@ -7,7 +7,10 @@ does not answer fails the run instead of skipping it.
 
 from __future__ import annotations
 
+import email
+import email.policy
 import os
+import threading
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -15,10 +18,12 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from aiosmtpd.controller import Controller
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy.engine import make_url
 
+from bench.common import free_port
 from maillage import migrate
 from maillage.accounts import operations as accounts
 from maillage.accounts.models import Role, Scope, User, VerificationSource
@@ -150,12 +155,28 @@ def make_app(database_url: str, tmp_path: Path) -> Iterator[Callable[..., Flask]
 
 
 @pytest.fixture
-def app(make_app: Callable[..., Flask]) -> Iterator[Flask]:
-    """The app under test, in an app context; the tables it filled are emptied afterwards."""
-    app = make_app()
+def app(make_app: Callable[..., Flask], request: pytest.FixtureRequest) -> Iterator[Flask]:
+    """The app under test, in an app context; the tables it filled are emptied afterwards.
+
+    In tests marked `smtp`, it sends its mail to the loopback server of the `smtp` fixture.
+    """
+    overrides = {"SMTP_URL": request.getfixturevalue("smtp").url} \
+        if request.node.get_closest_marker("smtp") else {}
+    app = make_app(**overrides)
     with app.app_context():
         yield app
     session.remove()
+
+
+@pytest.fixture
+def wait(app: Flask) -> Callable[[], None]:
+    """Return a function that waits until the embedded worker thread has run every job."""
+
+    def drain() -> None:
+        assert app.extensions["maillage.queues"].join(timeout=30)
+        session.remove()
+
+    return drain
 
 
 @pytest.fixture
@@ -224,3 +245,49 @@ def csrf(client: FlaskClient) -> Callable[[], str]:
         return page[start:page.index('"', start)]
 
     return token
+
+
+class SmtpServer:
+    """A real SMTP server on loopback (aiosmtpd) that keeps what it accepted, parsed.
+
+    `script` holds answers to give to the next messages instead of accepting them ("421 ...");
+    `refused` maps addresses to the answer their RCPT gets ("550 ...").
+    """
+
+    def __init__(self) -> None:
+        self.messages: list[email.message.EmailMessage] = []
+        self.script: list[str] = []
+        self.refused: dict[str, str] = {}
+        self.attempts: list[str] = []
+        self.lock = threading.Lock()
+        self.controller = Controller(self, hostname="127.0.0.1", port=free_port(),
+                                     ready_timeout=30)
+        self.url = f"smtp://127.0.0.1:{self.controller.port}"
+
+    async def handle_RCPT(self, server, session, envelope, address, options):
+        self.attempts.append(address)
+        if address in self.refused:
+            return self.refused[address]
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        with self.lock:
+            if self.script:
+                return self.script.pop(0)
+            self.messages.append(email.message_from_bytes(envelope.content,
+                                                          policy=email.policy.default))
+        return "250 Message accepted"
+
+    def to(self, address: str) -> list[email.message.EmailMessage]:
+        """The messages accepted for `address`."""
+        return [m for m in self.messages if m["To"] == address]
+
+
+@pytest.fixture
+def smtp() -> Iterator[SmtpServer]:
+    """A loopback SMTP server for the test; point an app at it with SMTP_URL=smtp.url."""
+    server = SmtpServer()
+    server.controller.start()
+    yield server
+    server.controller.stop()

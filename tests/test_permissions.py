@@ -32,10 +32,11 @@ class Case:
     body: dict[str, Any] | None
     allowed: dict[str, int]  # role: status; any other signed-in role gets `refused`
     refused: int = 403
+    signed_out: int = 401
 
     def expected(self, role: str) -> int:
         if role == "signed_out":
-            return 401
+            return self.signed_out
         return self.allowed.get(role, self.refused)
 
 
@@ -86,6 +87,11 @@ MATRIX: dict[tuple[str, str], Case] = {
         {"admin": 201}),
     ("DELETE", "/api/v1/board-seats/<int:seat_id>"): Case(
         "/api/v1/board-seats/{seat}", None, {"admin": 204}),
+    ("PUT", "/api/v1/me/email-preferences"): Case(
+        "/api/v1/me/email-preferences", {"frequency": "daily"}, everyone(200)),
+    ("POST", "/api/v1/subscriptions"): Case(  # no account needed: a confirmation is mailed
+        "/api/v1/subscriptions", {"email": "habitant@example.org", "themes": ["{theme}"]},
+        everyone(202), signed_out=202),
     ("POST", "/api/v1/notifications/read"): Case(
         "/api/v1/notifications/read", {"up_to": 1}, everyone(200)),
     ("DELETE", "/api/v1/me"): Case(  # without its confirmation: refused, whoever asks

@@ -16,10 +16,11 @@ from workers.initiatives import (
     notify_followers_of_initiative,
     notify_followers_of_new_initiative,
 )
+from workers.mail import queue_immediate_notices
 
 Consumer = Callable[[Event], Fanout]
 
-CONSUMERS: dict[str, list[Consumer]] = {
+FANOUT: dict[str, list[Consumer]] = {
     "initiative.published": [notify_followers_of_new_initiative],
     "initiative.updated": [notify_followers_of_initiative],
     "initiative.status_changed": [notify_followers_of_initiative],
@@ -32,3 +33,7 @@ CONSUMERS: dict[str, list[Consumer]] = {
     "help.answered": [notify_asker_and_followers],
     "help.accepted": [notify_followers_of_request],
 }
+
+# Once an event's notifications are inserted, those wanted at once are mailed.
+CONSUMERS: dict[str, list[Consumer]] = {
+    kind: [*consumers, queue_immediate_notices] for kind, consumers in FANOUT.items()}

@@ -1,9 +1,20 @@
-"""The scheduler's jobs, for `rq cron workers.schedule` (the Procfile's `scheduler`)."""
+"""The scheduler's jobs, for `rq cron workers.schedule` (the Procfile's `scheduler`).
+
+rq's cron reads its expressions in UTC. Digests leave at 07:00 in Paris, which is 05:00 UTC in
+summer and 06:00 UTC in winter: they are scheduled at both, and the job sends only once the
+07:00 of their period has passed, and only what was not sent (digests are recorded per
+recipient and period), so the other run of the day is a no-op.
+"""
 
 from rq import cron
 
 from workers.escalation import escalate_help_requests
+from workers.mail import send_due_digests
 from workers.sweeper import sweep_outbox
 
 cron.register(sweep_outbox, "events", interval=60)
 cron.register(escalate_help_requests, "events", interval=600)
+cron.register(send_due_digests, "mail", args=("daily",), cron="0 5,6 * * *",
+              name="daily-digests", job_timeout=3600)
+cron.register(send_due_digests, "mail", args=("weekly",), cron="0 5,6 * * 1",
+              name="weekly-digests", job_timeout=3600)

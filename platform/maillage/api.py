@@ -66,6 +66,7 @@ def handle_domain_error(error: DomainError) -> Any:
 def init_app(app: Flask) -> None:
     """Attach the API and register each capability's endpoints."""
     from maillage.accounts.api import blueprint as accounts_api
+    from maillage.digests.api import blueprint as digests_api
     from maillage.figures.api import blueprint as figures_api
     from maillage.follows.api import blueprint as follows_api
     from maillage.help.api import blueprint as help_api
@@ -97,7 +98,7 @@ def init_app(app: Flask) -> None:
     api.register_converter(RowIdConverter, integerconverter2paramschema)
     app.register_error_handler(DomainError, handle_domain_error)
     for blueprint in (towns_api, themes_api, accounts_api, initiatives_api, follows_api,
-                      notifications_api, help_api, networks_api, figures_api):
+                      notifications_api, help_api, networks_api, figures_api, digests_api):
         api.register_blueprint(blueprint, url_prefix=API_PREFIX)
     api.register_blueprint(privacy_api, url_prefix=API_PREFIX)
     api.register_blueprint(moderation_api, url_prefix=API_PREFIX)

@@ -45,6 +45,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
 def _register_pages(app: Flask) -> None:
     from maillage.accounts.views import blueprint as accounts_pages
+    from maillage.digests.views import blueprint as digests_pages
     from maillage.figures.views import blueprint as figures_pages
     from maillage.follows.views import blueprint as follows_pages
     from maillage.help.views import blueprint as help_pages
@@ -57,7 +58,7 @@ def _register_pages(app: Flask) -> None:
     from maillage.towns.views import blueprint as towns_pages
 
     for blueprint in (accounts_pages, towns_pages, themes_pages, initiatives_pages,
-                      notifications_pages, follows_pages, help_pages, figures_pages):
+                      notifications_pages, follows_pages, help_pages, figures_pages, digests_pages):
         app.register_blueprint(blueprint)
     app.register_blueprint(oidc_pages)
     app.register_blueprint(privacy_pages)

@@ -12,6 +12,7 @@ from maillage import migrate, queues
 from maillage.accounts.cli import tokens, users
 from maillage.app import create_app
 from maillage.database import transaction
+from maillage.digests.cli import digests
 from maillage.networks.cli import board, import_labels, import_members, networks
 from maillage.realtime import socketio
 from maillage.towns.cli import import_communes
@@ -95,3 +96,4 @@ main.add_command(worker)
 main.add_command(events)
 main.add_command(users)
 main.add_command(tokens)
+main.add_command(digests)

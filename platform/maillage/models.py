@@ -2,6 +2,14 @@
 
 from maillage.accounts.models import ApiToken, TownMembership, User, user_expertise
 from maillage.database import Base
+from maillage.digests.models import (
+    Digest,
+    EmailPreference,
+    SentNotice,
+    Subscription,
+    subscription_themes,
+    subscription_towns,
+)
 from maillage.events import Event
 from maillage.follows.models import Follow
 from maillage.help.models import (
@@ -12,6 +20,7 @@ from maillage.help.models import (
     help_request_themes,
 )
 from maillage.initiatives.models import Comment, Initiative, Replication, initiative_themes
+from maillage.mail.models import FailingAddress
 from maillage.moderation.models import AuditEntry, Report
 from maillage.networks.models import BoardSeat, LabelAward, Network, NetworkMembership
 from maillage.notifications.models import Notification
@@ -20,9 +29,11 @@ from maillage.themes.models import Theme
 from maillage.towns.models import Department, PostalCode, Region, Town
 
 __all__ = [
-    "ApiToken", "AuditEntry", "Base", "BoardSeat", "Comment", "Department", "Event", "Follow",
-    "HelpAnswer", "HelpOffer", "HelpRequest", "Initiative", "LabelAward", "Network",
-    "NetworkMembership", "Notification", "OidcIdentity", "PostalCode", "Region", "Replication",
-    "Report", "Theme", "Town", "TownMembership", "User", "help_offer_themes",
-    "help_request_themes", "initiative_themes", "user_expertise",
+    "ApiToken", "AuditEntry", "Base", "BoardSeat", "Comment", "Department", "Digest",
+    "EmailPreference", "Event", "FailingAddress", "Follow", "HelpAnswer", "HelpOffer",
+    "HelpRequest", "Initiative", "LabelAward", "Network", "NetworkMembership", "Notification",
+    "OidcIdentity", "PostalCode", "Region", "Replication", "Report", "SentNotice",
+    "Subscription", "Theme", "Town", "TownMembership", "User", "help_offer_themes",
+    "help_request_themes", "initiative_themes", "subscription_themes", "subscription_towns",
+    "user_expertise",
 ]

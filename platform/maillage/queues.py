@@ -17,11 +17,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from flask import Flask
+from flask import Flask, current_app, has_app_context
 from redis import Redis
 from redis.exceptions import RedisError
 from rq import Queue, Retry
+from sqlalchemy import event as sa_event
+from sqlalchemy.orm import Session
 from werkzeug.utils import import_string
+
+from maillage.database import session
 
 log = logging.getLogger(__name__)
 
@@ -190,3 +194,29 @@ def start_sweeping(app: Flask) -> None:
         queues.every(app.config["SWEEP_INTERVAL"], SWEEP_OUTBOX, "sweep-outbox")
     if isinstance(queues, ThreadQueues) and app.config.get("HELP_ESCALATION_INTERVAL"):
         queues.every(app.config["HELP_ESCALATION_INTERVAL"], ESCALATE_HELP, "escalate-help")
+
+
+def enqueue_after_commit(queue_name: str, func: Callable[..., Any] | str, *args: Any,
+                         job_id: str) -> None:
+    """Queue a job once the current transaction has committed, and never if it rolls back.
+
+    A job queued before the commit could run before it, and not find what it is about.
+    """
+    session().info.setdefault("after_commit_jobs", []).append((queue_name, func, args, job_id))
+
+
+@sa_event.listens_for(Session, "after_commit")
+def _enqueue_committed(committed: Session) -> None:
+    if committed.in_nested_transaction():
+        return
+    jobs = committed.info.pop("after_commit_jobs", None)
+    if jobs and has_app_context():
+        queues = current_app.extensions["maillage.queues"]
+        for queue_name, func, args, job_id in jobs:
+            queues.enqueue(queue_name, func, *args, job_id=job_id)
+
+
+@sa_event.listens_for(Session, "after_rollback")
+def _forget_rolled_back(rolled_back: Session) -> None:
+    if not rolled_back.in_nested_transaction():
+        rolled_back.info.pop("after_commit_jobs", None)

@@ -77,7 +77,7 @@ def _protect_cookie_writes() -> None:
     if is_api_request() and not current_user.is_authenticated:
         return
     if request.method not in SAFE_METHODS and g.get("api_token") is None:
-        csrf.protect()
+        csrf.protect(apply_exemptions=True)
 
 
 def safe_next(target: str | None, default: str = "/") -> str:

@@ -1,0 +1,1 @@
+"""What people get by email: preferences, email-only subscriptions, immediate notices, digests."""

@@ -1,0 +1,74 @@
+"""The three messages of this capability: an immediate notice, a digest, a confirmation."""
+
+from __future__ import annotations
+
+from email.message import Message
+from itertools import groupby
+
+from maillage.digests.models import Frequency, Subscription
+from maillage.digests.queries import Context, Notice, Recipient
+from maillage.digests.texts import words
+from maillage.mail.messages import absolute, compose
+from maillage.mail.tokens import sign
+from maillage.notifications import texts
+
+
+def unsubscribe_url(letter: str, recipient_id: int, topic: str = "all", ref: str = "") -> str:
+    """The signed link that unsubscribes a recipient from everything, or from one topic."""
+    return absolute(f"/unsubscribe/{sign('unsubscribe', letter, recipient_id, topic, ref)}")
+
+
+def confirmation_url(subscription_id: int) -> str:
+    return absolute(f"/subscriptions/confirm/{sign('confirm', subscription_id, timed=True)}")
+
+
+def notice_message(notice: Notice) -> Message:
+    """One notification, mailed as it happens."""
+    notification, locale = notice.notification, notice.locale
+    what = texts.what(notification, locale)
+    topic = notification.reason if notification.reason in ("theme", "town") else None
+    return compose(
+        to=notice.email, subject=what, template="notice", locale=locale,
+        unsubscribe_url=unsubscribe_url("u", notification.user_id), said=words(locale),
+        what=what, why=texts.why(notification, locale, notice.theme_names),
+        link=absolute(notification.data.get("link", "/")),
+        stop_url=unsubscribe_url("u", notification.user_id, topic, notification.reason_ref)
+        if topic else None,
+        preferences_url=absolute("/me/email"))
+
+
+def digest_message(letter: str, reader: Recipient, frequency: Frequency,
+                   context: Context) -> Message:
+    """The digest of `reader`'s items, grouped by theme (named in the reader's language),
+    newest first in each group."""
+    said = words(reader.locale)
+    names = context.theme_names(reader.locale)
+    other = str(said["other_group"])
+    ordered = sorted(reader.items, key=lambda item: (item.group == "", names.get(
+        item.group, other), -item.created_at.timestamp()))
+    stops: dict[tuple[str, str], str] = {}
+    groups = []
+    for group, items in groupby(ordered, key=lambda item: item.group):
+        lines = []
+        for item in items:
+            if item.topic is not None and item.topic not in stops:
+                stops[item.topic] = unsubscribe_url(letter, reader.id, *item.topic)
+            lines.append({"text": item.text, "link": absolute(item.link), "why": item.why,
+                          "stop_url": stops.get(item.topic) if item.topic else None})
+        groups.append({"name": names.get(group, other), "items": lines})
+    subject = said["digest_subject"][frequency.value].format(count=len(reader.items))  # type: ignore[index]
+    return compose(to=reader.email, subject=subject, template="digest", locale=reader.locale,
+                   unsubscribe_url=unsubscribe_url(letter, reader.id), said=said,
+                   groups=groups,
+                   preferences_url=absolute("/me/email") if letter == "u" else None)
+
+
+def confirmation_message(subscription: Subscription) -> Message:
+    """The one message sent before the address is confirmed."""
+    said = words(subscription.locale)
+    return compose(to=subscription.email, subject=str(said["confirm_subject"]),
+                   template="confirm", locale=subscription.locale, said=said,
+                   frequency=said[subscription.frequency.value],
+                   confirm_url=confirmation_url(subscription.id),
+                   themes=[t.name(subscription.locale) for t in subscription.themes],
+                   towns=[t.name for t in subscription.towns])

@@ -1,0 +1,175 @@
+"""Email preferences of users, email-only subscriptions, and the digests and notices sent.
+
+Preferences are kept per category of notification, a category being a set of (kind, reason)
+pairs: "help routed to me" is help.requested or help.escalated for the reason "referent",
+whatever else will notify people about help later. A user without a row has the defaults.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from maillage.database import Base, UTCDateTime, enum_column, utcnow
+from maillage.themes.models import Theme
+from maillage.towns.models import Town
+
+
+class Mode(enum.StrEnum):
+    IMMEDIATE = "immediate"
+    DIGEST = "digest"
+    OFF = "off"
+
+
+class Frequency(enum.StrEnum):
+    DAILY = "daily"
+    WEEKLY = "weekly"
+
+
+@dataclass(frozen=True)
+class Category:
+    """Notifications of one of `kinds` (any kind if None) for one of `reasons` (any if None)."""
+
+    name: str
+    default: Mode
+    kinds: frozenset[str] | None = None
+    reasons: frozenset[str] | None = None
+
+    def matches(self, kind: str, reason: str) -> bool:
+        return (self.kinds is None or kind in self.kinds) and \
+            (self.reasons is None or reason in self.reasons)
+
+
+# First match wins; the last one takes everything else.
+CATEGORIES = (
+    Category("help_routed", Mode.IMMEDIATE, frozenset({"help.requested", "help.escalated"}),
+             frozenset({"referent"})),
+    Category("answers", Mode.IMMEDIATE, frozenset({"help.answered", "help.accepted"}),
+             frozenset({"asker", "answerer"})),
+    Category("account", Mode.IMMEDIATE, frozenset({"member.verified"})),
+    Category("following", Mode.DIGEST),
+)
+CATEGORY_NAMES = [category.name for category in CATEGORIES]
+
+
+def category_of(kind: str, reason: str) -> Category:
+    """Return the category a notification of `kind` for `reason` belongs to."""
+    return next(category for category in CATEGORIES if category.matches(kind, reason))
+
+
+class EmailPreference(Base):
+    """A user's choices: a mode per category (only those changed are stored) and a frequency.
+
+    `unsubscribed_at` is set by "unsubscribe from everything" and cleared when the user sets
+    their preferences again.
+    """
+
+    __tablename__ = "email_preferences"
+
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"),
+                                         primary_key=True)
+    frequency: Mapped[Frequency] = mapped_column(enum_column(Frequency),
+                                                 default=Frequency.WEEKLY)
+    modes: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
+    unsubscribed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    __table_args__ = (sa.Index("ix_email_preferences_frequency", "frequency"),)
+
+    def mode(self, category: Category) -> Mode:
+        if self.unsubscribed_at is not None:
+            return Mode.OFF
+        return Mode(self.modes.get(category.name, category.default))
+
+    def mode_of(self, kind: str, reason: str) -> Mode:
+        return self.mode(category_of(kind, reason))
+
+
+def default_preference(user_id: int) -> EmailPreference:
+    """The preferences of a user who never changed them (not added to the session)."""
+    return EmailPreference(user_id=user_id, frequency=Frequency.WEEKLY, modes={},
+                           unsubscribed_at=None)
+
+
+subscription_themes = sa.Table(
+    "subscription_themes",
+    Base.metadata,
+    sa.Column("subscription_id", sa.ForeignKey("subscriptions.id", ondelete="CASCADE"),
+              primary_key=True),
+    sa.Column("theme_id", sa.ForeignKey("themes.id", ondelete="CASCADE"), primary_key=True),
+)
+
+subscription_towns = sa.Table(
+    "subscription_towns",
+    Base.metadata,
+    sa.Column("subscription_id", sa.ForeignKey("subscriptions.id", ondelete="CASCADE"),
+              primary_key=True),
+    sa.Column("town_insee", sa.ForeignKey("towns.insee", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class Subscription(Base):
+    """An address, with or without an account, that asked for the digest of themes and towns.
+
+    Nothing but the confirmation is sent until `confirmed_at` is set (double opt-in); an
+    address may have one confirmed subscription, which a newly confirmed one replaces.
+    """
+
+    __tablename__ = "subscriptions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(sa.String(254), index=True)
+    frequency: Mapped[Frequency] = mapped_column(enum_column(Frequency))
+    locale: Mapped[str] = mapped_column(sa.String(5), default="fr")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    themes: Mapped[list[Theme]] = relationship(secondary=subscription_themes,
+                                               order_by=Theme.slug, lazy="selectin")
+    towns: Mapped[list[Town]] = relationship(secondary=subscription_towns,
+                                             order_by=Town.insee, lazy="selectin")
+
+    __table_args__ = (sa.Index("ix_subscriptions_frequency_id", "frequency", "id"),)
+
+
+class Digest(Base):
+    """The digest of one recipient for one period, recorded before it is sent.
+
+    Unique per recipient and period end, so a run retried or run twice claims nothing twice;
+    `window_start` is the previous digest's `period_end`, so windows follow each other.
+    """
+
+    __tablename__ = "digests"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"))
+    subscription_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("subscriptions.id", ondelete="CASCADE"))
+    frequency: Mapped[Frequency] = mapped_column(enum_column(Frequency))
+    window_start: Mapped[datetime] = mapped_column(UTCDateTime)
+    period_end: Mapped[datetime] = mapped_column(UTCDateTime)
+    items: Mapped[int] = mapped_column(sa.Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    __table_args__ = (
+        sa.UniqueConstraint("user_id", "period_end"),
+        sa.UniqueConstraint("subscription_id", "period_end"),
+        sa.CheckConstraint("(user_id IS NULL) <> (subscription_id IS NULL)",
+                           name="one_recipient"),
+    )
+
+
+class SentNotice(Base):
+    """A notification mailed at once: never mailed twice, and left out of digests."""
+
+    __tablename__ = "sent_notices"
+
+    notification_id: Mapped[int] = mapped_column(
+        sa.BigInteger().with_variant(sa.Integer, "sqlite"),
+        sa.ForeignKey("notifications.id", ondelete="CASCADE"), primary_key=True)
+    sent_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

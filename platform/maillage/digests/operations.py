@@ -1,0 +1,177 @@
+"""Writes: preferences, subscriptions and their double opt-in, unsubscribing, and the record
+of what was mailed (digests claimed and sent, notices sent)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+
+from maillage import queues
+from maillage.accounts.models import User
+from maillage.database import session, utcnow
+from maillage.digests.models import (
+    CATEGORY_NAMES,
+    Digest,
+    EmailPreference,
+    Frequency,
+    Mode,
+    SentNotice,
+    Subscription,
+)
+from maillage.errors import Invalid, NotFound
+from maillage.follows import operations as follows
+from maillage.follows.models import Target
+from maillage.mail.operations import clear_failing
+from maillage.themes.models import Theme
+from maillage.themes.queries import get_theme, themes_by_slug
+from maillage.towns.models import Town
+
+SEND_CONFIRMATION = "workers.mail.send_confirmation"
+# An unconfirmed address is forgotten after this long; its link stops working too.
+CONFIRM_WITHIN = timedelta(days=2)
+
+
+def set_preferences(user: User, *, frequency: Frequency | None = None,
+                    modes: dict[str, Mode] | None = None) -> EmailPreference:
+    """Change `user`'s choices; setting them also undoes "unsubscribe from everything"."""
+    unknown = sorted(set(modes or {}) - set(CATEGORY_NAMES))
+    if unknown:
+        raise Invalid({"modes": [f"Unknown category: {name}." for name in unknown]})
+    preference = session.get(EmailPreference, user.id)
+    if preference is None:
+        preference = EmailPreference(user_id=user.id, frequency=Frequency.WEEKLY, modes={})
+        session.add(preference)
+    if frequency is not None:
+        preference.frequency = frequency
+    if modes:
+        preference.modes = {**preference.modes, **{name: Mode(mode).value
+                                                   for name, mode in modes.items()}}
+    preference.unsubscribed_at = None
+    session.flush()
+    return preference
+
+
+def _subjects(themes: Sequence[str], towns: Sequence[str]) -> tuple[list[Theme], list[Town]]:
+    found, missing = themes_by_slug(themes)
+    wanted = list(dict.fromkeys(towns))
+    places = {t.insee: t for t in session.scalars(sa.select(Town).where(Town.insee.in_(wanted)))}
+    errors: dict[str, list[str]] = {}
+    if missing:
+        errors["themes"] = [f"Unknown theme: {slug}." for slug in missing]
+    if [insee for insee in wanted if insee not in places]:
+        errors["towns"] = [f"Unknown town: {insee}." for insee in wanted if insee not in places]
+    if not found and not places and not errors:
+        errors["themes"] = ["Choose at least one theme or one town."]
+    if errors:
+        raise Invalid(errors)
+    return found, [places[insee] for insee in wanted]
+
+
+def subscribe(email: str, *, themes: Sequence[str], towns: Sequence[str],
+              frequency: Frequency, locale: str = "fr") -> Subscription:
+    """Ask for the digest of themes and towns at `email`; only a confirmation is mailed.
+
+    Earlier unconfirmed requests of the address are replaced; a confirmed subscription stays
+    as it is until this one is confirmed, so nobody changes another's subscription.
+    """
+    chosen_themes, chosen_towns = _subjects(themes, towns)
+    session.execute(sa.delete(Subscription).where(Subscription.email == email,
+                                                  Subscription.confirmed_at.is_(None)))
+    subscription = Subscription(email=email, frequency=frequency, locale=locale,
+                                themes=chosen_themes, towns=chosen_towns)
+    session.add(subscription)
+    session.flush()
+    queues.enqueue_after_commit("mail", SEND_CONFIRMATION, subscription.id,
+                                job_id=f"confirm-{subscription.id}")
+    return subscription
+
+
+def confirm_subscription(subscription_id: int) -> Subscription:
+    """Confirm the address (double opt-in); it replaces the address's earlier subscription."""
+    subscription = session.get(Subscription, subscription_id)
+    if subscription is None:
+        raise NotFound("Cette demande d'abonnement a expiré ; abonnez-vous à nouveau.")
+    if subscription.confirmed_at is None:
+        session.execute(sa.delete(Subscription).where(Subscription.email == subscription.email,
+                                                      Subscription.id != subscription.id))
+        subscription.confirmed_at = utcnow()
+        clear_failing(subscription.email)
+        session.flush()
+    return subscription
+
+
+def forget_unconfirmed(now: datetime) -> int:
+    """Delete the subscriptions left unconfirmed too long; return how many."""
+    return session.execute(sa.delete(Subscription).where(
+        Subscription.confirmed_at.is_(None),
+        Subscription.created_at < now - CONFIRM_WITHIN)).rowcount
+
+
+def unsubscribe(letter: str, recipient_id: int, topic: str, ref: str) -> str:
+    """Act on an unsubscribe link: from everything, or from the theme or town named.
+
+    For a user, leaving a theme or town is unfollowing it; for an email-only subscriber,
+    dropping it from the subscription, which ends when nothing is left. Returns what was left,
+    for the page to say it. Doing it twice is no error.
+    """
+    if letter == "u":
+        user = session.get(User, recipient_id)
+        if user is None:
+            raise NotFound("Ce compte n'existe plus.")
+        if topic == "all":
+            preference = session.get(EmailPreference, user.id) or EmailPreference(
+                user_id=user.id, frequency=Frequency.WEEKLY, modes={})
+            preference.unsubscribed_at = preference.unsubscribed_at or utcnow()
+            session.add(preference)
+        else:
+            key: int | str | None = ref
+            if topic == "theme":
+                theme = get_theme(ref)
+                key = theme.id if theme else None
+            if key is not None:
+                follows.unfollow(user, Target(topic), key)
+        session.flush()
+        return topic
+    subscription = session.get(Subscription, recipient_id)
+    if subscription is None:
+        return "all"
+    if topic == "theme":
+        subscription.themes = [t for t in subscription.themes if t.slug != ref]
+    elif topic == "town":
+        subscription.towns = [t for t in subscription.towns if t.insee != ref]
+    if topic == "all" or not (subscription.themes or subscription.towns):
+        session.delete(subscription)
+        topic = "all"
+    session.flush()
+    return topic
+
+
+def _insert(model: Any) -> Any:
+    dialect = session.get_bind().dialect.name
+    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(model)
+
+
+def claim_digests(rows: list[dict[str, Any]]) -> dict[int, int]:
+    """Record digests about to be sent; return {recipient id: digest id} of those this call
+    recorded. One already recorded for its recipient and period is not claimed again."""
+    if not rows:
+        return {}
+    column = "user_id" if rows[0].get("user_id") is not None else "subscription_id"
+    statement = _insert(Digest).values(rows).on_conflict_do_nothing() \
+        .returning(getattr(Digest, column), Digest.id)
+    return dict(session.execute(statement).all())
+
+
+def mark_digests_sent(digest_ids: Sequence[int]) -> None:
+    if digest_ids:
+        session.execute(sa.update(Digest).where(Digest.id.in_(list(digest_ids)))
+                        .values(sent_at=utcnow()))
+
+
+def record_notice_sent(notification_id: int) -> None:
+    session.execute(_insert(SentNotice).values(notification_id=notification_id, sent_at=utcnow())
+                    .on_conflict_do_nothing())

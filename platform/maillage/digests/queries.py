@@ -1,0 +1,354 @@
+"""Reads: preferences, the notices to send at once, and who gets which digest with what in it.
+
+The digest queries work on a batch of recipients at a time, with the same few queries
+whatever the batch's size: the recipients, their previous digests, what happened in their
+windows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, ClassVar
+
+import sqlalchemy as sa
+
+from maillage.accounts.models import User
+from maillage.database import session
+from maillage.digests.models import (
+    CATEGORIES,
+    Digest,
+    EmailPreference,
+    Frequency,
+    Mode,
+    SentNotice,
+    Subscription,
+    default_preference,
+    subscription_themes,
+    subscription_towns,
+)
+from maillage.digests.periods import previous_end
+from maillage.digests.texts import words
+from maillage.events import Event
+from maillage.initiatives.models import Initiative
+from maillage.mail.queries import not_failing
+from maillage.notifications import texts
+from maillage.notifications.models import Notification
+from maillage.themes.models import Theme
+from maillage.towns.models import Town
+
+# The events an email-only subscriber hears of, and the page each one links to: adding a kind
+# is adding a line (its payload must name `title`, `town_insee` and `themes`).
+PUBLIC_KINDS = {
+    "initiative.published": "/initiatives/{initiative_id}",
+    "help.requested": "/help-requests/{help_request_id}",
+}
+
+
+def get_preference(user_id: int) -> EmailPreference:
+    """Return `user_id`'s email preferences, the defaults if they never set any."""
+    return session.get(EmailPreference, user_id) or default_preference(user_id)
+
+
+def get_subscription(subscription_id: int) -> Subscription | None:
+    return session.get(Subscription, subscription_id)
+
+
+def immediate_notices(event_id: int) -> list[int]:
+    """Return the ids of the event's notifications to mail at once, by the readers' choice."""
+    rows = session.execute(
+        sa.select(Notification.id, Notification.kind, Notification.reason, EmailPreference)
+        .join(User, User.id == Notification.user_id)
+        .outerjoin(EmailPreference, EmailPreference.user_id == Notification.user_id)
+        .where(Notification.event_id == event_id, not_failing(User.email),
+               ~sa.exists().where(SentNotice.notification_id == Notification.id))
+        .order_by(Notification.id))
+    return [notification_id for notification_id, kind, reason, preference in rows
+            if (preference or default_preference(0)).mode_of(kind, reason) is Mode.IMMEDIATE]
+
+
+@dataclass
+class Notice:
+    notification: Notification
+    email: str
+    locale: str
+    theme_names: dict[str, str]
+
+
+def notice(notification_id: int) -> Notice | None:
+    """Return what an immediate notice needs, or None if it was sent or is no longer wanted."""
+    row = session.execute(
+        sa.select(Notification, User.email, User.locale)
+        .join(User, User.id == Notification.user_id)
+        .where(Notification.id == notification_id, not_failing(User.email),
+               ~sa.exists().where(SentNotice.notification_id == Notification.id))).first()
+    if row is None:
+        return None
+    notification, email, locale = row
+    if get_preference(notification.user_id).mode_of(notification.kind, notification.reason) \
+            is not Mode.IMMEDIATE:
+        return None
+    names = {slug: theme.name(locale) for slug, theme in theme_map().items()}
+    return Notice(notification, email, locale, names)
+
+
+def theme_map() -> dict[str, Theme]:
+    return {theme.slug: theme for theme in session.scalars(sa.select(Theme))}
+
+
+@dataclass
+class Item:
+    """One line of a digest: what, where to read it, why it is there, which topic brought it."""
+
+    group: str
+    text: str
+    link: str
+    why: str
+    created_at: datetime
+    topic: tuple[str, str] | None = None
+
+
+@dataclass
+class Recipient:
+    id: int
+    email: str
+    locale: str
+    since: datetime
+    preference: EmailPreference | None = None
+    themes: frozenset[str] = frozenset()
+    towns: frozenset[str] = frozenset()
+    start: datetime | None = None
+    items: list[Item] = field(default_factory=list)
+
+
+@dataclass
+class PublicEvent:
+    created_at: datetime
+    title: str
+    town_insee: str
+    town_name: str
+    themes: list[str]
+    link: str
+
+
+class Context:
+    """What a digest run reads once: the themes, and the public events of each window."""
+
+    def __init__(self, end: datetime) -> None:
+        self.end = end
+        self.themes = theme_map()
+        self._events: dict[datetime, list[PublicEvent]] = {}
+        self._names: dict[str, dict[str, str]] = {}
+
+    def theme_names(self, locale: str) -> dict[str, str]:
+        """The themes' names in `locale`, by slug."""
+        if locale not in self._names:
+            self._names[locale] = {slug: t.name(locale) for slug, t in self.themes.items()}
+        return self._names[locale]
+
+    def public_events(self, start: datetime) -> list[PublicEvent]:
+        """The public events from `start` to the period's end, newest first."""
+        if start not in self._events:
+            self._events[start] = _public_events(start, self.end)
+        return self._events[start]
+
+
+def _public_events(start: datetime, end: datetime) -> list[PublicEvent]:
+    events = list(session.scalars(
+        sa.select(Event).where(Event.kind.in_(list(PUBLIC_KINDS)), Event.created_at >= start,
+                               Event.created_at < end)
+        .order_by(Event.created_at.desc(), Event.id.desc())))
+    initiative_ids = {e.payload["initiative_id"] for e in events if "initiative_id" in e.payload}
+    hidden = set(session.scalars(sa.select(Initiative.id).where(
+        Initiative.id.in_(initiative_ids), Initiative.hidden_at.is_not(None)))) \
+        if initiative_ids else set()
+    insees = {e.payload["town_insee"] for e in events}
+    towns = dict(session.execute(sa.select(Town.insee, Town.name)
+                                 .where(Town.insee.in_(insees))).all()) if insees else {}
+    return [PublicEvent(e.created_at, e.payload["title"], e.payload["town_insee"],
+                        towns.get(e.payload["town_insee"], e.payload["town_insee"]),
+                        list(e.payload.get("themes", [])),
+                        PUBLIC_KINDS[e.kind].format(**e.payload))
+            for e in events if e.payload.get("initiative_id") not in hidden]
+
+
+class Source:
+    """Where digest recipients come from; `letter` marks them in unsubscribe tokens."""
+
+    letter: ClassVar[str]
+    key: ClassVar[str]  # the column of `digests` naming the recipient
+
+    def batch(self, frequency: Frequency, after: int, size: int) -> list[Recipient]:
+        raise NotImplementedError
+
+    def one(self, recipient_id: int) -> Recipient | None:
+        raise NotImplementedError
+
+    def fill(self, recipients: list[Recipient], context: Context) -> None:
+        """Put in each recipient's `items` what happened in its window."""
+        raise NotImplementedError
+
+    def count(self, frequency: Frequency) -> int:
+        raise NotImplementedError
+
+
+def _group(themes: Iterable[str], preferred: str | None = None) -> str:
+    return preferred or next(iter(themes), "")
+
+
+class Users(Source):
+    """Account holders: their notifications of the window that they want in a digest."""
+
+    letter = "u"
+    key = "user_id"
+
+    def _query(self, frequency: Frequency) -> sa.Select:
+        return (sa.select(User.id, User.email, User.locale, User.created_at, EmailPreference)
+                .outerjoin(EmailPreference, EmailPreference.user_id == User.id)
+                .where(sa.func.coalesce(EmailPreference.frequency, Frequency.WEEKLY.value)
+                       == frequency.value,
+                       EmailPreference.unsubscribed_at.is_(None), not_failing(User.email)))
+
+    def batch(self, frequency: Frequency, after: int, size: int) -> list[Recipient]:
+        rows = session.execute(self._query(frequency).where(User.id > after)
+                               .order_by(User.id).limit(size))
+        return [Recipient(user_id, email, locale, created_at,
+                          preference or default_preference(user_id))
+                for user_id, email, locale, created_at, preference in rows]
+
+    def one(self, user_id: int) -> Recipient | None:
+        row = session.execute(sa.select(User.id, User.email, User.locale, User.created_at)
+                              .where(User.id == user_id)).first()
+        return Recipient(*row, get_preference(user_id)) if row else None
+
+    def count(self, frequency: Frequency) -> int:
+        return session.scalar(sa.select(sa.func.count()).select_from(
+            self._query(frequency).subquery())) or 0
+
+    def fill(self, recipients: list[Recipient], context: Context) -> None:
+        by_id = {r.id: r for r in recipients if r.start is not None}
+        if not by_id:
+            return
+        rows = session.execute(
+            sa.select(Notification, Event.payload)
+            .join(Event, Event.id == Notification.event_id)
+            .where(Notification.user_id.in_(list(by_id)),
+                   Notification.created_at >= min(r.start for r in by_id.values()),
+                   Notification.created_at < context.end,
+                   ~sa.exists().where(SentNotice.notification_id == Notification.id))
+            .order_by(Notification.created_at.desc(), Notification.id.desc()))
+        for notification, payload in rows:
+            reader = by_id[notification.user_id]
+            if notification.created_at < reader.start or reader.preference.mode_of(
+                    notification.kind, notification.reason) is not Mode.DIGEST:
+                continue
+            topic = (notification.reason, notification.reason_ref) \
+                if notification.reason in ("theme", "town") else None
+            reader.items.append(Item(
+                _group(payload.get("themes", []), notification.reason_ref
+                       if notification.reason == "theme" else None),
+                texts.what(notification, reader.locale), notification.data.get("link", "/"),
+                texts.why(notification, reader.locale, context.theme_names(reader.locale)),
+                notification.created_at, topic))
+
+
+class Subscriptions(Source):
+    """Email-only subscribers: the public events of their themes and towns in the window."""
+
+    letter = "s"
+    key = "subscription_id"
+
+    def _query(self, frequency: Frequency) -> sa.Select:
+        return sa.select(Subscription.id, Subscription.email, Subscription.locale,
+                         sa.func.coalesce(Subscription.confirmed_at, Subscription.created_at)
+                         ).where(Subscription.confirmed_at.is_not(None),
+                                 Subscription.frequency == frequency,
+                                 not_failing(Subscription.email))
+
+    def batch(self, frequency: Frequency, after: int, size: int) -> list[Recipient]:
+        # Columns and two plain queries, not the models: loading Town objects would load
+        # their postal codes too, 500 towns a query.
+        readers = [Recipient(*row) for row in session.execute(
+            self._query(frequency).where(Subscription.id > after)
+            .order_by(Subscription.id).limit(size))]
+        ids = [reader.id for reader in readers]
+        themes: dict[int, set[str]] = {}
+        towns: dict[int, set[str]] = {}
+        for subscription_id, slug in session.execute(
+                sa.select(subscription_themes.c.subscription_id, Theme.slug)
+                .join(Theme, Theme.id == subscription_themes.c.theme_id)
+                .where(subscription_themes.c.subscription_id.in_(ids))):
+            themes.setdefault(subscription_id, set()).add(slug)
+        for subscription_id, insee in session.execute(
+                sa.select(subscription_towns.c.subscription_id, subscription_towns.c.town_insee)
+                .where(subscription_towns.c.subscription_id.in_(ids))):
+            towns.setdefault(subscription_id, set()).add(insee)
+        for reader in readers:
+            reader.themes = frozenset(themes.get(reader.id, ()))
+            reader.towns = frozenset(towns.get(reader.id, ()))
+        return readers
+
+    def one(self, subscription_id: int) -> Recipient | None:
+        subscription = get_subscription(subscription_id)
+        if subscription is None:
+            return None
+        return Recipient(subscription.id, subscription.email, subscription.locale,
+                         subscription.confirmed_at or subscription.created_at,
+                         themes=frozenset(t.slug for t in subscription.themes),
+                         towns=frozenset(t.insee for t in subscription.towns))
+
+    def count(self, frequency: Frequency) -> int:
+        return session.scalar(sa.select(sa.func.count()).select_from(
+            self._query(frequency).subquery())) or 0
+
+    def fill(self, recipients: list[Recipient], context: Context) -> None:
+        for reader in recipients:
+            if reader.start is None:
+                continue
+            said = words(reader.locale)
+            for event in context.public_events(reader.start):
+                matched = [slug for slug in event.themes if slug in reader.themes]
+                if matched:
+                    name = context.theme_names(reader.locale).get(matched[0], matched[0])
+                    why, topic = str(said["why_theme"]).format(name=name), ("theme", matched[0])
+                elif event.town_insee in reader.towns:
+                    why = str(said["why_town"]).format(name=event.town_name)
+                    topic = ("town", event.town_insee)
+                else:
+                    continue
+                reader.items.append(Item(_group(event.themes, matched[0] if matched else None),
+                                         f"{event.title} ({event.town_name})", event.link, why,
+                                         event.created_at, topic))
+
+
+SOURCES: dict[str, Source] = {source.letter: source for source in (Users(), Subscriptions())}
+
+
+def set_windows(source: Source, recipients: list[Recipient], frequency: Frequency,
+                end: datetime) -> None:
+    """Start each recipient's window where its previous digest ended (None: already sent).
+
+    A first digest covers one period, or less for someone who arrived within it.
+    """
+    if not recipients:
+        return
+    column = getattr(Digest, source.key)
+    last = dict(session.execute(
+        sa.select(column, sa.func.max(Digest.period_end))
+        .where(column.in_([r.id for r in recipients])).group_by(column)).all())
+    for reader in recipients:
+        previous = last.get(reader.id)
+        if previous is not None:
+            reader.start = previous if previous < end else None
+        else:
+            reader.start = max(reader.since, previous_end(frequency, end))
+
+
+def preferences_view(user_id: int) -> dict[str, Any]:
+    """The preferences as the API and the page show them: every category, with its mode."""
+    preference = get_preference(user_id)
+    return {"frequency": preference.frequency.value,
+            "modes": {category.name: preference.mode(category).value
+                      for category in CATEGORIES},
+            "unsubscribed": preference.unsubscribed_at is not None}

@@ -1,0 +1,110 @@
+"""Pages of email: preferences, the subscription form, its confirmation, and unsubscribing
+from a link in a message, without signing in."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+from marshmallow import ValidationError
+from werkzeug.wrappers import Response
+
+from maillage.accounts.auth import csrf
+from maillage.digests import operations, queries
+from maillage.digests.models import CATEGORY_NAMES, Frequency, Mode
+from maillage.digests.operations import CONFIRM_WITHIN
+from maillage.digests.schemas import PreferencesForm, SubscriptionForm
+from maillage.digests.texts import CATEGORY_LABELS, MODE_LABELS
+from maillage.errors import Invalid, NotFound
+from maillage.forms import load_form
+from maillage.mail import tokens
+from maillage.themes.queries import get_theme, list_themes
+from maillage.towns.queries import get_town
+
+blueprint = Blueprint("digests", __name__)
+
+
+def _errors(error: ValidationError | Invalid) -> dict[str, list[str]]:
+    """Messages by field; marshmallow keys a list's messages by item, flattened here."""
+    if isinstance(error, Invalid):
+        return error.errors
+    return {name: [m for ms in problems.values() for m in ms] if isinstance(problems, dict)
+            else problems for name, problems in error.normalized_messages().items()}
+
+
+@blueprint.route("/me/email", methods=["GET", "POST"])
+@login_required
+def preferences() -> Response | tuple[str, int] | str:
+    errors: dict[str, list[str]] = {}
+    if request.method == "POST":
+        try:
+            data = load_form(PreferencesForm(), request.form)
+        except ValidationError as error:
+            errors = _errors(error)
+        else:
+            operations.set_preferences(
+                current_user, frequency=Frequency(data["frequency"]),
+                modes={name: Mode(data[name]) for name in CATEGORY_NAMES})
+            flash("Vos choix d'envoi par courriel sont enregistrés.")
+            return redirect(url_for("digests.preferences"), 303)
+    page = render_template("digests/preferences.html", view=queries.preferences_view(
+        current_user.id), labels=CATEGORY_LABELS, modes=MODE_LABELS, errors=errors)
+    return (page, 422) if errors else page
+
+
+@blueprint.route("/subscribe", methods=["GET", "POST"])
+def subscribe() -> tuple[str, int] | str:
+    errors: dict[str, list[str]] = {}
+    if request.method == "POST":
+        try:
+            data = load_form(SubscriptionForm(), request.form)
+            operations.subscribe(data["email"], themes=data["themes"], towns=data["towns"],
+                                 frequency=Frequency(data["frequency"]), locale=data["locale"])
+        except (ValidationError, Invalid) as error:
+            errors = _errors(error)
+        else:
+            return render_template("digests/requested.html", email=data["email"],
+                                   days=CONFIRM_WITHIN.days)
+    page = render_template("digests/subscribe.html", themes=list_themes(), form=request.form,
+                           errors=errors)
+    return (page, 422) if errors else page
+
+
+@blueprint.get("/subscriptions/confirm/<token>")
+def confirm(token: str) -> str:
+    parts = tokens.load("confirm", token, max_age=int(CONFIRM_WITHIN.total_seconds()))
+    if len(parts) != 1 or not parts[0].isdigit():
+        raise NotFound("Ce lien n'est pas valide.")
+    subscription = operations.confirm_subscription(int(parts[0]))
+    return render_template("digests/confirmed.html", subscription=subscription)
+
+
+def _unsubscribe_link(token: str) -> tuple[str, int, str, str]:
+    parts = tokens.load("unsubscribe", token)
+    if not (len(parts) == 4 and parts[0] in ("u", "s") and parts[1].isdigit()
+            and parts[2] in ("all", "theme", "town")):
+        raise NotFound("Ce lien n'est pas valide.")
+    return parts[0], int(parts[1]), parts[2], parts[3]
+
+
+def _topic_name(topic: str, ref: str) -> str:
+    if topic == "theme":
+        theme = get_theme(ref)
+        return f"le thème {theme.name_fr if theme else ref}"
+    if topic == "town":
+        town = get_town(ref)
+        return f"la commune {town.name if town else ref}"
+    return "tous les courriels de Maillage"
+
+
+@blueprint.route("/unsubscribe/<token>", methods=["GET", "POST"])
+@csrf.exempt
+def unsubscribe(token: str) -> str:
+    """GET asks for a confirming click (link checkers follow links); POST unsubscribes, from
+    the page's button or in one click from the mail client (RFC 8058). The signed token is all
+    the proof needed, so no CSRF token is asked."""
+    letter, recipient_id, topic, ref = _unsubscribe_link(token)
+    if request.method == "POST":
+        done = operations.unsubscribe(letter, recipient_id, topic, ref)
+        return render_template("digests/unsubscribed.html", what=_topic_name(
+            done, ref), account=letter == "u")
+    return render_template("digests/unsubscribe.html", what=_topic_name(topic, ref))

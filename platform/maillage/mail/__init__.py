@@ -1,0 +1,1 @@
+"""Mail: messages built in text and HTML, their transport (SMTP or .eml files), signed links."""

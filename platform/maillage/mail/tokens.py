@@ -1,0 +1,37 @@
+"""Signed tokens for links in mail: they act without a sign-in, so they are signed.
+
+A token is its parts joined by dots and an HMAC of them (itsdangerous' signers, no JSON nor
+compression: a digest carries a few of them and the run signs thousands a second). It names
+a purpose (the signer's salt), so a confirmation token never unsubscribes anyone and an
+unsubscribe token never confirms.
+"""
+
+from __future__ import annotations
+
+from flask import current_app
+from itsdangerous import BadData, Signer, TimestampSigner
+
+from maillage.errors import NotFound
+
+
+def _signer(purpose: str, timed: bool) -> Signer:
+    return (TimestampSigner if timed else Signer)(current_app.config["SECRET_KEY"],
+                                                  salt=f"maillage.{purpose}")
+
+
+def sign(purpose: str, *parts: str | int, timed: bool = False) -> str:
+    """Return a URL-safe token carrying `parts` for `purpose`; `timed` ones can expire."""
+    return _signer(purpose, timed).sign(".".join(map(str, parts))).decode()
+
+
+def load(purpose: str, token: str, max_age: int | None = None) -> list[str]:
+    """Return the parts of a token of `purpose`; a tampered, foreign or expired one (past
+    `max_age` seconds, for a timed token) is refused."""
+    try:
+        if max_age is None:
+            value = _signer(purpose, False).unsign(token)
+        else:
+            value = _signer(purpose, True).unsign(token, max_age=max_age)
+    except BadData as error:
+        raise NotFound("Ce lien n'est pas valide ou a expiré.") from error
+    return value.decode().split(".")

@@ -1,0 +1,158 @@
+"""Immediate notices through a real SMTP server on loopback: headers, parts, links, retries.
+
+The app sends through aiosmtpd (the `smtp` fixture); jobs run on the embedded worker thread,
+with the retry intervals of RQ scaled down.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+
+from maillage.accounts.models import Role
+from maillage.database import session, transaction
+from maillage.digests.models import EmailPreference, Mode, SentNotice, category_of
+from maillage.follows.models import Follow
+from maillage.mail.models import FailingAddress
+from maillage.mail.transport import FileTransport
+
+LANNION = "22113"
+
+pytestmark = pytest.mark.smtp
+
+
+def links(text: str) -> list[str]:
+    return re.findall(r"https?://[^\s\"<>]+", text)
+
+
+def local(url: str) -> str:
+    return url.removeprefix("http://127.0.0.1:5000")
+
+
+def test_categories_are_keyed_on_kind_and_reason() -> None:
+    assert category_of("help.requested", "referent").name == "help_routed"
+    assert category_of("help.escalated", "referent").name == "help_routed"
+    assert category_of("help.answered", "asker").name == "answers"
+    assert category_of("help.requested", "theme").name == "following"
+    assert category_of("initiative.published", "town").name == "following"
+    assert category_of("member.verified", "member").name == "account"
+    assert category_of("help.answered", "asker").default is Mode.IMMEDIATE
+    assert category_of("initiative.commented", "author").default is Mode.DIGEST
+
+
+def test_a_verified_member_is_mailed_at_once(create_user, smtp, wait, client) -> None:
+    user = create_user("agent@lannion.fr", town=LANNION, role=Role.AGENT, verified=True)
+    wait()
+    [message] = smtp.to("agent@lannion.fr")
+    assert message["From"] == "Maillage <ne-pas-repondre@maillage.localhost>"
+    assert re.fullmatch(r"<[^@>]+@maillage\.localhost>", message["Message-ID"])
+    assert message["Date"].datetime is not None
+    assert message["Content-Language"] == "fr"
+    assert "Lannion" in message["Subject"]
+    assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    [one_click] = re.findall(r"<(https?://[^>]+)>", message["List-Unsubscribe"])
+    text = message.get_body(("plain",)).get_content()
+    html = message.get_body(("html",)).get_content()
+    assert "Votre rattachement à Lannion est vérifié" in text
+    assert "Votre rattachement à Lannion est vérifié" in html
+    assert "<img" not in html
+    assert one_click in text
+    assert one_click in html
+    assert "http://127.0.0.1:5000/towns/22113" in links(text)
+    assert client.get(local("http://127.0.0.1:5000/towns/22113")).status_code == 200
+    with transaction():
+        assert session.get(SentNotice, session.scalar(sa.select(SentNotice.notification_id)))
+
+    # The link asks before it acts, then the one-click POST needs no sign-in nor CSRF token.
+    page = client.get(local(one_click))
+    assert page.status_code == 200
+    assert "Me désabonner" in page.get_data(as_text=True)
+    assert session.get(EmailPreference, user.id) is None
+    assert client.post(local(one_click), data={"List-Unsubscribe": "One-Click"}).status_code == 200
+    session.remove()
+    assert session.get(EmailPreference, user.id).unsubscribed_at is not None
+
+    tampered = one_click[:-3] + ("aaa" if not one_click.endswith("aaa") else "bbb")
+    assert client.post(local(tampered)).status_code == 404
+    assert client.get(local(tampered)).status_code == 404
+
+
+def test_following_activity_waits_for_the_digest_unless_asked(create_user, smtp, wait,
+                                                              client, token_for) -> None:
+    author = create_user("author@lannion.fr", town=LANNION, verified=True)
+    reader = create_user("reader@example.org")
+    eager = create_user("eager@example.org")
+    for user in (reader, eager):
+        with transaction():
+            session.add(Follow(user_id=user.id, target="town", town_insee=LANNION))
+    headers = {"Authorization": f"Bearer {token_for(eager)}"}
+    answer = client.put("/api/v1/me/email-preferences", headers=headers,
+                        json={"modes": {"following": "immediate"}})
+    assert answer.status_code == 200
+    assert answer.json["modes"]["following"] == "immediate"
+    wait()
+    smtp.messages.clear()
+    answer = client.post("/api/v1/initiatives", headers={
+        "Authorization": f"Bearer {token_for(author)}"}, json={
+        "town": LANNION, "title": "Tiers-lieu numérique", "summary": "s", "body": "b",
+        "themes": ["inclusion-numerique"]})
+    assert answer.status_code == 201
+    wait()
+    assert [m["To"] for m in smtp.messages] == ["eager@example.org"]
+    text = smtp.messages[0].get_body(("plain",)).get_content()
+    assert "vous suivez la commune Lannion" in text
+    # The notice's own "stop this topic" link unfollows the town, with no sign-in.
+    stop = next(link for link in links(text) if "/unsubscribe/" in link
+                and link not in smtp.messages[0]["List-Unsubscribe"])
+    assert client.post(local(stop)).status_code == 200
+    with transaction():
+        assert session.scalar(sa.select(sa.func.count()).select_from(Follow).where(
+            Follow.user_id == eager.id)) == 0
+
+
+def test_a_temporary_refusal_is_retried_then_sent(create_user, smtp, wait) -> None:
+    smtp.script = ["421 4.7.0 Try again later"]
+    create_user("agent@lannion.fr", town=LANNION, verified=True)
+    wait()
+    assert len(smtp.to("agent@lannion.fr")) == 1
+    assert smtp.attempts.count("agent@lannion.fr") == 2
+    with transaction():
+        assert session.scalar(sa.select(sa.func.count()).select_from(SentNotice)) == 1
+        assert session.get(FailingAddress, "agent@lannion.fr") is None
+
+
+def test_a_permanent_refusal_marks_the_address_failing(create_user, smtp, wait,
+                                                      app: Flask) -> None:
+    smtp.refused["agent@lannion.fr"] = "550 5.1.1 No such mailbox"
+    create_user("agent@lannion.fr", town=LANNION, verified=True)
+    wait()
+    assert smtp.messages == []
+    assert smtp.attempts == ["agent@lannion.fr"]
+    assert app.extensions["maillage.queues"].failed == {}
+    with transaction():
+        failing = session.get(FailingAddress, "agent@lannion.fr")
+        assert failing.code == 550
+        assert "No such mailbox" in failing.message
+        assert session.scalar(sa.select(sa.func.count()).select_from(SentNotice)) == 0
+
+
+def test_the_embedded_mode_writes_eml_files(make_app, tmp_path) -> None:
+    app = make_app(SMTP_URL=None, MAIL_DIR=tmp_path / "mail")
+    with app.app_context():
+        from maillage.mail.transport import transport
+
+        assert isinstance(transport(), FileTransport)
+    with app.app_context():
+        from maillage.accounts import operations as accounts
+        from maillage.accounts.models import VerificationSource
+
+        with transaction():
+            user = accounts.create_user("file@lannion.fr", "File", None)
+            membership = accounts.join_town(user, LANNION, Role.AGENT)
+            accounts.verify_membership(membership, None, VerificationSource.ADMIN)
+        assert app.extensions["maillage.queues"].join(timeout=30)
+    [path] = (tmp_path / "mail").glob("*.eml")
+    assert b"To: file@lannion.fr" in path.read_bytes()

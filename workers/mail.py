@@ -1,0 +1,72 @@
+"""The mail jobs: immediate notices after a fan-out, confirmations, digests and their retries.
+
+Each job reloads what it sends by id and sends nothing twice. A temporary refusal (4xx, or no
+answer) raises, so RQ retries the job (queues.RETRY_INTERVALS); a permanent one (5xx) marks the
+address failing and ends the job, with no retry.
+"""
+
+from __future__ import annotations
+
+from maillage import queues
+from maillage.database import transaction, utcnow
+from maillage.digests import operations, queries
+from maillage.digests.messages import confirmation_message, notice_message
+from maillage.digests.models import Frequency
+from maillage.digests.runs import Report, send_digests, send_one_digest
+from maillage.events import Event
+from maillage.mail.operations import deliver
+from maillage.mail.queries import is_failing
+from maillage.mail.transport import transport
+from workers.context import job_app
+from workers.fanout import Fanout
+
+SEND_NOTICE = "workers.mail.send_notice"
+
+
+def queue_immediate_notices(event: Event) -> Fanout:
+    """After the fan-out of `event`, queue a mail for each notification wanted at once.
+
+    Runs last among the event's consumers, in their transaction: the jobs are queued when the
+    notifications are committed, and not at all if they are rolled back.
+    """
+    for notification_id in queries.immediate_notices(event.id):
+        queues.enqueue_after_commit("mail", SEND_NOTICE, notification_id,
+                                    job_id=f"notice-{notification_id}")
+    return Fanout()
+
+
+def send_notice(notification_id: int) -> bool:
+    """Mail one notification now; False when it was already sent or is no longer wanted."""
+    with job_app().app_context(), transaction():
+        notice = queries.notice(notification_id)
+        if notice is None:
+            return False
+        with transport().connect() as connection:
+            delivered = deliver(connection, notice_message(notice))
+        if delivered:
+            operations.record_notice_sent(notification_id)
+        return delivered
+
+
+def send_confirmation(subscription_id: int) -> bool:
+    """Mail the double opt-in link of a subscription not confirmed yet."""
+    with job_app().app_context(), transaction():
+        subscription = queries.get_subscription(subscription_id)
+        if subscription is None or subscription.confirmed_at is not None \
+                or is_failing(subscription.email):
+            return False
+        with transport().connect() as connection:
+            return deliver(connection, confirmation_message(subscription))
+
+
+def send_digest(digest_id: int) -> bool:
+    """Send again a recorded digest that a server refused for now."""
+    with job_app().app_context():
+        return send_one_digest(digest_id)
+
+
+def send_due_digests(frequency: str) -> Report:
+    """The scheduler's job: send the digests of the period that ended last (a no-op when they
+    were sent already, so it may run more often than needed)."""
+    with job_app().app_context():
+        return send_digests(Frequency(frequency), now=utcnow())
