@@ -168,6 +168,11 @@ def app(make_app: Callable[..., Flask], request: pytest.FixtureRequest) -> Itera
     session.remove()
 
 
+def bearer(secret: str) -> dict[str, str]:
+    """The headers of an API call made with the personal token `secret`."""
+    return {"Authorization": f"Bearer {secret}"}
+
+
 @pytest.fixture
 def wait(app: Flask) -> Callable[[], None]:
     """Return a function that waits until the embedded worker thread has run every job."""

@@ -20,6 +20,7 @@ from maillage.help.models import Circle, HelpAnswer, HelpRequest, Status
 from maillage.help.queries import circle_sizes, waiting_for
 from maillage.notifications.models import Notification
 from maillage.towns.queries import get_town
+from tests.conftest import bearer
 from workers.escalation import escalate_help_requests
 
 LANNION, PERROS, MORLAIX, QUIMPERLE, VITRE, FOUGERES, GRANVILLE = (
@@ -30,19 +31,6 @@ ASK = {"town": LANNION, "title": "Sécuriser les boîtes mail de la mairie",
        "themes": [CYBER]}
 
 
-def bearer(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
-
-
-@pytest.fixture
-def wait(app):
-    """Wait until the embedded worker thread has processed every event."""
-
-    def drain() -> None:
-        assert app.extensions["maillage.queues"].join(timeout=30)
-        session.remove()
-
-    return drain
 
 
 @pytest.fixture

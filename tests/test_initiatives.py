@@ -12,6 +12,7 @@ from maillage.database import session
 from maillage.events import Event
 from maillage.follows.models import Follow
 from maillage.initiatives.models import Comment, Initiative, Replication
+from tests.conftest import bearer
 
 LANNION, LANDERNEAU = "22113", "29103"
 VALID = {"town": LANNION, "title": "Des imprimantes moins gourmandes",
@@ -21,9 +22,6 @@ VALID = {"town": LANNION, "title": "Des imprimantes moins gourmandes",
          "started_on": "2025-03-01", "budget_eur": 1200, "partners": ["Lannion-Trégor"],
          "links": ["https://www.lannion.bzh/"]}
 
-
-def bearer(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
 
 
 @pytest.fixture

@@ -11,8 +11,8 @@ from maillage.initiatives.operations import comment_on
 from maillage.moderation.models import AuditEntry, Report
 from maillage.moderation.operations import hide
 from maillage.notifications.models import Notification
+from tests.conftest import bearer
 from tests.test_initiatives import VALID
-from tests.test_privacy import bearer
 
 
 def published(client, create_user, token_for) -> tuple[int, int, dict[str, str]]:

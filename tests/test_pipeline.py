@@ -15,6 +15,7 @@ from maillage.database import session, transaction, utcnow
 from maillage.events import Event
 from maillage.initiatives.models import Initiative
 from maillage.notifications.models import Notification
+from tests.conftest import bearer
 from workers.events import process_event
 
 LANNION, LANDERNEAU = "22113", "29103"
@@ -23,19 +24,6 @@ NEW = {"town": LANNION, "title": "Un portail citoyen mutualisé",
        "themes": ["services-publics-en-ligne", "inclusion-numerique"]}
 
 
-def bearer(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
-
-
-@pytest.fixture
-def wait(app):
-    """Wait until the embedded worker thread has run every queued job."""
-
-    def drain() -> None:
-        assert app.extensions["maillage.queues"].join(timeout=30)
-        session.remove()
-
-    return drain
 
 
 @pytest.fixture

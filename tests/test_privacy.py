@@ -10,13 +10,11 @@ from maillage.accounts.models import ApiToken, Scope, TownMembership, User
 from maillage.database import session
 from maillage.follows.models import Follow
 from maillage.initiatives.models import Comment, Initiative
+from tests.conftest import bearer
 from tests.test_initiatives import VALID
 
 PASSWORD = "the right password"
 
-
-def bearer(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
 
 
 def active_person(client, create_user, token_for):

@@ -17,10 +17,7 @@ from maillage.cli import main
 from maillage.database import session
 from maillage.events import Event
 from maillage.realtime import socketio
-
-
-def bearer(secret: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {secret}"}
+from tests.conftest import bearer
 
 
 @pytest.fixture
