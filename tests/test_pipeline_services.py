@@ -227,13 +227,15 @@ def test_a_worker_killed_mid_fan_out_leaves_no_duplicate(services_app, create_us
            "REDIS_URL": services_app.config["REDIS_URL"], "MAILLAGE_INSTANCE": str(tmp_path)}
     queues = services_app.extensions["maillage.queues"]
     started = StartedJobRegistry(queue=queues.queue("events"))
+    # A session of its own, so that killing it kills its RQ scheduler process too.
     worker = subprocess.Popen([str(Path(sys.executable).parent / "maillage"), "worker"],
-                              env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                              env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                              start_new_session=True)
     deadline = time.monotonic() + 30
     while not started.get_job_ids() and time.monotonic() < deadline:
         time.sleep(0.002)
     time.sleep(0.05)
-    worker.send_signal(signal.SIGKILL)
+    os.killpg(worker.pid, signal.SIGKILL)
     worker.wait(10)
     counted = session.scalar(sa.select(sa.func.count()).select_from(Notification)
                              .where(Notification.event_id == event_id))
