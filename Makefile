@@ -13,7 +13,11 @@ $(BIN)/maillage: pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	@touch $@
 
-install: $(BIN)/maillage
+# axe-core, which the browser tests inject into each page (tests/package-lock.json).
+tests/node_modules/.package-lock.json: tests/package-lock.json
+	npm ci --prefix tests --no-audit --no-fund
+
+install: $(BIN)/maillage tests/node_modules/.package-lock.json
 
 run: install
 	$(BIN)/maillage db upgrade
