@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from flask import Flask, g
+from flask_compress import Compress
 from flask_login import current_user
 
 import maillage.models  # noqa: F401 (every model is mapped before the first query)
@@ -28,6 +29,11 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.config["SECRET_KEY"] = settings.secret_key(app.config)
     app.config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
     app.config.setdefault("SESSION_COOKIE_HTTPONLY", True)
+    # Only the scripts and the stylesheet are compressed (the Socket.IO client is 47 KB, 15
+    # gzipped): pages carry a CSRF token beside what a visitor typed, which compression would
+    # expose to a BREACH attack, and they are a few KB anyway.
+    app.config.setdefault("COMPRESS_MIMETYPES", ["text/css", "text/javascript",
+                                                 "application/javascript"])
 
     database.init_app(app)
     realtime.init_app(app)
@@ -35,6 +41,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     auth.init_app(app)
     api.init_app(app)
     headers.init_app(app)
+    Compress(app)
     _register_pages(app)
     return app
 
