@@ -99,10 +99,11 @@ def test_a_publication_reaches_a_follower_live(site, signed_in, person) -> None:
     expect(posting.get_by_role("heading", level=1)).to_have_text(
         "Double authentification des élus")
 
-    # No reload: the live script updates the badge the server rendered as 0.
+    # No reload: the live script updates the badge the server rendered as 0, and the feed.
     expect(badge).to_have_text("1")
-    watching.goto(f"{site}/notifications")
-    expect(watching.get_by_role("link", name="Double authentification des élus")).to_be_visible()
+    feed = watching.locator("[data-notification-list]")
+    expect(feed.get_by_role("link", name="Double authentification des élus")).to_be_visible()
+    expect(feed.get_by_text("Rien pour l'instant")).to_have_count(0)
 
 
 def test_asking_for_help_and_answering_it(site, signed_in, person) -> None:

@@ -51,6 +51,7 @@ def _register_pages(app: Flask) -> None:
     from maillage.figures.views import blueprint as figures_pages
     from maillage.follows.views import blueprint as follows_pages
     from maillage.help.views import blueprint as help_pages
+    from maillage.home.views import home
     from maillage.initiatives.views import blueprint as initiatives_pages
     from maillage.notifications.views import blueprint as notifications_pages
     from maillage.themes.views import blueprint as themes_pages
@@ -61,7 +62,7 @@ def _register_pages(app: Flask) -> None:
         app.register_blueprint(blueprint)
     app.jinja_env.globals["policy"] = policy
     app.jinja_env.globals["unread_notifications"] = _unread_notifications
-    app.add_url_rule("/", "home", lambda: app.view_functions["initiatives.index"]())
+    app.add_url_rule("/", "home", home)
 
 
 def _unread_notifications() -> int:
