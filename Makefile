@@ -17,7 +17,7 @@ $(BIN)/maillage: pyproject.toml
 tests/node_modules/.package-lock.json: tests/package-lock.json
 	npm ci --prefix tests --no-audit --no-fund
 
-install: $(BIN)/maillage tests/node_modules/.package-lock.json
+install: $(BIN)/maillage
 
 run: install
 	$(BIN)/maillage db upgrade
@@ -28,7 +28,7 @@ run: install
 lint: install
 	$(BIN)/ruff check .
 
-test: lint
+test: lint tests/node_modules/.package-lock.json
 	@echo "== The suite on SQLite"
 	$(BIN)/pytest
 	@echo "== The suite on PostgreSQL ($(TEST_POSTGRES))"
