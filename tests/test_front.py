@@ -138,6 +138,19 @@ def test_asking_for_help_and_answering_it(site, signed_in, person) -> None:
     expect(asking.get_by_text("Réponse retenue", exact=True)).to_be_visible()
 
 
+def test_switching_to_english_and_back(site, signed_in) -> None:
+    page = signed_in(None)
+    page.goto(f"{site}/themes")
+    page.get_by_role("link", name="English").click()
+    expect(page).to_have_url(f"{site}/themes")
+    expect(page.get_by_role("navigation", name="Main navigation")
+           .get_by_role("link", name="Towns")).to_be_visible()
+    page.goto(f"{site}/initiatives")
+    expect(page.get_by_role("link", name="Sign in")).to_be_visible()
+    page.get_by_role("link", name="Français").click()
+    expect(page.get_by_role("link", name="Se connecter")).to_be_visible()
+
+
 @pytest.fixture
 def content(person) -> dict[str, str]:
     """An initiative and a help request, for the pages that show one."""

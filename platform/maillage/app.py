@@ -10,7 +10,7 @@ from flask_compress import Compress
 from flask_login import current_user
 
 import maillage.models  # noqa: F401 (every model is mapped before the first query)
-from maillage import api, database, headers, policy, queues, realtime, settings
+from maillage import api, database, headers, i18n, policy, queues, realtime, settings
 from maillage.accounts import auth
 from maillage.notifications.queries import unread_count
 from maillage.settings import PROJECT_ROOT
@@ -41,6 +41,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     auth.init_app(app)
     api.init_app(app)
     headers.init_app(app)
+    i18n.init_app(app)
     Compress(app)
     _register_pages(app)
     return app
