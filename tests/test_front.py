@@ -191,6 +191,14 @@ def test_axe_finds_no_violation(site, signed_in, person, content, signed) -> Non
         page.goto(f"{site}{path}")
         if violations := axe_violations(page):
             found[name] = violations
+    # A form sent empty: its summary of errors, and each message tied to its field.
+    form, button = ("/initiatives/new", "Publier l'initiative") if signed \
+        else ("/sign-up", "Créer mon compte")
+    page.goto(f"{site}{form}")
+    page.get_by_role("button", name=button).click()
+    expect(page.locator("[aria-invalid=true]").first).to_be_visible()
+    if violations := axe_violations(page):
+        found[f"{form} with errors"] = violations
     assert found == {}
 
 

@@ -57,3 +57,10 @@ def test_the_english_catalogue_translates_every_message_and_is_compiled() -> Non
     shipped = read_mo(BytesIO((TRANSLATIONS / "en/LC_MESSAGES/messages.mo").read_bytes()))
     assert {m.id: m.string for m in shipped if m.id} == translated, \
         "messages.mo is older than messages.po: pybabel compile -d frontend/translations"
+
+
+def test_the_home_page_is_in_english_too(client) -> None:
+    page = client.get("/", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert '<div lang="en">' in page
+    assert "Join Maillage" in page
+    assert "Rejoindre" not in page
