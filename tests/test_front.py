@@ -28,6 +28,13 @@ PASSWORD = "un mot de passe assez long"
 REDIS = os.environ.get("MAILLAGE_TEST_REDIS_URL", "redis://127.0.0.1:6379/13")
 MAX_BYTES = 100_000
 MAX_REQUESTS = 10
+# The elements wider than the window that no scrolling box holds, when the page scrolls sideways.
+TOO_WIDE = """() => document.documentElement.scrollWidth <= innerWidth ? [] :
+  [...document.body.querySelectorAll("*")]
+    .filter((e) => e.getBoundingClientRect().right > innerWidth + 1
+                   && !e.closest(".table-scroll") && !e.querySelector("*"))
+    .slice(0, 5).map((e) => e.tagName.toLowerCase() + "." + e.getAttribute("class") + ": "
+                            + (e.textContent || "").trim().slice(0, 40))"""
 
 
 @pytest.fixture(scope="module")
@@ -181,16 +188,19 @@ def _pages(content: dict[str, str], signed: bool) -> dict[str, str]:
 
 
 @pytest.mark.parametrize("signed", [False, True], ids=["signed out", "signed in"])
-def test_axe_finds_no_violation(site, signed_in, person, content, signed) -> None:
+def test_axe_finds_no_violation_on_a_phone(site, signed_in, person, content, signed) -> None:
     if not AXE.exists():
         service_missing(f"axe-core is not installed at {AXE} (npm ci --prefix tests)")
     user = person(town=LANNION, role=Role.AGENT, verified=True) if signed else None
-    page = signed_in(user, bypass_csp=True)
+    # A small phone's width: WCAG's reflow asks for no sideways scrolling at 320 CSS pixels.
+    page = signed_in(user, bypass_csp=True, viewport={"width": 320, "height": 640})
     found = {}
     for name, path in _pages(content, signed).items():
         page.goto(f"{site}{path}")
         if violations := axe_violations(page):
             found[name] = violations
+        if wide := page.evaluate(TOO_WIDE):
+            found[name] = [*violations, {"scrolls sideways at 320 px": wide}]
     # A form sent empty: its summary of errors, and each message tied to its field.
     form, button = ("/initiatives/new", "Publier l'initiative") if signed \
         else ("/sign-up", "Créer mon compte")
