@@ -1,4 +1,5 @@
-"""The mail jobs: immediate notices after a fan-out, confirmations, digests and their retries.
+"""The mail jobs: immediate notices after a fan-out, confirmations, password reset links,
+digests and their retries.
 
 Each job reloads what it sends by id and sends nothing twice. A temporary refusal (4xx, or no
 answer) raises, so RQ retries the job (queues.RETRY_INTERVALS); a permanent one (5xx) marks the
@@ -8,6 +9,8 @@ address failing and ends the job, with no retry.
 from __future__ import annotations
 
 from maillage import queues
+from maillage.accounts.messages import password_reset_message
+from maillage.accounts.queries import get_user
 from maillage.database import transaction, utcnow
 from maillage.digests import operations, queries
 from maillage.digests.messages import confirmation_message, notice_message
@@ -57,6 +60,17 @@ def send_confirmation(subscription_id: int) -> bool:
             return False
         with transport().connect() as connection:
             return deliver(connection, confirmation_message(subscription))
+
+
+def send_password_reset(user_id: int) -> bool:
+    """Mail a password reset link to an account that asked for one; sending it twice only
+    sends two links that work alike."""
+    with job_app().app_context(), transaction():
+        user = get_user(user_id)
+        if user is None or is_failing(user.email):
+            return False
+        with transport().connect() as connection:
+            return deliver(connection, password_reset_message(user))
 
 
 def send_digest(digest_id: int) -> bool:

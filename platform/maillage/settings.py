@@ -74,6 +74,8 @@ def load(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
         # Wrong passwords in a row that lock password sign-in, and for how long (minutes).
         "LOCKOUT_ATTEMPTS": int(env.get("LOCKOUT_ATTEMPTS", "5")),
         "LOCKOUT_MINUTES": int(env.get("LOCKOUT_MINUTES", "15")),
+        # How long a mailed password reset link works (hours); it works once in any case.
+        "PASSWORD_RESET_MAX_AGE": _hours(env, "PASSWORD_RESET_MAX_AGE", default=1),
     }
 
 

@@ -1,4 +1,5 @@
-"""Writing accounts: sign-up, sign-in, memberships of towns and their verification, tokens."""
+"""Writing accounts: sign-up, sign-in, password reset, memberships of towns and their
+verification, tokens."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
 
-from maillage import events, policy
+from maillage import events, policy, queues
 from maillage.accounts.models import (
     ApiToken,
     Role,
@@ -20,11 +21,18 @@ from maillage.accounts.models import (
     User,
     VerificationSource,
 )
-from maillage.accounts.queries import normalise_email, token_hash, user_by_email
+from maillage.accounts.queries import (
+    normalise_email,
+    password_reset_user,
+    token_hash,
+    user_by_email,
+)
 from maillage.database import UTCDateTime, session, utcnow
 from maillage.errors import Conflict, Invalid, NotFound
 from maillage.themes.queries import themes_by_slug
 from maillage.towns.queries import get_town
+
+SEND_PASSWORD_RESET = "workers.mail.send_password_reset"
 
 _hasher = PasswordHasher()
 # Verified against when the address is unknown, so that timing does not tell which exist.
@@ -84,6 +92,28 @@ def _count_failure(user_id: int) -> None:
                 (User.failed_sign_ins + 1 >= config["LOCKOUT_ATTEMPTS"], until),
                 else_=User.locked_until),
         ))
+
+
+def request_password_reset(email: str) -> None:
+    """Mail a reset link to the account using `email`, once this commits; nothing for an
+    unknown address, and the caller answers the same, so nobody learns which addresses exist.
+
+    The link is signed by the job, against the password the account has when it is sent.
+    """
+    user = user_by_email(email)
+    if user is not None:
+        queues.enqueue_after_commit("mail", SEND_PASSWORD_RESET, user.id,
+                                    job_id=f"password-reset-{user.id}")
+
+
+def reset_password(token: str, password: str, max_age: timedelta) -> User:
+    """Set the password of the account a reset `token` was mailed to, which kills the token,
+    and lift a lockout: the person proved they read the account's mail."""
+    user = password_reset_user(token, max_age)
+    user.password_hash = _hasher.hash(password)
+    user.failed_sign_ins, user.locked_until = 0, None
+    session.flush()
+    return user
 
 
 def join_town(user: User, town_insee: str, role: Role) -> TownMembership:

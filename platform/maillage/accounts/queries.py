@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import hashlib
+import re
+from datetime import timedelta
 
 import sqlalchemy as sa
 
 from maillage.accounts.models import ApiToken, TownMembership, User
 from maillage.database import session
+from maillage.errors import NotFound
+from maillage.mail import tokens
 
 
 def normalise_email(email: str) -> str:
@@ -23,6 +27,28 @@ def user_by_email(email: str) -> User | None:
 def get_user(user_id: int) -> User | None:
     """Return the user `user_id`, or None."""
     return session.get(User, user_id)
+
+
+def _reset_purpose(user: User) -> str:
+    # Salted with the current hash: once the password changes, every link sent before is dead.
+    return f"password-reset.{user.password_hash or 'no-password'}"
+
+
+def password_reset_token(user: User) -> str:
+    """Return a timed token that lets its bearer set `user`'s password, once."""
+    return tokens.sign(_reset_purpose(user), user.id, timed=True)
+
+
+def password_reset_user(token: str, max_age: timedelta) -> User:
+    """Return the user a password reset token was made for; refused (NotFound) when it is
+    tampered with, older than `max_age`, or already used (the password changed since)."""
+    claimed = tokens.claimed_parts(token)
+    user = session.get(User, int(claimed[0])) \
+        if len(claimed) == 1 and re.fullmatch(r"[0-9]{1,9}", claimed[0]) else None
+    if user is None:
+        raise NotFound("Ce lien n'est pas valide ou a expiré.")
+    tokens.load(_reset_purpose(user), token, max_age=int(max_age.total_seconds()))
+    return user
 
 
 def get_membership(membership_id: int) -> TownMembership | None:

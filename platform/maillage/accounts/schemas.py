@@ -1,4 +1,5 @@
-"""Marshmallow schemas of accounts: sign-up and sign-in forms, the API's shapes."""
+"""Marshmallow schemas of accounts: sign-up, sign-in and password reset forms, the API's
+shapes."""
 
 from __future__ import annotations
 
@@ -12,12 +13,21 @@ from maillage.towns.schemas import INSEE_CODE
 ROLES = [role.value for role in Role]
 
 
+def _email() -> fields.Email:
+    return fields.Email(required=True, validate=validate.Length(max=254))
+
+
+def _new_password() -> fields.String:
+    """A password being chosen, at sign-up or after a reset: the same rules for both."""
+    return fields.String(required=True, load_only=True,
+                         validate=validate.Length(min=10, max=200,
+                                                  error="Between 10 and 200 characters."))
+
+
 class SignUpSchema(Schema):
-    email = fields.Email(required=True, validate=validate.Length(max=254))
+    email = _email()
     display_name = fields.String(required=True, validate=validate.Length(min=1, max=120))
-    password = fields.String(required=True, load_only=True,
-                             validate=validate.Length(min=10, max=200,
-                                                      error="Between 10 and 200 characters."))
+    password = _new_password()
     town = fields.String(load_default=None, validate=INSEE_CODE)
     role = fields.String(load_default=None, validate=validate.OneOf(ROLES))
 
@@ -31,6 +41,14 @@ class SignInSchema(Schema):
     email = fields.String(required=True, validate=validate.Length(min=1, max=254))
     password = fields.String(required=True, load_only=True,
                              validate=validate.Length(min=1, max=200))
+
+
+class ForgotPasswordSchema(Schema):
+    email = _email()
+
+
+class NewPasswordSchema(Schema):
+    password = _new_password()
 
 
 class TownRefSchema(Schema):

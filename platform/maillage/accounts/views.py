@@ -1,8 +1,9 @@
-"""Pages of accounts: sign-up, sign-in, sign-out, verifying a town's members, tokens."""
+"""Pages of accounts: sign-up, sign-in, sign-out, password reset by mail, verifying a town's
+members, tokens."""
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 from marshmallow import ValidationError
 from werkzeug.exceptions import NotFound
@@ -11,8 +12,15 @@ from werkzeug.wrappers import Response
 from maillage import limits
 from maillage.accounts import operations, queries
 from maillage.accounts.auth import safe_next
+from maillage.accounts.messages import reset_minutes
 from maillage.accounts.models import Role, Scope
-from maillage.accounts.schemas import NewTokenSchema, SignInSchema, SignUpSchema
+from maillage.accounts.schemas import (
+    ForgotPasswordSchema,
+    NewPasswordSchema,
+    NewTokenSchema,
+    SignInSchema,
+    SignUpSchema,
+)
 from maillage.errors import Invalid
 from maillage.forms import load_form
 from maillage.oidc import client as oidc_client
@@ -64,6 +72,43 @@ def sign_in() -> Response | tuple[str, int]:
                 return redirect(target, 303)
     return render_template("accounts/sign_in.html", form=request.form, errors=errors,
                            next=target), 422 if errors else 200
+
+
+@blueprint.route("/password/forgot", methods=["GET", "POST"])
+@limits.sign_in
+def forgot_password() -> tuple[str, int] | str:
+    """Ask for a reset link; the answer is the same whether an account uses the address."""
+    errors: dict[str, list[str]] = {}
+    if request.method == "POST":
+        try:
+            data = load_form(ForgotPasswordSchema(), request.form)
+        except ValidationError as error:
+            errors = error.normalized_messages()
+        else:
+            operations.request_password_reset(data["email"])
+            return render_template("accounts/reset_sent.html", email=data["email"],
+                                   minutes=reset_minutes())
+    return render_template("accounts/forgot_password.html", form=request.form,
+                           errors=errors), 422 if errors else 200
+
+
+@blueprint.route("/password/reset/<token>", methods=["GET", "POST"])
+def reset_password(token: str) -> Response | tuple[str, int]:
+    max_age = current_app.config["PASSWORD_RESET_MAX_AGE"]
+    # Checked before the form is shown, so that a dead link says so at once.
+    user = queries.password_reset_user(token, max_age)
+    errors: dict[str, list[str]] = {}
+    if request.method == "POST":
+        try:
+            data = load_form(NewPasswordSchema(), request.form)
+        except ValidationError as error:
+            errors = error.normalized_messages()
+        else:
+            login_user(operations.reset_password(token, data["password"], max_age))
+            flash("Votre mot de passe est changé, et vous êtes connecté.")
+            return redirect(url_for("home"), 303)
+    return render_template("accounts/reset_password.html", token=token, email=user.email,
+                           errors=errors), 422 if errors else 200
 
 
 @blueprint.post("/sign-out")
