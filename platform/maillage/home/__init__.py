@@ -1,1 +1,0 @@
-"""The home page: a feed of what the signed-in person follows, or the network's news."""
