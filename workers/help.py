@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from maillage.accounts.queries import get_user
+from maillage.accounts.queries import display_name
 from maillage.events import Event
 from maillage.help.models import Circle, HelpRequest
 from maillage.help.queries import get_request, referents_in
@@ -12,11 +12,11 @@ from workers.fanout import Fanout
 
 
 def _data(event: Event, request: HelpRequest) -> dict[str, object]:
-    actor = get_user(event.actor_id) if event.actor_id is not None else None
+    actor = display_name(event.actor_id) if event.actor_id is not None else None
     return {"title": request.title, "link": f"/help-requests/{request.id}",
             "town": request.town.name, "help_request_id": request.id,
             "circle": event.payload["circle"],
-            "actor": actor.display_name if actor is not None else None}
+            "actor": actor}
 
 
 def _activity(event: Event, request: HelpRequest) -> dict[str, object]:
