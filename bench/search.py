@@ -265,6 +265,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="how many initiatives to generate (default: %(default)s)")
     parser.add_argument("--requests", type=int, default=200,
                         help="timed requests per scenario (default: %(default)s)")
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="rounds of every scenario over HTTP; the figures are the medians "
+                             "of the rounds' p50 and p95 (default: %(default)s)")
     parser.add_argument("--seed", type=int, default=20261126, help="random seed")
     args = parser.parse_args(argv)
 
@@ -319,7 +322,12 @@ def run(url: str, args: argparse.Namespace) -> dict[str, Any]:
             scenarios = make_scenarios(rng)
         app.extensions["maillage.engine"].dispose()
         with server(url, instance) as port:
-            results["http"] = measure(port, scenarios, args.requests)
+            rounds = [measure(port, scenarios, args.requests) for _ in range(args.rounds)]
+    results["http"] = {
+        name: {figure: statistics.median(r[name][figure] for r in rounds)
+               for figure in ("p50_ms", "p95_ms")}
+        for name in scenarios}
+    results["http_rounds"] = rounds
     return results
 
 

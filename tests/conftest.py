@@ -126,6 +126,13 @@ class ServerLikeClient(FlaskClient):
             return super().open(*args, **kwargs)
 
 
+def _finish_jobs(app: Flask) -> None:
+    """Let the jobs of the embedded worker thread end before what they use goes away."""
+    queues = app.extensions["maillage.queues"]
+    if isinstance(queues, ThreadQueues):
+        assert queues.join(timeout=60), "the embedded worker did not finish its jobs"
+
+
 @pytest.fixture
 def make_app(database_url: str, tmp_path: Path) -> Iterator[Callable[..., Flask]]:
     """Return a factory of apps on the shared database, with config overrides."""
@@ -139,10 +146,7 @@ def make_app(database_url: str, tmp_path: Path) -> Iterator[Callable[..., Flask]
 
     yield make
     for app in apps:
-        # Jobs of the embedded worker thread may still run: let them end before cleaning up.
-        queues = app.extensions["maillage.queues"]
-        if isinstance(queues, ThreadQueues):
-            assert queues.join(timeout=60), "the embedded worker did not finish its jobs"
+        _finish_jobs(app)
         engine = app.extensions["maillage.engine"]
         if app.config["DATABASE_URL"] != database_url:
             engine.dispose()
@@ -165,6 +169,8 @@ def app(make_app: Callable[..., Flask], request: pytest.FixtureRequest) -> Itera
     app = make_app(**overrides)
     with app.app_context():
         yield app
+    # Before the SMTP server of a test marked `smtp` stops: a job may still be sending to it.
+    _finish_jobs(app)
     session.remove()
 
 

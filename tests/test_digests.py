@@ -336,7 +336,8 @@ def test_preferences_api(create_user, client, token_for) -> None:
         "answers"] == "off"
 
 
-def test_preferences_and_subscription_pages(create_user, client, sign_in, csrf) -> None:
+def test_preferences_and_subscription_pages(create_user, client, sign_in, csrf, smtp,
+                                            wait) -> None:
     page = client.get("/subscribe")
     assert page.status_code == 200
     assert "inclusion-numerique" in page.get_data(as_text=True)
@@ -349,6 +350,9 @@ def test_preferences_and_subscription_pages(create_user, client, sign_in, csrf) 
                                              "towns": "22113, 29103", "frequency": "weekly"})
     assert answer.status_code == 200
     assert "p@example.org" in answer.get_data(as_text=True)
+    wait()
+    [confirmation] = smtp.to("p@example.org")
+    assert "/subscriptions/confirm/" in confirmation.get_body(("plain",)).get_content()
 
     user = create_user()
     sign_in(user)
