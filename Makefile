@@ -13,6 +13,10 @@ $(BIN)/maillage: pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	@touch $@
 
+# axe-core, which the browser tests inject into each page (tests/package-lock.json).
+tests/node_modules/.package-lock.json: tests/package-lock.json
+	npm ci --prefix tests --no-audit --no-fund
+
 install: $(BIN)/maillage
 
 run: install
@@ -29,7 +33,7 @@ tests/oidc/node_modules: tests/oidc/package-lock.json
 	cd tests/oidc && npm ci --no-audit --no-fund
 	@touch $@
 
-test: lint tests/oidc/node_modules
+test: lint tests/oidc/node_modules tests/node_modules/.package-lock.json
 	@echo "== The suite on SQLite"
 	$(BIN)/pytest
 	@echo "== The suite on PostgreSQL ($(TEST_POSTGRES))"

@@ -6,7 +6,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from maillage.accounts.models import Role, User
-from maillage.database import session
+from maillage.database import session, transaction
+from maillage.help import operations as help_operations
 from maillage.help.models import HelpRequest, Status
 
 LANNION, PERROS = "22113", "22168"
@@ -116,3 +117,39 @@ def test_a_request_page_has_a_follow_button(client, create_user, sign_in, csrf) 
                            data={"csrf_token": csrf()}, follow_redirects=True)
     assert "Vous suivez désormais cette demande." in followed.get_data(as_text=True)
     assert "Ne plus suivre cette demande" in followed.get_data(as_text=True)
+
+
+def test_theme_and_town_pages_show_requests_and_the_referents_they_reach(client,
+                                                                         create_user) -> None:
+    asker = create_user("asker@example.org", town=LANNION, verified=True)
+    create_user("Claire@example.org", town=PERROS, verified=True, role=Role.REFERENT,
+                expertise=("cybersecurite",))
+    create_user("Pending@example.org", town=PERROS, role=Role.REFERENT,
+                expertise=("cybersecurite",))
+    create_user("Other@example.org", town=PERROS, verified=True, role=Role.REFERENT,
+                expertise=("donnees-ouvertes",))
+    with transaction():
+        asked = help_operations.ask_for_help(
+            session.get(User, asker.id), town=LANNION, title="Sécuriser nos messageries",
+            body="Du hameçonnage.", themes=["cybersecurite"]).id
+
+    theme = client.get("/themes/cybersecurite").get_data(as_text=True)
+    assert f'href="/help-requests/{asked}"' in theme
+    referents = theme[theme.index('id="referents"'):]
+    assert "Claire" in referents
+    assert f'href="/towns/{PERROS}"' in referents
+    assert "Pending" not in referents  # not verified: a request does not reach them
+    assert "Other" not in referents
+    assert f'href="/help-requests/{asked}"' not in \
+        client.get("/themes/donnees-ouvertes").get_data(as_text=True)
+
+    assert f'href="/help-requests/{asked}"' in client.get(f"/towns/{LANNION}").get_data(
+        as_text=True)
+    assert f'href="/help-requests/{asked}"' not in client.get(f"/towns/{PERROS}").get_data(
+        as_text=True)
+    listed = client.get(f"/api/v1/help-requests?town={LANNION}").json["items"]
+    assert [item["id"] for item in listed] == [asked]
+    assert client.get(f"/api/v1/help-requests?town={PERROS}").json["items"] == []
+    refused = client.get("/api/v1/help-requests?town=lannion")
+    assert refused.status_code == 422
+    assert refused.json["errors"]["query"]["town"] == ["Not an INSEE code."]

@@ -20,7 +20,9 @@
   if (!body || !body.hasAttribute("data-live") || typeof io !== "function") return;
   const KEY = "maillage:last-notification";
   const rooms = (body.dataset.rooms || "").split(/\s+/).filter(Boolean);
-  const socket = io();
+  // WebSocket first: one request instead of the polling handshake's four on a slow line;
+  // long-polling still comes when a proxy refuses WebSockets.
+  const socket = io({ transports: ["websocket", "polling"], tryAllTransports: true });
   let connectedBefore = false;
 
   const lastSeen = () => {

@@ -6,10 +6,11 @@ from collections.abc import Mapping
 from typing import Any
 
 from flask import Flask, g
+from flask_compress import Compress
 from flask_login import current_user
 
 import maillage.models  # noqa: F401 (every model is mapped before the first query)
-from maillage import api, database, headers, limits, policy, queues, realtime, settings
+from maillage import api, database, headers, i18n, limits, policy, queues, realtime, settings
 from maillage.accounts import auth
 from maillage.notifications.queries import unread_count
 from maillage.oidc import client as oidc_client
@@ -30,6 +31,11 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.config["SECRET_KEY"] = settings.secret_key(app.config)
     app.config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
     app.config.setdefault("SESSION_COOKIE_HTTPONLY", True)
+    # Only the scripts and the stylesheet are compressed (the Socket.IO client is 47 KB, 15
+    # gzipped): pages carry a CSRF token beside what a visitor typed, which compression would
+    # expose to a BREACH attack, and they are a few KB anyway.
+    app.config.setdefault("COMPRESS_MIMETYPES", ["text/css", "text/javascript",
+                                                 "application/javascript"])
 
     database.init_app(app)
     realtime.init_app(app)
@@ -39,6 +45,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     oidc_client.init_app(app)
     api.init_app(app)
     headers.init_app(app)
+    i18n.init_app(app)
+    Compress(app)
     _register_pages(app)
     return app
 
@@ -49,6 +57,7 @@ def _register_pages(app: Flask) -> None:
     from maillage.figures.views import blueprint as figures_pages
     from maillage.follows.views import blueprint as follows_pages
     from maillage.help.views import blueprint as help_pages
+    from maillage.home.views import home
     from maillage.initiatives.views import blueprint as initiatives_pages
     from maillage.moderation.views import blueprint as moderation_pages
     from maillage.notifications.views import blueprint as notifications_pages
@@ -66,7 +75,7 @@ def _register_pages(app: Flask) -> None:
     app.jinja_env.globals["policy"] = policy
     app.jinja_env.globals["oidc_enabled"] = oidc_client.enabled
     app.jinja_env.globals["unread_notifications"] = _unread_notifications
-    app.add_url_rule("/", "home", lambda: app.view_functions["initiatives.index"]())
+    app.add_url_rule("/", "home", home)
 
 
 def _unread_notifications() -> int:

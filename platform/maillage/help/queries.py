@@ -111,11 +111,14 @@ _age_key = sa.case((HelpRequest.status.in_(WAITING), HelpRequest.id), else_=-Hel
 
 
 def list_requests(*, q: str | None = None, theme: str | None = None,
-                  status: str | None = None, department: str | None = None,
-                  region: str | None = None, author_id: int | None = None,
-                  after: list[Any] | None = None, limit: int = 20) -> Page:
+                  status: str | None = None, town: str | None = None,
+                  department: str | None = None, region: str | None = None,
+                  author_id: int | None = None, after: list[Any] | None = None,
+                  limit: int = 20) -> Page:
     """Return a page of requests: open first, unanswered oldest first; best match with `q`."""
     query = sa.select(HelpRequest)
+    if town:
+        query = query.where(HelpRequest.town_insee == town)
     if theme:
         query = query.where(HelpRequest.id.in_(
             sa.select(help_request_themes.c.help_request_id).join(Theme)
@@ -198,6 +201,31 @@ def waiting_for(user: User, limit: int = 50) -> list[HelpRequest]:
     )
     return list(session.scalars(sa.select(HelpRequest).where(HelpRequest.id.in_(routed))
                                 .order_by(HelpRequest.id).limit(limit)))
+
+
+@dataclass(frozen=True)
+class Referent:
+    name: str
+    towns: list[Town]
+
+
+def referents_of(theme_id: int, limit: int = 50) -> list[Referent]:
+    """Return the people a request on the theme can reach: its declared experts who are
+    verified members of a town, by name, each with those towns. Two queries."""
+    verified = sa.and_(TownMembership.user_id == User.id, TownMembership.verified_at.is_not(None))
+    people = session.execute(
+        sa.select(User.id, User.display_name)
+        .join(user_expertise, user_expertise.c.user_id == User.id)
+        .where(user_expertise.c.theme_id == theme_id, sa.exists().where(verified))
+        .order_by(User.display_name, User.id).limit(limit)).all()
+    towns: dict[int, list[Town]] = {user_id: [] for user_id, _name in people}
+    for user_id, town in session.execute(
+            sa.select(TownMembership.user_id, Town)
+            .join(Town, Town.insee == TownMembership.town_insee)
+            .where(TownMembership.user_id.in_(towns), TownMembership.verified_at.is_not(None))
+            .order_by(Town.name)):
+        towns[user_id].append(town)
+    return [Referent(name, towns[user_id]) for user_id, name in people]
 
 
 def offers_for(request: HelpRequest, limit: int = 10) -> list[HelpOffer]:

@@ -37,6 +37,8 @@ class HelpRequestQueryArgs(QuerySchema):
     q = fields.String(validate=validate.Length(min=1, max=200))
     theme = SLUG
     status = fields.String(validate=validate.OneOf(STATUSES))
+    town = fields.String(validate=INSEE_CODE,
+                         metadata={"description": "The INSEE code of the asking town"})
     department = fields.String(validate=validate.Length(min=2, max=3))
     region = fields.String(validate=validate.Length(min=2, max=3))
     mine = fields.Boolean(load_default=False,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Blueprint, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
@@ -12,16 +14,20 @@ from maillage.themes.queries import list_themes
 blueprint = Blueprint("notifications", __name__)
 
 
+def recent_notifications(limit: int) -> list[dict[str, Any]]:
+    """The signed-in person's latest notifications, newest first, as the pages show them."""
+    rows = queries.notifications_of(current_user.id, after=None, limit=limit)[::-1]
+    locale = current_user.locale
+    names = {theme.slug: theme.name(locale) for theme in list_themes()}
+    return [{"id": row.id, "text": texts.what(row, locale),
+             "why": texts.why(row, locale, names), "link": row.data.get("link", "/"),
+             "created_at": row.created_at, "read": row.read_at is not None} for row in rows]
+
+
 @blueprint.get("/notifications")
 @login_required
 def index() -> str:
-    rows = queries.notifications_of(current_user.id, after=None, limit=50)[::-1]
-    locale = current_user.locale
-    names = {theme.slug: theme.name(locale) for theme in list_themes()}
-    items = [{"id": row.id, "text": texts.what(row, locale),
-              "why": texts.why(row, locale, names), "link": row.data.get("link", "/"),
-              "created_at": row.created_at, "read": row.read_at is not None} for row in rows]
-    return render_template("notifications/index.html", items=items)
+    return render_template("notifications/index.html", items=recent_notifications(50))
 
 
 @blueprint.post("/notifications/read")

@@ -1,10 +1,13 @@
-"""Pages of themes: the list, and a theme with its latest initiatives."""
+"""Pages of themes: the list, and a theme with its latest initiatives, the requests for help
+that wait on it and the referents they reach."""
 
 from __future__ import annotations
 
 from flask import Blueprint, abort, render_template
 
 from maillage.follows.views import follows_it
+from maillage.help.models import Status
+from maillage.help.queries import list_requests, referents_of
 from maillage.initiatives.queries import list_initiatives
 from maillage.themes import queries
 from maillage.themes.models import Theme
@@ -29,4 +32,7 @@ def theme(slug: str) -> str:
     found = _theme(slug)
     return render_template("themes/theme.html", theme=found,
                            following=follows_it(theme_id=found.id),
-                           page=list_initiatives(theme=found.slug, limit=20))
+                           page=list_initiatives(theme=found.slug, limit=20),
+                           requests=list_requests(theme=found.slug, status=Status.OPEN.value,
+                                                  limit=10),
+                           referents=referents_of(found.id))

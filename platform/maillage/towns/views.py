@@ -7,6 +7,7 @@ from marshmallow import ValidationError
 
 from maillage.accounts import queries as accounts
 from maillage.follows.views import follows_it
+from maillage.help.queries import list_requests
 from maillage.initiatives.queries import list_initiatives
 from maillage.towns import queries
 from maillage.towns.models import Town
@@ -39,4 +40,5 @@ def town(insee: str) -> str:
     return render_template("towns/town.html", town=found,
                            members=accounts.members_of(found.insee),
                            following=follows_it(town_insee=found.insee),
-                           initiatives=list_initiatives(town=found.insee, limit=20))
+                           initiatives=list_initiatives(town=found.insee, limit=20),
+                           requests=list_requests(town=found.insee, limit=10))
