@@ -360,7 +360,7 @@ def test_the_page_draws_each_figure_without_script_beside_its_table(world, clien
     assert '<title id="members-title">Les membres des réseaux</title>' in page
     # Brest and the 332 small Breton towns, with the fine bands in words.
     assert "<th scope=\"row\">petites-villes</th><td class=\"number\">334</td>" in page
-    assert "2 500 à 4 999" in page
+    assert "2\u202f500 à 4\u202f999" in page  # the reader's numbers: a narrow space in French
     assert 'href="/api/v1/figures/board?format=csv&amp;network=petites-villes&amp;scale=fine"' \
         in page
     assert 'href="/figures">Chiffres</a>' in page

@@ -142,7 +142,7 @@ def test_an_initiative_page_shows_all_it_has(client, author, initiative_id,
     page = text(client.get(f"/initiatives/{initiative_id}"))
     for shown in ("<h1>Des imprimantes moins gourmandes</h1>", "<strong>Étapes</strong>",
                   'href="/towns/22113">Lannion</a>', "Lea", "En cours",
-                  '<time datetime="2025-03-01">1er mars 2025</time>', "12\u202f000\u00a0€",
+                  '<time datetime="2025-03-01">1 mars 2025</time>', "12\u202f000\u00a0€",
                   "Lannion-Trégor Communauté",
                   '<a href="https://www.lannion.bzh/" rel="nofollow noopener">',
                   "Bravo, <em>merci</em> !", 'href="/towns/29103">Landerneau</a>',

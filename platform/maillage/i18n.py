@@ -7,8 +7,11 @@ French text is the source, so French needs no catalogue.
 
 from __future__ import annotations
 
+from typing import Any
+
+from babel.units import format_unit
 from flask import Blueprint, Flask, abort, redirect, request
-from flask_babel import Babel, get_locale
+from flask_babel import Babel, format_currency, format_percent, get_locale
 from werkzeug.wrappers import Response
 
 from maillage.accounts.auth import safe_next
@@ -18,6 +21,8 @@ LANGUAGES = ("fr", "en")
 COOKIE = "lang"
 # One year: a choice of language is not worth asking again.
 COOKIE_AGE = 365 * 24 * 3600
+# Dates are the days they were in France, whatever the language.
+TIMEZONE = "Europe/Paris"
 
 blueprint = Blueprint("i18n", __name__)
 
@@ -28,6 +33,39 @@ def select_locale() -> str:
     if chosen in LANGUAGES:
         return chosen
     return request.accept_languages.best_match(LANGUAGES, default=LANGUAGES[0])
+
+
+def N_(message: str) -> str:
+    """Mark `message` for the catalogue without translating it: it is kept in French (the API
+    gives it so) and translated with `gettext` where a page shows it."""
+    return message
+
+
+def locale_name() -> str:
+    """The page's language, "fr" or "en"."""
+    return str(get_locale())
+
+
+def euros(amount: int) -> str:
+    """A whole amount in euros as the reader writes it: "12 000 €", "€12,000"."""
+    pattern = get_locale().currency_formats["standard"].pattern.replace(".00", "")
+    return format_currency(amount, "EUR", pattern, currency_digits=False)
+
+
+def percent(share: float) -> str:
+    """A share (0 to 1) with one decimal, as the reader writes it: "12,5 %", "12.5%"."""
+    pattern = get_locale().percent_formats[None].pattern.replace("#,##0", "#,##0.0")
+    return format_percent(share, pattern)
+
+
+def hours(value: float) -> str:
+    """A duration in hours with one decimal: "3,5 h", "3.5 hr"."""
+    return format_unit(value, "duration-hour", "short", "#,##0.0", locale=get_locale())
+
+
+def theme_name(theme: Any) -> str:
+    """A theme's name in the page's language (`Theme.name`)."""
+    return theme.name(locale_name())
 
 
 @blueprint.get("/language/<language>")
@@ -45,7 +83,9 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("BABEL_DEFAULT_LOCALE", LANGUAGES[0])
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES",
                           str(PROJECT_ROOT / "frontend" / "translations"))
+    app.config.setdefault("BABEL_DEFAULT_TIMEZONE", TIMEZONE)
     Babel(app, locale_selector=select_locale)
     app.register_blueprint(blueprint)
     app.jinja_env.globals["languages"] = {"fr": "Français", "en": "English"}
-    app.jinja_env.globals["get_locale"] = get_locale
+    app.jinja_env.globals["locale_name"] = locale_name
+    app.jinja_env.filters.update(euros=euros, percent=percent, theme_name=theme_name)

@@ -11,6 +11,8 @@ import sqlalchemy as sa
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
+from flask_babel import format_time
+from flask_babel import gettext as _
 
 from maillage import events, policy, queues
 from maillage.accounts.models import (
@@ -62,8 +64,8 @@ def authenticate(email: str, password: str) -> User | None:
     user = user_by_email(email)
     if user is not None and user.locked_until is not None and user.locked_until > utcnow():
         raise Invalid({"password": [
-            "Trop de mots de passe erronés : la connexion par mot de passe de ce compte "
-            f"reprend à {user.locked_until:%H:%M} (UTC)."]})
+            _("Trop de mots de passe erronés : la connexion par mot de passe de ce compte "
+              "reprend à %(time)s.", time=format_time(user.locked_until, "short"))]})
     stored = user.password_hash if user is not None and user.password_hash else _DUMMY_HASH
     try:
         _hasher.verify(stored, password)

@@ -7,6 +7,7 @@ import re
 from datetime import timedelta
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 
 from maillage.accounts.models import ApiToken, TownMembership, User
 from maillage.database import session
@@ -46,7 +47,7 @@ def password_reset_user(token: str, max_age: timedelta) -> User:
     user = session.get(User, int(claimed[0])) \
         if len(claimed) == 1 and re.fullmatch(r"[0-9]{1,9}", claimed[0]) else None
     if user is None:
-        raise NotFound("Ce lien n'est pas valide ou a expiré.")
+        raise NotFound(_("Ce lien n'est pas valide ou a expiré."))
     tokens.load(_reset_purpose(user), token, max_age=int(max_age.total_seconds()))
     return user
 

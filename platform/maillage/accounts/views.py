@@ -4,6 +4,7 @@ members, tokens."""
 from __future__ import annotations
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from marshmallow import ValidationError
 from werkzeug.exceptions import NotFound
@@ -44,8 +45,8 @@ def sign_up() -> Response | tuple[str, int]:
             errors = error.errors
         else:
             login_user(user)
-            flash("Bienvenue sur Maillage ! Un membre vérifié de votre commune confirmera "
-                  "votre rattachement." if data["town"] else "Bienvenue sur Maillage !")
+            flash(_("Bienvenue sur Maillage ! Un membre vérifié de votre commune confirmera "
+                    "votre rattachement.") if data["town"] else _("Bienvenue sur Maillage !"))
             return redirect(url_for("home"), 303)
     return render_template("accounts/sign_up.html", form=request.form, errors=errors,
                            roles=list(Role)), 422 if errors else 200
@@ -66,7 +67,7 @@ def sign_in() -> Response | tuple[str, int]:
             errors = error.errors
         else:
             if user is None:
-                errors = {"password": ["Adresse ou mot de passe incorrect."]}
+                errors = {"password": [_("Adresse ou mot de passe incorrect.")]}
             else:
                 login_user(user)
                 return redirect(target, 303)
@@ -105,7 +106,7 @@ def reset_password(token: str) -> Response | tuple[str, int]:
             errors = error.normalized_messages()
         else:
             login_user(operations.reset_password(token, data["password"], max_age))
-            flash("Votre mot de passe est changé, et vous êtes connecté.")
+            flash(_("Votre mot de passe est changé, et vous êtes connecté."))
             return redirect(url_for("home"), 303)
     return render_template("accounts/reset_password.html", token=token, email=user.email,
                            errors=errors), 422 if errors else 200
@@ -125,8 +126,8 @@ def verify(membership_id: int) -> Response:
     if membership is None:
         raise NotFound()
     operations.verify_membership(membership, current_user, operations.verify_as(current_user))
-    flash(f"{membership.user.display_name} est maintenant membre vérifié "
-          f"de {membership.town.name}.")
+    flash(_("%(name)s est maintenant membre vérifié de %(town)s.",
+            name=membership.user.display_name, town=membership.town.name))
     return redirect(url_for("towns.town", insee=membership.town_insee), 303)
 
 
@@ -153,5 +154,5 @@ def tokens() -> tuple[str, int]:
 @login_required
 def revoke_token(token_id: int) -> Response:
     token = operations.revoke_token(current_user, token_id)
-    flash(f"Le jeton « {token.name or token_id} » est révoqué.")
+    flash(_("Le jeton « %(name)s » est révoqué.", name=token.name or token_id))
     return redirect(url_for("accounts.tokens"), 303)

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 from sqlalchemy.dialects import postgresql, sqlite
 
 from maillage import queues
@@ -94,7 +95,7 @@ def confirm_subscription(subscription_id: int) -> Subscription:
     """Confirm the address (double opt-in); it replaces the address's earlier subscription."""
     subscription = session.get(Subscription, subscription_id)
     if subscription is None:
-        raise NotFound("Cette demande d'abonnement a expiré ; abonnez-vous à nouveau.")
+        raise NotFound(_("Cette demande d'abonnement a expiré ; abonnez-vous à nouveau."))
     if subscription.confirmed_at is None:
         session.execute(sa.delete(Subscription).where(Subscription.email == subscription.email,
                                                       Subscription.id != subscription.id))
@@ -121,7 +122,7 @@ def unsubscribe(letter: str, recipient_id: int, topic: str, ref: str) -> str:
     if letter == "u":
         user = session.get(User, recipient_id)
         if user is None:
-            raise NotFound("Ce compte n'existe plus.")
+            raise NotFound(_("Ce compte n'existe plus."))
         if topic == "all":
             preference = session.get(EmailPreference, user.id) or EmailPreference(
                 user_id=user.id, frequency=Frequency.WEEKLY, modes={})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from maillage.i18n import N_
 from maillage.notifications.texts import language
 
 WORDS = {
@@ -48,14 +49,16 @@ WORDS = {
     },
 }
 
+# Shown on the preferences page, translated there.
 CATEGORY_LABELS = {
-    "help_routed": "Demandes d'aide qui me sont adressées",
-    "answers": "Réponses à mes demandes",
-    "account": "Mon compte (rattachement vérifié…)",
-    "following": "Ce que je suis (thèmes, communes, initiatives)",
+    "help_routed": N_("Demandes d'aide qui me sont adressées"),
+    "answers": N_("Réponses à mes demandes"),
+    "account": N_("Mon compte (rattachement vérifié…)"),
+    "following": N_("Ce que je suis (thèmes, communes, initiatives)"),
 }
 
-MODE_LABELS = {"immediate": "Tout de suite", "digest": "Dans le résumé", "off": "Jamais"}
+MODE_LABELS = {"immediate": N_("Tout de suite"), "digest": N_("Dans le résumé"),
+               "off": N_("Jamais")}
 
 
 def words(locale: str | None) -> dict[str, object]:

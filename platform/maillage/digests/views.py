@@ -4,6 +4,7 @@ from a link in a message, without signing in."""
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from marshmallow import ValidationError
 from werkzeug.wrappers import Response
@@ -16,6 +17,7 @@ from maillage.digests.schemas import PreferencesForm, SubscriptionForm
 from maillage.digests.texts import CATEGORY_LABELS, MODE_LABELS
 from maillage.errors import Invalid, NotFound
 from maillage.forms import load_form
+from maillage.i18n import theme_name
 from maillage.mail import tokens
 from maillage.themes.queries import get_theme, list_themes
 from maillage.towns.queries import get_town
@@ -44,7 +46,7 @@ def preferences() -> Response | tuple[str, int] | str:
             operations.set_preferences(
                 current_user, frequency=Frequency(data["frequency"]),
                 modes={name: Mode(data[name]) for name in CATEGORY_NAMES})
-            flash("Vos choix d'envoi par courriel sont enregistrés.")
+            flash(_("Vos choix d'envoi par courriel sont enregistrés."))
             return redirect(url_for("digests.preferences"), 303)
     page = render_template("digests/preferences.html", view=queries.preferences_view(
         current_user.id), labels=CATEGORY_LABELS, modes=MODE_LABELS, errors=errors)
@@ -73,7 +75,7 @@ def subscribe() -> tuple[str, int] | str:
 def confirm(token: str) -> str:
     parts = tokens.load("confirm", token, max_age=int(CONFIRM_WITHIN.total_seconds()))
     if len(parts) != 1 or not parts[0].isdigit():
-        raise NotFound("Ce lien n'est pas valide.")
+        raise NotFound(_("Ce lien n'est pas valide."))
     subscription = operations.confirm_subscription(int(parts[0]))
     return render_template("digests/confirmed.html", subscription=subscription)
 
@@ -82,18 +84,18 @@ def _unsubscribe_link(token: str) -> tuple[str, int, str, str]:
     parts = tokens.load("unsubscribe", token)
     if not (len(parts) == 4 and parts[0] in ("u", "s") and parts[1].isdigit()
             and parts[2] in ("all", "theme", "town")):
-        raise NotFound("Ce lien n'est pas valide.")
+        raise NotFound(_("Ce lien n'est pas valide."))
     return parts[0], int(parts[1]), parts[2], parts[3]
 
 
 def _topic_name(topic: str, ref: str) -> str:
     if topic == "theme":
         theme = get_theme(ref)
-        return f"le thème {theme.name_fr if theme else ref}"
+        return _("le thème %(name)s", name=theme_name(theme) if theme else ref)
     if topic == "town":
         town = get_town(ref)
-        return f"la commune {town.name if town else ref}"
-    return "tous les courriels de Maillage"
+        return _("la commune %(name)s", name=town.name if town else ref)
+    return _("tous les courriels de Maillage")
 
 
 @blueprint.route("/unsubscribe/<token>", methods=["GET", "POST"])

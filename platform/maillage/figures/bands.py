@@ -15,10 +15,10 @@ import sqlalchemy as sa
 
 @dataclass(frozen=True)
 class Band:
-    """Towns of `low` to `high` inhabitants, both included; None is no bound."""
+    """Towns of `low` to `high` inhabitants, both included; None is no bound. Its name is
+    written in the reader's language and numbers where it is shown (figures.charts)."""
 
     key: str
-    label: str
     low: int | None
     high: int | None
 
@@ -31,17 +31,17 @@ class Band:
         return sa.and_(population.is_not(None), *bounds)
 
 
-UNDER = Band("under-2500", "moins de 2 500", None, 2_499)
-SMALL = Band("2500-25000", "2 500 à 25 000", 2_500, 25_000)
-OVER = Band("over-25000", "plus de 25 000", 25_001, None)
+UNDER = Band("under-2500", None, 2_499)
+SMALL = Band("2500-25000", 2_500, 25_000)
+OVER = Band("over-25000", 25_001, None)
 SCALES: dict[str, tuple[Band, ...]] = {
     "coarse": (UNDER, SMALL, OVER),
-    "fine": (UNDER, Band("2500-4999", "2 500 à 4 999", 2_500, 4_999),
-             Band("5000-9999", "5 000 à 9 999", 5_000, 9_999),
-             Band("10000-25000", "10 000 à 25 000", 10_000, 25_000), OVER),
+    "fine": (UNDER, Band("2500-4999", 2_500, 4_999),
+             Band("5000-9999", 5_000, 9_999),
+             Band("10000-25000", 10_000, 25_000), OVER),
 }
-UNKNOWN = Band("unknown", "population inconnue", None, None)
-LABELS = {band.key: band.label for scale in SCALES.values() for band in (*scale, UNKNOWN)}
+UNKNOWN = Band("unknown", None, None)
+BANDS = {band.key: band for scale in SCALES.values() for band in (*scale, UNKNOWN)}
 
 
 def band_of(population: Any, scale: str = "coarse") -> sa.ColumnElement[str]:

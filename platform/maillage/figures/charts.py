@@ -6,29 +6,55 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from maillage.figures.bands import LABELS
+from flask_babel import format_decimal, gettext, ngettext
+
+from maillage.figures.bands import BANDS, UNKNOWN
 from maillage.figures.queries import Figure
+from maillage.i18n import hours, percent
 
 ROW = 24
 LABEL_WIDTH = 300
 BAR_WIDTH = 340
-LEVELS = {"any": "au moins un niveau", **{str(n): f"{n} arobase{'s' if n > 1 else ''}"
-                                          for n in range(1, 6)}}
+
+
+def band_name(key: str) -> str:
+    """A population band in words and the reader's numbers: "2 500 à 4 999", "2,500 to 4,999"."""
+    band = BANDS.get(key)
+    if band is None:
+        return key
+    if band is UNKNOWN:
+        return gettext("population inconnue")
+    if band.low is None:
+        return gettext("moins de %(count)s", count=format_decimal(band.high + 1))
+    if band.high is None:
+        return gettext("plus de %(count)s", count=format_decimal(band.low - 1))
+    return gettext("%(low)s à %(high)s", low=format_decimal(band.low),
+                   high=format_decimal(band.high))
+
+
+def level_name(level: str) -> str:
+    """A level of the label in words: "3 arobases", or "au moins un niveau" for `any`."""
+    if level == "any":
+        return gettext("au moins un niveau")
+    if level.isdigit():
+        return ngettext("%(num)d arobase", "%(num)d arobases", int(level))
+    return level
 
 
 def formatted(value: Any, kind: str) -> str:
-    """A value as French writes it: "26 308 887", "12,5 %", "3,5 h"; a band or level by name."""
+    """A value as the reader writes it: "26 308 887", "12,5 %", "3,5 h" in French,
+    "26,308,887", "12.5%", "3.5 hr" in English; a band or level by name."""
     if value is None:
         return "–"
     if kind == "share":
-        return f"{value * 100:.1f}".replace(".", ",") + "\u00a0%"
+        return percent(value)
     if kind == "count":
-        return f"{value:,}".replace(",", "\u202f")
+        return format_decimal(value)
     if kind == "hours":
-        return f"{value:.1f}".replace(".", ",") + "\u00a0h"
+        return hours(value)
     if kind == "band":
-        return LABELS.get(value, value)
-    return LEVELS.get(value, str(value)) if kind == "level" else str(value)
+        return band_name(value)
+    return level_name(value) if kind == "level" else str(value)
 
 
 @dataclass(frozen=True)
@@ -62,7 +88,9 @@ def bar_chart(figure: Figure) -> BarChart:
                 round(BAR_WIDTH * value / scale, 1))
             for index, (row, value) in enumerate(zip(figure.rows, values, strict=True))]
     largest = max(figure.rows, key=lambda row: row[value_key] or 0, default=None)
-    summary = (f" La plus grande valeur : {formatted(largest[value_key], kinds[value_key])} "
-               f"({' · '.join(formatted(largest[key], kinds[key]) for key in label_keys)})."
-               if largest else " Aucune donnée.")
-    return BarChart(figure.title, figure.description + summary, bars, max(len(bars), 1) * ROW)
+    summary = (gettext("La plus grande valeur : %(value)s (%(label)s).",
+                       value=formatted(largest[value_key], kinds[value_key]),
+                       label=" · ".join(formatted(largest[key], kinds[key]) for key in label_keys))
+               if largest else gettext("Aucune donnée."))
+    return BarChart(figure.title, f"{figure.description} {summary}", bars,
+                    max(len(bars), 1) * ROW)

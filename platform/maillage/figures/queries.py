@@ -27,6 +27,7 @@ from maillage.errors import Invalid
 from maillage.figures.bands import SMALL, band_of, ordered
 from maillage.help.models import HelpAnswer, HelpRequest, help_request_themes
 from maillage.help.models import Status as HelpStatus
+from maillage.i18n import N_
 from maillage.initiatives.models import Initiative, initiative_themes
 from maillage.networks.models import BoardSeat, LabelAward, Network, NetworkMembership
 from maillage.networks.queries import get_network
@@ -92,7 +93,7 @@ def _of(network: Network | None, column: Any) -> sa.ColumnElement[bool]:
     return column == network.id if network else sa.true()
 
 
-NETWORK = Column("network", "Réseau", "text")
+NETWORK = Column("network", N_("Réseau"), "text")
 
 
 def bands(scale: str = "coarse") -> Figure:
@@ -103,11 +104,11 @@ def bands(scale: str = "coarse") -> Figure:
         sa.select(band, sa.func.count(), sa.func.coalesce(sa.func.sum(Town.population), 0))
         .where(Town.zone != OVERSEAS_COLLECTIVITY).group_by(band))}
     return Figure(
-        "bands", "Les communes par tranche de population",
-        "Communes de métropole et des départements d'outre-mer (INSEE, populations de "
-        "référence 2023), bornes comprises.",
-        (Column("band", "Tranche de population", "band"), Column("towns", "Communes"),
-         Column("population", "Habitants")),
+        "bands", N_("Les communes par tranche de population"),
+        N_("Communes de métropole et des départements d'outre-mer (INSEE, populations de "
+           "référence 2023), bornes comprises."),
+        (Column("band", N_("Tranche de population"), "band"), Column("towns", N_("Communes")),
+         Column("population", N_("Habitants"))),
         [{"band": key, "towns": rows.get(key, (0, 0))[0], "population": rows.get(key, (0, 0))[1]}
          for key in ordered(set(rows), scale)],
         chart=(("band",), "population"))
@@ -127,11 +128,11 @@ def members(network: Network | None = None, year: int | None = None) -> Figure:
         .where(_of(network, Network.id))
         .group_by(Network.slug).order_by(Network.slug))
     return Figure(
-        "members", "Les membres des réseaux",
-        "Communes membres, leurs habitants, et celles de 2 500 à 25 000 habitants.",
-        (NETWORK, Column("members", "Communes membres"), Column("population", "Habitants"),
-         Column("small_towns", "Dont petites villes"),
-         Column("small_towns_population", "Habitants des petites villes")),
+        "members", N_("Les membres des réseaux"),
+        N_("Communes membres, leurs habitants, et celles de 2 500 à 25 000 habitants."),
+        (NETWORK, Column("members", N_("Communes membres")), Column("population", N_("Habitants")),
+         Column("small_towns", N_("Dont petites villes")),
+         Column("small_towns_population", N_("Habitants des petites villes"))),
         [{"network": slug, "members": count, "population": population, "small_towns": small_n,
           "small_towns_population": small_population}
          for slug, count, population, small_n, small_population in rows],
@@ -158,11 +159,11 @@ def overlap(network: Network | None = None, year: int | None = None) -> Figure:
         .where(sa.or_(_of(network, first.id), _of(network, other.id)))
         .order_by(first.slug, other.slug))
     return Figure(
-        "overlap", "Les membres communs à deux réseaux",
-        "Part des membres du réseau qui sont aussi membres de l'autre réseau.",
-        (NETWORK, Column("other", "Autre réseau", "text"), Column("members", "Membres"),
-         Column("in_other", "Aussi membres de l'autre"),
-         Column("share", "Part", "share")),
+        "overlap", N_("Les membres communs à deux réseaux"),
+        N_("Part des membres du réseau qui sont aussi membres de l'autre réseau."),
+        (NETWORK, Column("other", N_("Autre réseau"), "text"), Column("members", N_("Membres")),
+         Column("in_other", N_("Aussi membres de l'autre")),
+         Column("share", N_("Part"), "share")),
         [{"network": slug, "other": other_slug, "members": count, "in_other": common,
           "share": share(common, count)} for slug, other_slug, count, common in rows],
         chart=(("network", "other"), "share"))
@@ -195,11 +196,11 @@ def labels(network: Network | None = None, year: int | None = None) -> Figure:
                   "members": total, "share": share(by_level.get(level, 0), total)}
                  for level in range(1, 6)]
     return Figure(
-        "labels", "Les membres labellisés",
-        "Part des membres labellisés au moins une fois (any), puis selon le meilleur niveau "
-        "obtenu (1 à 5 arobases).",
-        (NETWORK, Column("level", "Niveau", "level"), Column("towns", "Communes"),
-         Column("members", "Membres"), Column("share", "Part des membres", "share")),
+        "labels", N_("Les membres labellisés"),
+        N_("Part des membres labellisés au moins une fois (any), puis selon le meilleur niveau "
+           "obtenu (1 à 5 arobases)."),
+        (NETWORK, Column("level", N_("Niveau"), "level"), Column("towns", N_("Communes")),
+         Column("members", N_("Membres")), Column("share", N_("Part des membres"), "share")),
         rows, chart=(("network", "level"), "share"))
 
 
@@ -222,10 +223,11 @@ def board(network: Network | None = None, scale: str = "coarse") -> Figure:
                   "share": share(by_band.get(key, 0), total)}
                  for key in ordered(set(by_band), scale)]
     return Figure(
-        "board", "Les sièges des conseils d'administration",
-        "Part des sièges tenus par des élus de communes de chaque tranche de population.",
-        (NETWORK, Column("band", "Tranche de population", "band"), Column("seats", "Sièges"),
-         Column("share", "Part des sièges", "share")),
+        "board", N_("Les sièges des conseils d'administration"),
+        N_("Part des sièges tenus par des élus de communes de chaque tranche de population."),
+        (NETWORK, Column("band", N_("Tranche de population"), "band"),
+         Column("seats", N_("Sièges")),
+         Column("share", N_("Part des sièges"), "share")),
         rows, chart=(("network", "band"), "share"))
 
 
@@ -262,17 +264,18 @@ def reach(network: Network | None = None, year: int | None = None, by: str = "ba
              "population_share": share(members_population, population)}
             for slug, key, towns, population, count, members_population
             in sorted(found, key=lambda row: (row[0], order[row[1]]))]
-    area_columns = ((Column("area", "Tranche de population", "band"),) if by == "band" else
-                    (Column("area", "Département", "text"),
-                     Column("area_name", "Nom", "text")))
+    area_columns = ((Column("area", N_("Tranche de population"), "band"),) if by == "band" else
+                    (Column("area", N_("Département"), "text"),
+                     Column("area_name", N_("Nom"), "text")))
     return Figure(
-        "reach", "La couverture des réseaux",
-        "Part des communes de chaque " + ("tranche de population" if by == "band"
-                                          else "département") + " qui sont membres du réseau.",
-        (NETWORK, *area_columns, Column("towns", "Communes"), Column("members", "Membres"),
-         Column("share", "Part des communes", "share"), Column("population", "Habitants"),
-         Column("members_population", "Habitants des membres"),
-         Column("population_share", "Part des habitants", "share")),
+        "reach", N_("La couverture des réseaux"),
+        N_("Part des communes de chaque tranche de population qui sont membres du réseau.")
+        if by == "band" else
+        N_("Part des communes de chaque département qui sont membres du réseau."),
+        (NETWORK, *area_columns, Column("towns", N_("Communes")), Column("members", N_("Membres")),
+         Column("share", N_("Part des communes"), "share"), Column("population", N_("Habitants")),
+         Column("members_population", N_("Habitants des membres")),
+         Column("population_share", N_("Part des habitants"), "share")),
         rows, chart=(("network", "area"), "share"))
 
 
@@ -309,10 +312,10 @@ def initiatives(network: Network | None = None, year: int | None = None) -> Figu
         Initiative, initiative_themes, initiative_themes.c.initiative_id, network, year,
     ).where(Initiative.hidden_at.is_(None)))
     return Figure(
-        "initiatives", "Les initiatives par thème et par mois",
-        "Initiatives publiées chaque mois (UTC), comptées dans chacun de leurs thèmes.",
-        (Column("month", "Mois", "month"), Column("theme", "Thème", "text"),
-         Column("initiatives", "Initiatives")),
+        "initiatives", N_("Les initiatives par thème et par mois"),
+        N_("Initiatives publiées chaque mois (UTC), comptées dans chacun de leurs thèmes."),
+        (Column("month", N_("Mois"), "month"), Column("theme", N_("Thème"), "text"),
+         Column("initiatives", N_("Initiatives"))),
         [{"month": when, "theme": slug, "initiatives": count} for slug, when, count in rows],
         chart=(("month", "theme"), "initiatives"))
 
@@ -323,10 +326,10 @@ def help_requests(network: Network | None = None, year: int | None = None) -> Fi
         HelpRequest, help_request_themes, help_request_themes.c.help_request_id, network,
         year))
     return Figure(
-        "help_requests", "Les demandes d'aide par thème et par mois",
-        "Demandes d'aide posées chaque mois (UTC), comptées dans chacun de leurs thèmes.",
-        (Column("month", "Mois", "month"), Column("theme", "Thème", "text"),
-         Column("requests", "Demandes")),
+        "help_requests", N_("Les demandes d'aide par thème et par mois"),
+        N_("Demandes d'aide posées chaque mois (UTC), comptées dans chacun de leurs thèmes."),
+        (Column("month", N_("Mois"), "month"), Column("theme", N_("Thème"), "text"),
+         Column("requests", N_("Demandes"))),
         [{"month": when, "theme": slug, "requests": count} for slug, when, count in rows],
         chart=(("month", "theme"), "requests"))
 
@@ -356,13 +359,13 @@ def help_answers(network: Network | None = None, year: int | None = None) -> Fig
         query = query.where(_in_year(HelpRequest.created_at, year))
     rows = session.execute(query.group_by(Theme.slug).order_by(Theme.slug))
     return Figure(
-        "help_answers", "L'entraide par thème : réponses et délais",
-        "Pour chaque thème, les demandes, celles qui ont reçu une réponse et celles résolues, "
-        "et le délai moyen jusqu'à la première réponse.",
-        (Column("theme", "Thème", "text"), Column("requests", "Demandes"),
-         Column("answered", "Avec réponse"), Column("resolved", "Résolues"),
-         Column("resolved_share", "Part résolue", "share"),
-         Column("mean_hours_to_first_answer", "Délai moyen de première réponse", "hours")),
+        "help_answers", N_("L'entraide par thème : réponses et délais"),
+        N_("Pour chaque thème, les demandes, celles qui ont reçu une réponse et celles résolues, "
+           "et le délai moyen jusqu'à la première réponse."),
+        (Column("theme", N_("Thème"), "text"), Column("requests", N_("Demandes")),
+         Column("answered", N_("Avec réponse")), Column("resolved", N_("Résolues")),
+         Column("resolved_share", N_("Part résolue"), "share"),
+         Column("mean_hours_to_first_answer", N_("Délai moyen de première réponse"), "hours")),
         [{"theme": slug, "requests": asked, "answered": answered, "resolved": resolved,
           "resolved_share": share(resolved, asked),
           "mean_hours_to_first_answer":

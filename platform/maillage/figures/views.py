@@ -3,9 +3,11 @@ chart drawn in SVG beside the table of its numbers."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from flask import Blueprint, render_template, request
+from flask_babel import gettext
 from marshmallow import ValidationError
 
 from maillage.errors import Invalid
@@ -36,5 +38,12 @@ def index() -> tuple[str, int]:
 
 def _section(name: str, args: dict[str, Any]) -> dict[str, Any]:
     taken = {key: value for key, value in args.items() if key in queries.arguments_of(name)}
-    figure = queries.compute(name, taken)
+    figure = _translated(queries.compute(name, taken))
     return {"figure": figure, "chart": bar_chart(figure), "args": taken}
+
+
+def _translated(figure: queries.Figure) -> queries.Figure:
+    """The figure with its words in the reader's language; the API keeps them in French."""
+    return replace(figure, title=gettext(figure.title), description=gettext(figure.description),
+                   columns=tuple(replace(column, label=gettext(column.label))
+                                 for column in figure.columns))

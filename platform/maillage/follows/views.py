@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
@@ -11,12 +12,20 @@ from maillage.follows.models import Target
 
 blueprint = Blueprint("follows", __name__)
 
-# What the flash message calls each kind, and the page to go back to.
-WHAT = {Target.THEME: "ce thème", Target.TOWN: "cette commune",
-        Target.INITIATIVE: "cette initiative", Target.HELP_REQUEST: "cette demande"}
+# The page to go back to.
 PAGES = {Target.THEME: ("themes.theme", "slug"), Target.TOWN: ("towns.town", "insee"),
          Target.INITIATIVE: ("initiatives.show", "initiative_id"),
          Target.HELP_REQUEST: ("help.show", "request_id")}
+
+# The flash messages, whole sentences for the catalogue, translated when shown.
+_FOLLOWED = {Target.THEME: lambda: _("Vous suivez désormais ce thème."),
+             Target.TOWN: lambda: _("Vous suivez désormais cette commune."),
+             Target.INITIATIVE: lambda: _("Vous suivez désormais cette initiative."),
+             Target.HELP_REQUEST: lambda: _("Vous suivez désormais cette demande.")}
+_UNFOLLOWED = {Target.THEME: lambda: _("Vous ne suivez plus ce thème."),
+               Target.TOWN: lambda: _("Vous ne suivez plus cette commune."),
+               Target.INITIATIVE: lambda: _("Vous ne suivez plus cette initiative."),
+               Target.HELP_REQUEST: lambda: _("Vous ne suivez plus cette demande.")}
 
 
 def follows_it(**target: int | str) -> bool:
@@ -34,9 +43,9 @@ def set_following(kind: str, key: str, action: str) -> Response:
         abort(404)
     if action == "follow":
         operations.follow(current_user, target, stored)
-        flash(f"Vous suivez désormais {WHAT[target]}.")
+        flash(_FOLLOWED[target]())
     else:
         operations.unfollow(current_user, target, stored)
-        flash(f"Vous ne suivez plus {WHAT[target]}.")
+        flash(_UNFOLLOWED[target]())
     endpoint, argument = PAGES[target]
     return redirect(url_for(endpoint, **{argument: key}), 303)

@@ -7,6 +7,7 @@ from operator import attrgetter
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from marshmallow import ValidationError
 from werkzeug.wrappers import Response
@@ -84,7 +85,7 @@ def new() -> Response | tuple[str, int]:
                                         **load_form(HelpRequestCreateSchema(), request.form))
     except (ValidationError, Invalid) as error:
         return _ask_page(_submitted(), field_errors(error))
-    flash("Votre demande est envoyée aux référents les plus proches.")
+    flash(_("Votre demande est envoyée aux référents les plus proches."))
     return redirect(url_for(".show", request_id=asked.id), 303)
 
 
@@ -109,7 +110,7 @@ def answer(request_id: int) -> Response | tuple[str, int]:
     except ValidationError as error:
         return _page(found, field_errors(error))
     posted = operations.answer(current_user, found, data["body"])
-    flash("Votre réponse est publiée.")
+    flash(_("Votre réponse est publiée."))
     return redirect(url_for(".show", request_id=found.id, _anchor=f"reponse-{posted.id}"), 303)
 
 
@@ -117,7 +118,7 @@ def answer(request_id: int) -> Response | tuple[str, int]:
 @login_required
 def accept(request_id: int, answer_id: int) -> Response:
     operations.accept(current_user, _request(request_id), answer_id)
-    flash("Merci ! La demande est résolue ; la réponse retenue aidera d'autres communes.")
+    flash(_("Merci ! La demande est résolue ; la réponse retenue aidera d'autres communes."))
     return redirect(url_for(".show", request_id=request_id, _anchor=f"reponse-{answer_id}"),
                     303)
 
@@ -134,7 +135,7 @@ def offers() -> Response | tuple[str, int]:
         except (ValidationError, Invalid) as error:
             values, errors = _submitted(), field_errors(error)
         else:
-            flash("Votre offre d'aide est publiée.")
+            flash(_("Votre offre d'aide est publiée."))
             return redirect(url_for(".offers"), 303)
     items, _cursor = queries.list_offers(limit=100)
     return render_template("help/offers.html", offers=items, values=values, errors=errors,
@@ -155,7 +156,7 @@ def settings() -> Response | tuple[str, int]:
         except (ValidationError, Invalid) as error:
             errors = field_errors(error)
         else:
-            flash("Vos domaines d'expertise sont enregistrés.")
+            flash(_("Vos domaines d'expertise sont enregistrés."))
             return redirect(url_for(".settings"), 303)
     return render_template("help/settings.html", chosen=chosen, errors=errors,
                            themes=list_themes(), waiting=queries.waiting_for(current_user),

@@ -3,12 +3,11 @@ comments, replications and follows."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
 from operator import attrgetter
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from marshmallow import ValidationError
 from werkzeug.datastructures import MultiDict
@@ -36,23 +35,6 @@ blueprint = Blueprint("initiatives", __name__)
 Errors = dict[str, list[str]]
 
 _FILTERS = frozenset(InitiativeQueryArgs().fields) - {"after"}
-_PARIS = ZoneInfo("Europe/Paris")
-_MONTHS = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août",
-           "septembre", "octobre", "novembre", "décembre")
-
-
-@blueprint.app_template_filter("euros")
-def euros(amount: int) -> str:
-    """Write an amount as French does: "12 000 €", with spaces that never break the line."""
-    return f"{amount:,}".replace(",", "\u202f") + "\u00a0€"
-
-
-@blueprint.app_template_filter("french_date")
-def french_date(day: date) -> str:
-    """Write a date as French does: "1er mars 2025"; a timestamp as the day it was in France."""
-    if isinstance(day, datetime):
-        day = day.astimezone(_PARIS).date()
-    return f"{'1er' if day.day == 1 else day.day} {_MONTHS[day.month - 1]} {day.year}"
 
 
 def _user() -> User | None:
@@ -115,7 +97,7 @@ def new() -> Response | tuple[str, int]:
             current_user, **load_form(InitiativeCreateForm(), request.form))
     except (ValidationError, Invalid) as error:
         return _form_page(None, _submitted(request.form), field_errors(error))
-    flash("Votre initiative est publiée.")
+    flash(_("Votre initiative est publiée."))
     return redirect(url_for(".show", initiative_id=initiative.id), 303)
 
 
@@ -124,8 +106,8 @@ def new() -> Response | tuple[str, int]:
 def edit(initiative_id: int) -> Response | tuple[str, int]:
     initiative = _initiative(initiative_id)
     policy.require(policy.can_edit_initiative(current_user, initiative),
-                   f"Seuls l'auteur et les membres vérifiés de {initiative.town.name} "
-                   "peuvent modifier cette initiative.")
+                   _("Seuls l'auteur et les membres vérifiés de %(town)s peuvent modifier "
+                     "cette initiative.", town=initiative.town.name))
     if request.method == "GET":
         return _form_page(initiative, _values_of(initiative), {})
     try:
@@ -133,7 +115,7 @@ def edit(initiative_id: int) -> Response | tuple[str, int]:
                                      load_form(InitiativeEditForm(), request.form))
     except (ValidationError, Invalid) as error:
         return _form_page(initiative, _submitted(request.form), field_errors(error))
-    flash("L'initiative est mise à jour.")
+    flash(_("L'initiative est mise à jour."))
     return redirect(url_for(".show", initiative_id=initiative.id), 303)
 
 
@@ -165,7 +147,7 @@ def comment(initiative_id: int) -> Response | tuple[str, int]:
     except ValidationError as error:
         return _page(initiative, {"comment": field_errors(error)})
     posted = operations.comment_on(current_user, initiative, data["body"])
-    flash("Votre commentaire est publié.")
+    flash(_("Votre commentaire est publié."))
     return redirect(url_for(".show", initiative_id=initiative.id,
                             _anchor=f"commentaire-{posted.id}"), 303)
 
@@ -179,5 +161,5 @@ def replicate(initiative_id: int) -> Response | tuple[str, int]:
                                            **load_form(ReplicationCreateSchema(), request.form))
     except (ValidationError, Invalid) as error:
         return _page(initiative, {"replication": field_errors(error)})
-    flash(f"C'est noté : {replication.town.name} l'a fait aussi.")
+    flash(_("C'est noté : %(town)s l'a fait aussi.", town=replication.town.name))
     return redirect(url_for(".show", initiative_id=initiative.id, _anchor="essaimage"), 303)

@@ -9,6 +9,7 @@ unsubscribe token never confirms.
 from __future__ import annotations
 
 from flask import current_app
+from flask_babel import gettext as _
 from itsdangerous import BadData, Signer, TimestampSigner
 
 from maillage.errors import NotFound
@@ -33,7 +34,7 @@ def load(purpose: str, token: str, max_age: int | None = None) -> list[str]:
         else:
             value = _signer(purpose, True).unsign(token, max_age=max_age)
     except BadData as error:
-        raise NotFound("Ce lien n'est pas valide ou a expiré.") from error
+        raise NotFound(_("Ce lien n'est pas valide ou a expiré.")) from error
     return value.decode().split(".")
 
 

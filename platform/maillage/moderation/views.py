@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from marshmallow import ValidationError
 from werkzeug.wrappers import Response
@@ -20,8 +21,8 @@ blueprint = Blueprint("moderation", __name__)
 @blueprint.get("/moderation")
 @login_required
 def index() -> str:
-    policy.require(policy.can_moderate(current_user), "Seuls les modérateurs ont accès à "
-                   "cette page.")
+    policy.require(policy.can_moderate(current_user),
+                   _("Seuls les modérateurs ont accès à cette page."))
     return render_template("moderation/index.html", reports=queries.open_reports(),
                            audit=queries.audit_log(50))
 
@@ -31,7 +32,7 @@ def index() -> str:
 def moderate(kind: str, target_id: int, action: str) -> Response:
     data = load_form(ModerationActionSchema(), request.form)
     ACTIONS[action](current_user, kind, target_id, data["note"])
-    flash("C'est fait, et inscrit au journal de modération.")
+    flash(_("C'est fait, et inscrit au journal de modération."))
     return redirect(url_for("moderation.index"), 303)
 
 
@@ -43,6 +44,6 @@ def report() -> Response:
     except ValidationError as error:
         raise Invalid(error.normalized_messages()) from None
     operations.report(current_user, **data)
-    flash("Merci : les modérateurs vont regarder.")
+    flash(_("Merci : les modérateurs vont regarder."))
     return redirect(request.referrer if request.referrer and
                     request.referrer.startswith(request.host_url) else url_for("home"), 303)

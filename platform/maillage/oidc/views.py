@@ -16,6 +16,7 @@ from flask import (
     session,
     url_for,
 )
+from flask_babel import gettext as _
 from flask_login import login_user
 from joserfc.errors import JoseError
 from marshmallow import ValidationError
@@ -65,10 +66,11 @@ def callback() -> Response:
         # validates the ID token (signature, iss, aud, exp, iat, nonce).
         token = provider.authorize_access_token()
         if "userinfo" not in token:
-            raise SignInFailed("Le fournisseur n'a pas donné de jeton d'identité.")
+            raise SignInFailed(_("Le fournisseur n'a pas donné de jeton d'identité."))
         info = provider.userinfo(token=token)
     except (OAuthError, JoseError) as error:
-        raise SignInFailed(f"La connexion par le fournisseur a échoué ({error}).") from None
+        raise SignInFailed(_("La connexion par le fournisseur a échoué (%(error)s).",
+                             error=error)) from None
     person = _person(token["userinfo"], info)
     session[client.ID_TOKEN] = token["id_token"]
     user = operations.sign_in_known(person)
@@ -111,14 +113,14 @@ def link() -> Response | tuple[str, int]:
 def _person(id_token: dict[str, Any], info: dict[str, Any]) -> operations.Person:
     """Read the person from the userinfo, which must be about the ID token's subject."""
     if info.get("sub") != id_token["sub"]:
-        raise SignInFailed("Le fournisseur a décrit une autre personne que celle connectée.")
+        raise SignInFailed(_("Le fournisseur a décrit une autre personne que celle connectée."))
     try:
         claims = UserinfoSchema().load(info)
     except ValidationError as error:
-        raise SignInFailed(f"Le fournisseur a donné des informations invalides : "
-                           f"{error.normalized_messages()}.") from None
+        raise SignInFailed(_("Le fournisseur a donné des informations invalides : %(problems)s.",
+                                     problems=error.normalized_messages())) from None
     if not (claims["email_verified"] or current_app.config["OIDC_EMAILS_VERIFIED"]):
-        raise SignInFailed("Le fournisseur n'a pas vérifié votre adresse électronique.")
+        raise SignInFailed(_("Le fournisseur n'a pas vérifié votre adresse électronique."))
     name = " ".join(part for part in (claims["given_name"],
                                       claims["usual_name"] or claims["family_name"]) if part)
     organisation = info.get(current_app.config["OIDC_ORGANISATION_CLAIM"])
@@ -132,6 +134,6 @@ def _person(id_token: dict[str, Any], info: dict[str, Any]) -> operations.Person
 def _signed_in(user: User) -> Response:
     login_user(user)
     verified = sorted(m.town.name for m in user.memberships if m.verified)
-    flash(f"Vous êtes connecté, membre vérifié de {', '.join(verified)}." if verified
-          else "Vous êtes connecté.")
+    flash(_("Vous êtes connecté, membre vérifié de %(towns)s.", towns=", ".join(verified))
+          if verified else _("Vous êtes connecté."))
     return redirect(session.pop(NEXT, None) or url_for("home"), 303)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from flask_babel import gettext as _
+
 from maillage.accounts import operations as accounts
 from maillage.accounts.models import User
 from maillage.database import session
@@ -17,8 +19,8 @@ def delete_account(user: User, *, password: str | None = None, email: str | None
     """
     if user.password_hash:
         if not password or accounts.authenticate(user.email, password) is None:
-            raise Invalid({"password": ["Mot de passe incorrect."]})
+            raise Invalid({"password": [_("Mot de passe incorrect.")]})
     elif (email or "").strip().lower() != user.email:
-        raise Invalid({"email": ["Recopiez l'adresse de votre compte pour confirmer."]})
+        raise Invalid({"email": [_("Recopiez l'adresse de votre compte pour confirmer.")]})
     session.delete(user)
     session.flush()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required, logout_user
 from marshmallow import ValidationError
 
@@ -42,7 +43,7 @@ def delete() -> Response | tuple[str, int]:
         errors = error.errors
     else:
         logout_user()
-        flash("Votre compte est supprimé. Ce que vous avez publié reste, au nom de votre "
-              "commune.")
+        flash(_("Votre compte est supprimé. Ce que vous avez publié reste, au nom de votre "
+                "commune."))
         return redirect(url_for("home"), 303)
     return render_template("privacy/account.html", errors=errors), 422
