@@ -208,6 +208,8 @@ def test_listing_filters_and_pages(client, member) -> None:
         return {item["id"] for item in client.get(f"/api/v1/initiatives?{query}").json["items"]}
 
     assert listed_ids("theme=cybersecurite") == {ids[0], ids[3], ids[6]}
+    assert listed_ids("theme=no-such-theme") == set()
+    assert listed_ids("theme=cybersecurite&q=initiative") == {ids[0], ids[3], ids[6]}
     assert listed_ids(f"town={LANNION}") == {ids[1], ids[3], ids[5]}
     assert listed_ids("department=29") == {ids[0], ids[2], ids[4], ids[6]}
     assert listed_ids("region=53") == set(ids)

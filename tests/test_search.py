@@ -268,6 +268,20 @@ def test_the_search_is_served_by_an_index() -> None:
         assert index in plan, plan
 
 
+def test_the_search_indexes_keep_no_pending_list() -> None:
+    """PostgreSQL (0010): a new initiative goes into the GIN indexes at once.
+
+    With a pending list, every search read the list whole until a vacuum merged it.
+    """
+    if dialect() != "postgresql":
+        pytest.skip("FTS5 has no pending list")
+    options = dict(session.execute(sa.text(
+        "SELECT relname, reloptions FROM pg_class"
+        " WHERE relname LIKE 'ix_initiatives_search_%'")).all())
+    assert options == {f"ix_initiatives_search_{vector}": ["fastupdate=off"]
+                       for vector in ("title_document", "rank_document", "document")}
+
+
 def assert_index_is_consistent() -> None:
     if dialect() == "sqlite":
         # FTS5 compares its index with the content table, and raises if they differ.

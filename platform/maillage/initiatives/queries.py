@@ -32,9 +32,10 @@ def list_initiatives(*, q: str | None = None, theme: str | None = None,
     """Return a page of visible initiatives, newest first, or best match first with `q`."""
     query = sa.select(Initiative).where(Initiative.hidden_at.is_(None))
     if theme:
-        query = query.where(Initiative.id.in_(
-            sa.select(initiative_themes.c.initiative_id).join(Theme)
-            .where(Theme.slug == theme)))
+        # The theme's id first, once: each candidate is then one lookup of its (id, theme) key.
+        theme_id = sa.select(Theme.id).where(Theme.slug == theme).scalar_subquery()
+        query = query.where(sa.exists().where(initiative_themes.c.initiative_id == Initiative.id,
+                                              initiative_themes.c.theme_id == theme_id))
     if town:
         query = query.where(Initiative.town_insee == town.upper())
     if department or region or population_min is not None or population_max is not None:

@@ -1,6 +1,7 @@
 """Searching initiatives in French: which match a query, how well, and excerpts to show.
 
-Both databases answer, each with its own engine, built by migrations 0003, 0004 and 0007:
+Both databases answer, each with its own engine, built by migrations 0003, 0004 and 0007
+(0010 makes the GIN indexes skip their pending list, which every search read whole):
 
 - PostgreSQL matches the weighted tsvector of title (A), summary (B) and body (C), stored in
   `initiatives_search` (one row per initiative, kept in step by a trigger, GIN-indexed),
@@ -318,9 +319,12 @@ def _pg_bands(q: str) -> list[sa.Select]:
     checking each row's small vector, when the words are common (a page is found in a few
     dozen rows), or the band's GIN index when they are rare. Which is cheaper depends on the
     user's words, so the plans are made for them (`force_custom_plan`, for this transaction):
-    a plan cached for any words would guess.
+    a plan cached for any words would guess. Nor is a band read in parallel: the planner
+    chose parallel walks on its guesses, and starting the workers cost more than they saved
+    (a word in one department: 104 ms with two workers, 34 ms without, bench/search.py).
     """
-    session.execute(sa.text("SET LOCAL plan_cache_mode = force_custom_plan"))
+    session.execute(sa.text("SELECT set_config('plan_cache_mode', 'force_custom_plan', true),"
+                            " set_config('max_parallel_workers_per_gather', '0', true)"))
     tsquery = _tsquery(q)
     query = tsquery.column
     search = _pg_search_table()
