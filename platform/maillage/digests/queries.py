@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any, ClassVar
 
 import sqlalchemy as sa
+from markupsafe import Markup
 
 from maillage.accounts.models import User
 from maillage.database import session
@@ -140,6 +141,9 @@ class Context:
         self.themes = theme_map()
         self._events: dict[datetime, list[PublicEvent]] = {}
         self._names: dict[str, dict[str, str]] = {}
+        # Digest lines as rendered, by item and language: every reader of an item gets the
+        # same line but for its stop link (digests.messages).
+        self.lines: dict[tuple[str, str, str, str], tuple[str, Markup]] = {}
 
     def theme_names(self, locale: str) -> dict[str, str]:
         """The themes' names in `locale`, by slug."""

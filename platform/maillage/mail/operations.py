@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Iterable
-from concurrent.futures import ThreadPoolExecutor
 from email.message import Message
 
 import sqlalchemy as sa
@@ -51,22 +50,15 @@ class Outcome(enum.StrEnum):
 def deliver_all(connection: Connection, messages: Iterable[Message]) -> list[Outcome]:
     """Send `messages` in order over `connection`, saying how each went.
 
-    A thread sends while the caller's generator builds the next message, so the server's
-    time and ours overlap instead of adding up. Permanent refusals mark their address failing;
-    temporary ones come back as RETRY, for the caller to hand to a retried job.
+    One after the other: a thread sending while the next message was built gained nothing,
+    since it waited for the GIL after each of the server's answers, and it cost CPU
+    (bench/digests.py). Permanent refusals mark their address failing; temporary ones come
+    back as RETRY, for the caller to hand to a retried job.
     """
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="mail") as sender:
-        pending = [(str(message["To"]), sender.submit(connection.send, message))
-                   for message in messages]
-        outcomes = []
-        for address, sent in pending:
-            try:
-                sent.result()
-            except PermanentFailure as failure:
-                mark_failing(address, failure.code, failure.message)
-                outcomes.append(Outcome.FAILING)
-            except TemporaryFailure:
-                outcomes.append(Outcome.RETRY)
-            else:
-                outcomes.append(Outcome.SENT)
+    outcomes = []
+    for message in messages:
+        try:
+            outcomes.append(Outcome.SENT if deliver(connection, message) else Outcome.FAILING)
+        except TemporaryFailure:
+            outcomes.append(Outcome.RETRY)
     return outcomes
