@@ -212,6 +212,8 @@ def test_listing_filters_and_pages(client, member) -> None:
     assert listed_ids("theme=cybersecurite&q=initiative") == {ids[0], ids[3], ids[6]}
     assert listed_ids(f"town={LANNION}") == {ids[1], ids[3], ids[5]}
     assert listed_ids("department=29") == {ids[0], ids[2], ids[4], ids[6]}
+    assert listed_ids("department=29&q=initiative") == {ids[0], ids[2], ids[4], ids[6]}
+    assert listed_ids("department=22&q=initiative&theme=cybersecurite") == {ids[3]}
     assert listed_ids("region=53") == set(ids)
     assert listed_ids("population_min=18000") == {ids[1], ids[3], ids[5]}
     assert listed_ids("population_max=18000") == {ids[0], ids[2], ids[4], ids[6]}

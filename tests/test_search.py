@@ -11,6 +11,7 @@ from maillage import migrate
 from maillage.database import session, transaction
 from maillage.initiatives.models import Initiative, Status
 from maillage.search.queries import excerpts, fts5_query, matching_initiatives
+from maillage.towns.models import Town
 
 pytestmark = pytest.mark.usefixtures("app")
 
@@ -151,6 +152,41 @@ def test_updates_and_deletes_are_followed() -> None:
     assert_index_is_consistent()
 
 
+def test_a_search_in_a_department_follows_the_towns() -> None:
+    """PostgreSQL reads the department in the search rows (0011): a moved town is followed."""
+    finistere = publish("Un portail citoyen")
+    with transaction() as db:
+        cotes_d_armor = Initiative(town_insee="22113", title="Un portail familles",
+                                   summary="", body="", body_html="", status=Status.IDEA)
+        db.add(cotes_d_armor)
+    assert sorted(found("portail")) == [finistere, cotes_d_armor.id]
+    assert in_department("portail", "29") == [finistere]
+    assert in_department("portail", "22") == [cotes_d_armor.id]
+
+    with transaction() as db:
+        db.get(Initiative, finistere).town_insee = "22113"
+    assert in_department("portail", "29") == []
+    assert in_department("portail", "22") == [cotes_d_armor.id, finistere]
+
+    # The towns are loaded once for every test: Lannion goes back to the Côtes-d'Armor after.
+    try:
+        with transaction() as db:
+            db.get(Town, "22113").department_code = "29"
+        assert in_department("portail", "22") == []
+        assert in_department("portail", "29") == [cotes_d_armor.id, finistere]
+    finally:
+        with transaction() as db:
+            db.get(Town, "22113").department_code = "22"
+    assert in_department("portail", "22") == [cotes_d_armor.id, finistere]
+
+
+def in_department(q: str, department: str) -> list[int]:
+    """The ids matching `q` in `department`, newest first."""
+    ids = [initiative_id for band in matching_initiatives(q, department)
+           for initiative_id in session.scalars(sa.select(band.subquery().c.initiative_id))]
+    return sorted(ids, reverse=True)
+
+
 def test_a_delete_of_every_row_empties_the_index(app: Flask) -> None:
     publish("Un portail citoyen")
     publish("Un portail familles")
@@ -276,8 +312,8 @@ def test_the_search_indexes_keep_no_pending_list() -> None:
     if dialect() != "postgresql":
         pytest.skip("FTS5 has no pending list")
     options = dict(session.execute(sa.text(
-        "SELECT relname, reloptions FROM pg_class"
-        " WHERE relname LIKE 'ix_initiatives_search_%'")).all())
+        "SELECT relname, reloptions FROM pg_class WHERE relname LIKE 'ix_initiatives_search_%'"
+        " AND relam = (SELECT oid FROM pg_am WHERE amname = 'gin')")).all())
     assert options == {f"ix_initiatives_search_{vector}": ["fastupdate=off"]
                        for vector in ("title_document", "rank_document", "document")}
 

@@ -38,10 +38,13 @@ def list_initiatives(*, q: str | None = None, theme: str | None = None,
                                               initiative_themes.c.theme_id == theme_id))
     if town:
         query = query.where(Initiative.town_insee == town.upper())
-    if department or region or population_min is not None or population_max is not None:
+    department = department.upper() if department else None
+    # A search reads the department in its own rows (`matching_initiatives`), a list in towns.
+    of_towns = None if q else department
+    if of_towns or region or population_min is not None or population_max is not None:
         query = query.join(Town, Town.insee == Initiative.town_insee)
-        if department:
-            query = query.where(Town.department_code == department.upper())
+        if of_towns:
+            query = query.where(Town.department_code == of_towns)
         if region:
             query = query.where(Town.region_code == region)
         if population_min is not None:
@@ -50,7 +53,9 @@ def list_initiatives(*, q: str | None = None, theme: str | None = None,
             query = query.where(Town.population <= population_max)
     if status:
         query = query.where(Initiative.status == status)
-    return _search_page(query, q, after, limit) if q else _newest_page(query, after, limit)
+    if q:
+        return _search_page(query, q, department, after, limit)
+    return _newest_page(query, after, limit)
 
 
 def _newest_page(query: sa.Select, after: list[Any] | None, limit: int) -> Page:
@@ -65,7 +70,8 @@ def _newest_page(query: sa.Select, after: list[Any] | None, limit: int) -> Page:
     return Page(items, pagination.encode([items[-1].id]) if more else None)
 
 
-def _search_page(query: sa.Select, q: str, after: list[Any] | None, limit: int) -> Page:
+def _search_page(query: sa.Select, q: str, department: str | None, after: list[Any] | None,
+                 limit: int) -> Page:
     from maillage.search.queries import excerpts, matching_initiatives
 
     if after is not None and len(after) != 2:
@@ -73,7 +79,7 @@ def _search_page(query: sa.Select, q: str, after: list[Any] | None, limit: int) 
     # The page is chosen on ids and ranks alone, band after band until it is full, and only
     # its rows are read whole: sorting every match with its whole row cost more than the search.
     found: list[sa.Row[Any]] = []
-    for band in matching_initiatives(q):
+    for band in matching_initiatives(q, department):
         matches = band.subquery()
         ranked = query.join(matches, matches.c.initiative_id == Initiative.id) \
             .with_only_columns(Initiative.id, matches.c.rank)

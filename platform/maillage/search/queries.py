@@ -1,7 +1,8 @@
 """Searching initiatives in French: which match a query, how well, and excerpts to show.
 
 Both databases answer, each with its own engine, built by migrations 0003, 0004 and 0007
-(0010 makes the GIN indexes skip their pending list, which every search read whole):
+(0010 makes the GIN indexes skip their pending list, which every search read whole; 0011
+copies each initiative's department into its search row, for searches in a department):
 
 - PostgreSQL matches the weighted tsvector of title (A), summary (B) and body (C), stored in
   `initiatives_search` (one row per initiative, kept in step by a trigger, GIN-indexed),
@@ -38,6 +39,7 @@ import sqlalchemy as sa
 
 from maillage.database import session
 from maillage.initiatives.models import Initiative
+from maillage.towns.models import Town
 
 # The text search configuration of migration 0003 (the trigger builds the documents with it).
 _CONFIG = sa.literal_column("'french_unaccent'::regconfig")
@@ -76,8 +78,12 @@ _STOP_WORDS = frozenset({
 })
 
 
-def matching_initiatives(q: str) -> list[sa.Select]:
+def matching_initiatives(q: str, department: str | None = None) -> list[sa.Select]:
     """Return selects of `(initiative_id, rank)`, bands of the initiatives matching `q`, best first.
+
+    With `department` (a code, as in `towns`), only the initiatives of its towns: PostgreSQL
+    reads it in the search rows themselves (migration 0011), where a join to the towns looked
+    each candidate up twice more.
 
     A larger rank is a better match, every rank of a band is above every rank of the next, and
     an initiative is in one band at most: callers read the bands in turn, each ordered by
@@ -92,14 +98,19 @@ def matching_initiatives(q: str) -> list[sa.Select]:
     if not _WORD.search(q):
         return []
     if _dialect() == "postgresql":
-        return _pg_bands(q)
+        return _pg_bands(q, department)
     expression = fts5_query(q)
     if expression is None:
         return []
     fts = _fts_table()
     bm25 = sa.func.bm25(fts.c.initiatives_fts, *map(sa.literal_column, map(str, _BM25_WEIGHTS)))
-    return [sa.select(fts.c.rowid.label("initiative_id"), sa.cast(-bm25, sa.Float).label("rank"))
-            .where(fts.c.initiatives_fts.op("MATCH")(expression))]
+    band = (sa.select(fts.c.rowid.label("initiative_id"), sa.cast(-bm25, sa.Float).label("rank"))
+            .where(fts.c.initiatives_fts.op("MATCH")(expression)))
+    if department:
+        band = band.where(fts.c.rowid.in_(
+            sa.select(Initiative.id).join(Town, Town.insee == Initiative.town_insee)
+            .where(Town.department_code == department)))
+    return [band]
 
 
 def excerpts(q: str, initiative_ids: list[int]) -> dict[int, str]:
@@ -312,7 +323,7 @@ def _tsquery(q: str) -> sa.TableValuedAlias:
             .alias("search_query"))
 
 
-def _pg_bands(q: str) -> list[sa.Select]:
+def _pg_bands(q: str, department: str | None) -> list[sa.Select]:
     """The bands of PostgreSQL: the title matches (2), title and summary (1), the whole text (0).
 
     Every band has one rank, so that it is read newest first down an index: the primary key,
@@ -338,18 +349,21 @@ def _pg_bands(q: str) -> list[sa.Select]:
              (0.0, (whole, ~short, ~title)))
     # querytree is 'T' when the query only excludes words: matching it would read every row,
     # with no index; such a query matches nothing, as on SQLite.
+    where = [sa.func.querytree(query) != "T"]
+    if department:
+        where.append(search.c.department_code == department)
     return [sa.select(search.c.initiative_id, sa.literal(rank, sa.Float).label("rank"))
             .select_from(search.join(tsquery, sa.true()))
-            .where(*conditions, sa.func.querytree(query) != "T")
+            .where(*conditions, *where)
             for rank, conditions in bands]
 
 
 def _pg_search_table() -> sa.TableClause:
-    # No model either: migration 0003 makes it (0004 adds rank_document, 0007 title_document);
-    # its trigger fills it.
+    # No model either: migration 0003 makes it (0004 adds rank_document, 0007 title_document,
+    # 0011 department_code); its triggers fill it.
     return sa.table("initiatives_search", sa.column("initiative_id", sa.Integer),
                     sa.column("document"), sa.column("rank_document"),
-                    sa.column("title_document"))
+                    sa.column("title_document"), sa.column("department_code", sa.String))
 
 
 def _fts_table() -> sa.TableClause:
