@@ -24,7 +24,7 @@ from playwright.sync_api import sync_playwright
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.common import scratch_database
-from tests.browser import launch, serve, sign_in, weigh
+from tests.browser import LOCALE, launch, serve, sign_in, weigh
 
 PAGES = {"home": "/", "list": "/initiatives", "initiative": "/initiatives/1"}
 
@@ -39,7 +39,7 @@ def main() -> None:
         subprocess.run([str(Path(sys.executable).parent / "maillage"), "demo"], check=True,
                        env={**os.environ, "DATABASE_URL": url}, stdout=subprocess.DEVNULL)
         browser = launch(playwright)
-        mayor = browser.new_context()
+        mayor = browser.new_context(locale=LOCALE)
         sign_in(mayor.new_page(), site, _demo_mayor(url), "maillage-demo")
         cookies = mayor.storage_state()
         results = {}

@@ -25,6 +25,8 @@ CHROMIUM = Path(os.environ.get("MAILLAGE_CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu",
                   "--disable-background-networking", "--disable-component-update",
                   "--disable-sync"]
+# The site's own language: the browser tests and the page weights read the French pages.
+LOCALE = "fr-FR"
 AXE = Path(__file__).parent / "node_modules" / "axe-core" / "axe.min.js"
 BIN = Path(sys.executable).parent
 # What axe checks: WCAG 2.1 A and AA, the level RGAA follows.
@@ -110,7 +112,7 @@ def weigh(browser: Browser, url: str, storage_state: dict | None = None) -> Weig
     slow line pays for them on a first visit. The page's live connection (Socket.IO) counts.
     """
     weight = Weight(url)
-    context = browser.new_context(storage_state=storage_state)
+    context = browser.new_context(locale=LOCALE, storage_state=storage_state)
     page = context.new_page()
 
     def finished(request: Request) -> None:

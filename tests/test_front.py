@@ -20,7 +20,7 @@ from maillage.accounts.models import Role, User
 from maillage.database import session, transaction
 from maillage.help import operations as help_operations
 from maillage.initiatives import operations as initiatives
-from tests.browser import AXE, CHROMIUM, axe_violations, launch, serve, sign_in, weigh
+from tests.browser import AXE, CHROMIUM, LOCALE, axe_violations, launch, serve, sign_in, weigh
 from tests.conftest import service_missing
 
 LANNION = "22113"
@@ -72,7 +72,7 @@ def signed_in(browser: Browser, site: str) -> Iterator[Callable[..., Page]]:
     contexts: list[BrowserContext] = []
 
     def open_as(user: User | None, **options: object) -> Page:
-        context = browser.new_context(locale="fr-FR", **options)
+        context = browser.new_context(locale=LOCALE, **options)
         context.set_default_timeout(15_000)
         contexts.append(context)
         page = context.new_page()
