@@ -88,4 +88,4 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(blueprint)
     app.jinja_env.globals["languages"] = {"fr": "Français", "en": "English"}
     app.jinja_env.globals["locale_name"] = locale_name
-    app.jinja_env.filters.update(euros=euros, percent=percent, theme_name=theme_name)
+    app.jinja_env.filters.update(euros=euros, theme_name=theme_name)
