@@ -21,9 +21,10 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
-from email.message import EmailMessage
+from email.message import Message
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -97,9 +98,11 @@ class Capture:
     def connect(self):  # type: ignore[no-untyped-def]
         yield self
 
-    def send(self, message: EmailMessage) -> None:
-        self.messages.append((str(message["To"]),
-                              message.as_bytes(policy=message.policy.clone(linesep="\r\n"))))
+    def send_each(self, messages: Iterable[Message]) -> Iterator[tuple[Message, None]]:
+        for message in messages:
+            self.messages.append((str(message["To"]),
+                                  message.as_bytes(policy=message.policy.clone(linesep="\r\n"))))
+            yield message, None
 
 
 def timed_run(app, batch_size: int) -> dict[str, object]:  # type: ignore[no-untyped-def]

@@ -15,9 +15,12 @@ from flask import Flask
 from maillage.accounts.models import Role
 from maillage.database import session, transaction
 from maillage.digests.models import EmailPreference, Mode, SentNotice, category_of
+from maillage.digests.texts import words
 from maillage.follows.models import Follow
+from maillage.mail.messages import compose
 from maillage.mail.models import FailingAddress
-from maillage.mail.transport import FileTransport
+from maillage.mail.operations import Outcome, deliver_all
+from maillage.mail.transport import FileTransport, transport
 
 LANNION = "22113"
 
@@ -137,6 +140,38 @@ def test_a_permanent_refusal_marks_the_address_failing(create_user, smtp, wait,
         assert failing.code == 550
         assert "No such mailbox" in failing.message
         assert session.scalar(sa.select(sa.func.count()).select_from(SentNotice)) == 0
+
+
+def test_a_run_of_messages_gets_each_verdict_in_order(app: Flask, smtp) -> None:
+    """Verdicts are read a message late (the next is built meanwhile): each must still be
+    tied to its own message, across a refused recipient and a server that hangs up."""
+    smtp.script = ["421 4.3.2 Busy, come back later"]
+    smtp.refused["gone@example.org"] = "550 5.1.1 Unknown user"
+    addresses = ["first@example.org", "second@example.org", "gone@example.org",
+                 "fourth@example.org"]
+    with app.app_context(), transaction():
+        messages = [compose(to=address, subject="Essai", template="notice", locale="fr",
+                            said=words("fr"), what=f"Pour {address}", why="un essai",
+                            link="http://127.0.0.1:5000/", stop_url=None,
+                            preferences_url=None) for address in addresses]
+        with transport().connect() as connection:
+            outcomes = deliver_all(connection, messages)
+        assert session.get(FailingAddress, "gone@example.org").code == 550
+    assert outcomes == [Outcome.RETRY, Outcome.SENT, Outcome.FAILING, Outcome.SENT]
+    assert [m["To"] for m in smtp.messages] == ["second@example.org", "fourth@example.org"]
+    assert "Pour fourth@example.org" in smtp.messages[1].get_body(("plain",)).get_content()
+
+
+def test_a_line_that_starts_with_a_dot_arrives_whole(app: Flask, smtp) -> None:
+    with app.app_context(), transaction():
+        message = compose(to="dot@example.org", subject="Point", template="notice",
+                          locale="fr", said=words("fr"), what=".Un point en tête",
+                          why="un essai", link="http://127.0.0.1:5000/", stop_url=None,
+                          preferences_url=None)
+        with transport().connect() as connection:
+            assert deliver_all(connection, [message]) == [Outcome.SENT]
+    [received] = smtp.messages
+    assert "\n.Un point en tête" in "\n" + received.get_body(("plain",)).get_content()
 
 
 def test_the_embedded_mode_writes_eml_files(make_app, tmp_path) -> None:

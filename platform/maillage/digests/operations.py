@@ -162,9 +162,10 @@ def claim_digests(rows: list[dict[str, Any]]) -> dict[int, int]:
     if not rows:
         return {}
     column = "user_id" if rows[0].get("user_id") is not None else "subscription_id"
-    statement = _insert(Digest).values(rows).on_conflict_do_nothing() \
+    # Rows as parameters, not in the statement: SQLAlchemy compiles it once for every batch.
+    statement = _insert(Digest).on_conflict_do_nothing() \
         .returning(getattr(Digest, column), Digest.id)
-    return dict(session.execute(statement).all())
+    return dict(session.execute(statement, rows).all())
 
 
 def mark_digests_sent(digest_ids: Sequence[int]) -> None:

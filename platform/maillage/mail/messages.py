@@ -4,10 +4,9 @@ and for lists, with the one-click unsubscribe pair of RFC 8058."""
 from __future__ import annotations
 
 import secrets
-from email.charset import Charset
 from email.message import Message
 from email.mime.multipart import MIMEMultipart
-from email.mime.text import MIMEText
+from email.mime.nonmultipart import MIMENonMultipart
 from email.policy import Compat32
 from email.utils import format_datetime, make_msgid, parseaddr
 from functools import lru_cache
@@ -16,11 +15,6 @@ from typing import Any
 from flask import current_app, render_template
 
 from maillage.database import utcnow
-
-# UTF-8 bodies sent as they are (8bit): readable, a quarter smaller than base64 and cheaper
-# to build; every server of today takes 8BITMIME, and lines stay far below 998 bytes.
-UTF8 = Charset("utf-8")
-UTF8.body_encoding = None
 
 
 class MailPolicy(Compat32):
@@ -70,16 +64,37 @@ def compose(*, to: str, subject: str, template: str, locale: str,
     # for each message.
     message = MIMEMultipart("alternative", boundary=f"={secrets.token_hex(16)}=",
                             policy=POLICY)
-    message.attach(MIMEText(render_template(f"mail/{template}.txt", **context), "plain", UTF8))
-    message.attach(MIMEText(render_template(f"mail/{template}.html", **context), "html", UTF8))
+    message.attach(_utf8_text("plain", render_template(f"mail/{template}.txt", **context)))
+    message.attach(_utf8_text("html", render_template(f"mail/{template}.html", **context)))
     message["From"] = sender
     message["To"] = to
     message["Subject"] = subject
     message["Date"] = format_datetime(utcnow())
-    message["Message-ID"] = make_msgid(domain=parseaddr(sender)[1].rpartition("@")[2] or None)
+    message["Message-ID"] = make_msgid(domain=_domain(sender))
     message["Auto-Submitted"] = "auto-generated"
     if unsubscribe_url is not None:
         message["List-Unsubscribe"] = f"<{unsubscribe_url}>"
         message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     message["Content-Language"] = locale
     return message
+
+
+def _utf8_text(subtype: str, text: str) -> MIMENonMultipart:
+    """A text part in UTF-8, sent as it is (8bit): readable, a quarter smaller than base64;
+    every server of today takes 8BITMIME, and lines stay far below 998 bytes.
+
+    Its headers are written out, not built with `MIMEText` and a `Charset`, which parse and
+    rewrite the Content-Type parameters for each part: a tenth of the cost of a digest
+    (bench/digests.py). The payload is stored as `set_payload` would store it.
+    """
+    part = MIMENonMultipart("text", subtype, charset="utf-8", policy=POLICY)
+    del part["MIME-Version"]
+    part["Content-Transfer-Encoding"] = "8bit"
+    part.set_payload(text.encode().decode("ascii", "surrogateescape"))
+    return part
+
+
+@lru_cache(maxsize=8)
+def _domain(sender: str) -> str | None:
+    """The domain of the sender's address, which the Message-IDs name."""
+    return parseaddr(sender)[1].rpartition("@")[2] or None

@@ -10,7 +10,12 @@ import sqlalchemy as sa
 
 from maillage.database import session, utcnow
 from maillage.mail.models import FailingAddress
-from maillage.mail.transport import Connection, PermanentFailure, TemporaryFailure
+from maillage.mail.transport import (
+    Connection,
+    PermanentFailure,
+    SendFailure,
+    TemporaryFailure,
+)
 
 
 def mark_failing(email: str, code: int, message: str) -> None:
@@ -33,12 +38,10 @@ def deliver(connection: Connection, message: Message) -> bool:
 
     A temporary refusal raises `TemporaryFailure`, for the caller's job to be retried.
     """
-    try:
-        connection.send(message)
-    except PermanentFailure as failure:
-        mark_failing(str(message["To"]), failure.code, failure.message)
-        return False
-    return True
+    [(_message, failure)] = connection.send_each([message])
+    if isinstance(failure, TemporaryFailure):
+        raise failure
+    return _outcome(message, failure) is Outcome.SENT
 
 
 class Outcome(enum.StrEnum):
@@ -50,15 +53,16 @@ class Outcome(enum.StrEnum):
 def deliver_all(connection: Connection, messages: Iterable[Message]) -> list[Outcome]:
     """Send `messages` in order over `connection`, saying how each went.
 
-    One after the other: a thread sending while the next message was built gained nothing,
-    since it waited for the GIL after each of the server's answers, and it cost CPU
-    (bench/digests.py). Permanent refusals mark their address failing; temporary ones come
-    back as RETRY, for the caller to hand to a retried job.
+    Permanent refusals mark their address failing; temporary ones come back as RETRY, for
+    the caller to hand to a retried job.
     """
-    outcomes = []
-    for message in messages:
-        try:
-            outcomes.append(Outcome.SENT if deliver(connection, message) else Outcome.FAILING)
-        except TemporaryFailure:
-            outcomes.append(Outcome.RETRY)
-    return outcomes
+    return [_outcome(message, failure) for message, failure in connection.send_each(messages)]
+
+
+def _outcome(message: Message, failure: SendFailure | None) -> Outcome:
+    if failure is None:
+        return Outcome.SENT
+    if isinstance(failure, PermanentFailure):
+        mark_failing(str(message["To"]), failure.code, failure.message)
+        return Outcome.FAILING
+    return Outcome.RETRY
