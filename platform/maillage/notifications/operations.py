@@ -6,9 +6,8 @@ from collections.abc import Sequence
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 
-from maillage.database import session, utcnow
+from maillage.database import insert, session, utcnow
 from maillage.events import Event
 from maillage.notifications.models import Notification
 from maillage.notifications.queries import Candidates
@@ -35,9 +34,7 @@ def notify(event: Event, candidates: Sequence[Candidates], data: dict[str, Any])
     ).where(ranked.c.rank == 1)
     if event.actor_id is not None:
         chosen = chosen.where(ranked.c.user_id != event.actor_id)
-    dialect = session.get_bind().dialect.name
-    insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(Notification)
-    statement = insert.from_select(
+    statement = insert(Notification).from_select(
         ["user_id", "event_id", "kind", "reason", "reason_ref", "data", "created_at"], chosen,
     ).on_conflict_do_nothing(index_elements=["event_id", "user_id"])
     return session.execute(statement.execution_options(preserve_rowcount=True)).rowcount
