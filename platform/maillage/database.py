@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from flask import Flask, Response, current_app, has_app_context
 from flask.globals import app_ctx
 from sqlalchemy import event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import DeclarativeBase, Session, scoped_session, sessionmaker
 
@@ -98,6 +99,13 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyp
     cursor.execute("PRAGMA journal_mode = WAL")
     cursor.execute("PRAGMA synchronous = NORMAL")
     cursor.close()
+
+
+def insert(model: type[Base]) -> postgresql.Insert | sqlite.Insert:
+    """Return an INSERT into `model` in the current database's dialect, which alone knows
+    ON CONFLICT DO NOTHING: the way to write a row that may already be there, with no race."""
+    dialect = session.get_bind().dialect.name
+    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(model)
 
 
 @contextmanager

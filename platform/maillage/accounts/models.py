@@ -59,9 +59,9 @@ class User(Base):
         back_populates="user", cascade="all, delete-orphan", lazy="selectin",
         foreign_keys="TownMembership.user_id",
     )
-    expertise: Mapped[list[Theme]] = relationship(
-        secondary=user_expertise, order_by=Theme.slug, lazy="selectin"
-    )
+    # Loaded when read: only referents' pages and help offers need it, while every
+    # authenticated request loads its user.
+    expertise: Mapped[list[Theme]] = relationship(secondary=user_expertise, order_by=Theme.slug)
 
     # Flask-Login's protocol, kept here rather than in a mixin so the model stays plain.
     is_authenticated = True

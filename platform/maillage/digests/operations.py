@@ -9,11 +9,10 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
-from sqlalchemy.dialects import postgresql, sqlite
 
 from maillage import queues
 from maillage.accounts.models import User
-from maillage.database import session, utcnow
+from maillage.database import insert, session, utcnow
 from maillage.digests.models import (
     CATEGORY_NAMES,
     Digest,
@@ -151,11 +150,6 @@ def unsubscribe(letter: str, recipient_id: int, topic: str, ref: str) -> str:
     return topic
 
 
-def _insert(model: Any) -> Any:
-    dialect = session.get_bind().dialect.name
-    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(model)
-
-
 def claim_digests(rows: list[dict[str, Any]]) -> dict[int, int]:
     """Record digests about to be sent; return {recipient id: digest id} of those this call
     recorded. One already recorded for its recipient and period is not claimed again."""
@@ -163,7 +157,7 @@ def claim_digests(rows: list[dict[str, Any]]) -> dict[int, int]:
         return {}
     column = "user_id" if rows[0].get("user_id") is not None else "subscription_id"
     # Rows as parameters, not in the statement: SQLAlchemy compiles it once for every batch.
-    statement = _insert(Digest).on_conflict_do_nothing() \
+    statement = insert(Digest).on_conflict_do_nothing() \
         .returning(getattr(Digest, column), Digest.id)
     return dict(session.execute(statement, rows).all())
 
@@ -175,5 +169,5 @@ def mark_digests_sent(digest_ids: Sequence[int]) -> None:
 
 
 def record_notice_sent(notification_id: int) -> None:
-    session.execute(_insert(SentNotice).values(notification_id=notification_id, sent_at=utcnow())
+    session.execute(insert(SentNotice).values(notification_id=notification_id, sent_at=utcnow())
                     .on_conflict_do_nothing())

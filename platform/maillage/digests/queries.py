@@ -65,8 +65,10 @@ def immediate_notices(event_id: int) -> list[int]:
         .where(Notification.event_id == event_id, not_failing(User.email),
                ~sa.exists().where(SentNotice.notification_id == Notification.id))
         .order_by(Notification.id))
+    # Most readers never set preferences: one shared default, not an ORM object per row.
+    default = default_preference(0)
     return [notification_id for notification_id, kind, reason, preference in rows
-            if (preference or default_preference(0)).mode_of(kind, reason) is Mode.IMMEDIATE]
+            if (preference or default).mode_of(kind, reason) is Mode.IMMEDIATE]
 
 
 @dataclass

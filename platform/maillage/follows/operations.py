@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from maillage.accounts.models import User
-from maillage.database import session
+from maillage.database import insert, session
 from maillage.follows.models import Follow, Target
 
 COLUMNS = {
@@ -17,19 +17,18 @@ COLUMNS = {
 
 
 def follow(user: User, target: Target, key: int | str) -> Follow:
-    """Make `user` follow the thing; following it again leaves the one follow there is."""
+    """Make `user` follow the thing; following it again leaves the one follow there is.
+
+    One INSERT that yields to the follow already there, even one a concurrent request has
+    just added: no look beforehand, which a new initiative's author would pay for nothing.
+    """
     column = COLUMNS[target]
-    existing = session.scalar(sa.select(Follow).where(Follow.user_id == user.id, column == key))
-    if existing is not None:
-        return existing
-    row = Follow(user_id=user.id, target=target, **{column.key: key})
-    # A concurrent follow of the same thing may win the race; the savepoint keeps ours harmless.
-    try:
-        with session.begin_nested():
-            session.add(row)
-    except sa.exc.IntegrityError:
-        return session.scalar(sa.select(Follow).where(Follow.user_id == user.id, column == key))
-    return row
+    added = session.scalar(
+        insert(Follow).values(user_id=user.id, target=target, **{column.key: key})
+        .on_conflict_do_nothing(index_elements=["user_id", column.key]).returning(Follow))
+    if added is not None:
+        return added
+    return session.scalars(sa.select(Follow).where(Follow.user_id == user.id, column == key)).one()
 
 
 def unfollow(user: User, target: Target, key: int | str) -> None:

@@ -46,8 +46,10 @@ class Town(Base):
 
     department: Mapped[Department] = relationship(lazy="joined", innerjoin=True)
     region: Mapped[Region] = relationship(lazy="joined", innerjoin=True)
+    # Loaded when read, as only the towns API shows them: a town comes with every membership
+    # of the user of every authenticated request, and with many a page's rows.
     postal_codes: Mapped[list[PostalCode]] = relationship(
-        order_by="PostalCode.code", cascade="all, delete-orphan", lazy="selectin"
+        order_by="PostalCode.code", cascade="all, delete-orphan"
     )
     networks: Mapped[list[NetworkMembership]] = relationship(
         viewonly=True, order_by="NetworkMembership.network_id"

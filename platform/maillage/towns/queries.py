@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass
 
 import sqlalchemy as sa
+from sqlalchemy.orm import selectinload
 
 from maillage import pagination
 from maillage.database import session
@@ -31,7 +32,7 @@ def search_towns(*, q: str | None = None, department: str | None = None,
     A name matches on the start of any of its words, so "dore" finds "Mont-Dore"; `after` is
     the sort key of the previous page's last town.
     """
-    query = sa.select(Town)
+    query = sa.select(Town).options(selectinload(Town.postal_codes))
     if q:
         folded = fold(q)
         if _CODE.match(folded):
