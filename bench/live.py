@@ -851,7 +851,9 @@ def parse_args() -> argparse.Namespace:
                         help="use this Redis database (flushed at start and end) instead of a "
                         "private redis-server; its server's other users share Socket.IO "
                         "messages with the benchmark, whatever their database number")
-    parser.add_argument("--workers", type=int, default=1, help="`maillage worker` processes")
+    parser.add_argument("--workers", type=int, default=2,
+                        help="`maillage worker` processes (one a core: with one, the worker, "
+                        "waiting on PostgreSQL and Redis, limits the throughput before the CPU)")
     parser.add_argument("--client-processes", type=int, default=1,
                         help="processes holding the clients, one asyncio loop each")
     parser.add_argument("--themes", type=int, default=10, help="themes followed")
