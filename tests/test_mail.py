@@ -7,6 +7,8 @@ with the retry intervals of RQ scaled down.
 from __future__ import annotations
 
 import re
+import smtplib
+from collections.abc import Iterator
 from email.message import Message
 
 import pytest
@@ -21,7 +23,7 @@ from maillage.follows.models import Follow
 from maillage.mail.messages import compose
 from maillage.mail.models import FailingAddress
 from maillage.mail.operations import Outcome, deliver_all
-from maillage.mail.transport import FileTransport, transport
+from maillage.mail.transport import FileTransport, SmtpTransport, transport
 
 LANNION = "22113"
 
@@ -176,6 +178,53 @@ def test_a_line_that_starts_with_a_dot_arrives_whole(app: Flask, smtp) -> None:
             assert deliver_all(connection, [message]) == [Outcome.SENT]
     [received] = smtp.messages
     assert "\n.Un point en tête" in "\n" + received.get_body(("plain",)).get_content()
+
+
+def test_a_session_not_greeted_on_opening_greets_before_its_first_message(
+        app: Flask, smtp, monkeypatch) -> None:
+    """An `smtps` session is not greeted when it opens (only `smtp` ones are, for STARTTLS):
+    aiosmtpd, like Postfix, refuses MAIL before EHLO."""
+    with app.app_context(), transaction():
+        mail = transport()
+        monkeypatch.setattr(mail, "open", lambda: smtplib.SMTP(mail.host, mail.port))
+        with mail.connect() as connection:
+            assert deliver_all(connection, [_notice("tls@example.org", "Un")]) == [Outcome.SENT]
+    assert [m["To"] for m in smtp.messages] == ["tls@example.org"]
+
+
+def test_a_run_stopped_before_its_last_verdict_leaves_no_session_out_of_step(
+        app: Flask, smtp) -> None:
+    smtp.script = ["554 5.7.1 Refused"]  # to the first message's data, whose answer is unread
+
+    def failing_to_build() -> Iterator[Message]:
+        yield _notice("first@example.org", "Un")
+        raise RuntimeError("a template failed")
+
+    with app.app_context(), transaction(), transport().connect() as connection:
+        with pytest.raises(RuntimeError):
+            list(connection.send_each(failing_to_build()))
+        assert deliver_all(connection, [_notice("second@example.org", "Deux")]) \
+                == [Outcome.SENT]
+    assert [m["To"] for m in smtp.messages] == ["second@example.org"]
+
+
+def test_what_says_nothing_of_an_address_does_not_mark_it_failing(app: Flask, smtp) -> None:
+    """A session that cannot open (here: a password for a server without AUTH) is a
+    temporary failure; an address this sender cannot write (no SMTPUTF8) is the only
+    permanent one of the two."""
+    locked = SmtpTransport(smtp.url.replace("smtp://", "smtp://user:secret@"),
+                           "ne-pas-repondre@maillage.localhost")
+    with app.app_context(), transaction():
+        with locked.connect() as connection:
+            assert deliver_all(connection, [_notice("agent@lannion.fr", "Un")]) \
+                == [Outcome.RETRY]
+        with transport().connect() as connection:
+            assert deliver_all(connection, [_notice("josé@exemple.fr", "Deux"),
+                                            _notice("after@example.org", "Trois")]) \
+                == [Outcome.FAILING, Outcome.SENT]
+        assert session.get(FailingAddress, "agent@lannion.fr") is None
+        assert session.get(FailingAddress, "josé@exemple.fr").code == 553
+    assert [m["To"] for m in smtp.messages] == ["after@example.org"]
 
 
 def test_the_embedded_mode_writes_eml_files(make_app, tmp_path) -> None:

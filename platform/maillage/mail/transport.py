@@ -38,7 +38,8 @@ class TemporaryFailure(SendFailure):
 
 
 class PermanentFailure(SendFailure):
-    """A 5xx answer: the address refuses mail."""
+    """A 5xx answer to the recipient, or an address this sender cannot write: no use
+    trying it again."""
 
 
 Verdict = tuple[Message, SendFailure | None]
@@ -96,30 +97,44 @@ class SmtpConnection:
 
     def send_each(self, messages: Iterable[Message]) -> Iterator[Verdict]:
         waiting: Message | None = None  # its data went out; the verdict is not read yet
-        for message in messages:
-            data = wire_bytes(message)
+        try:
+            for message in messages:
+                data = wire_bytes(message)
+                if waiting is not None:
+                    done, waiting = waiting, None
+                    yield done, self._verdict()
+                failure = self._hand_over(message, data)
+                if failure is None:
+                    waiting = message
+                else:
+                    yield message, failure
             if waiting is not None:
-                yield waiting, self._verdict()
-                waiting = None
-            failure = self._hand_over(message, data)
-            if failure is None:
-                waiting = message
-            else:
-                yield message, failure
-        if waiting is not None:
-            yield waiting, self._verdict()
+                done, waiting = waiting, None
+                yield done, self._verdict()
+        finally:
+            if waiting is not None:
+                # Stopped while the server's answer to the last data was unread (building the
+                # next message failed): the session is out of step, so it is dropped.
+                self._drop()
 
     def _hand_over(self, message: Message, data: bytes) -> SendFailure | None:
-        """MAIL, RCPT and DATA for `message`, then its data, without waiting for the verdict."""
+        """MAIL, RCPT and DATA for `message`, then its data, without waiting for the verdict.
+
+        Only the recipient's own refusals are permanent: a session that cannot be opened
+        (a wrong password, a server away) or a refused sender says nothing of the address.
+        """
+        to = str(message["To"])  # smtplib takes the address out of a "Name <address>"
+        if not to.isascii():
+            return PermanentFailure(553, "this address needs SMTPUTF8, which Maillage lacks")
+        client = self._session()
+        if isinstance(client, TemporaryFailure):
+            return client
         try:
-            if self.client is None:
-                self.client = self.transport.open()
-            client = self.client
-            to = str(message["To"])  # smtplib takes the address out of a "Name <address>"
             options = ["BODY=8BITMIME"] if client.has_extn("8bitmime") else []
             code, reply = client.mail(self.transport.envelope_from, options)
             if code != 250:
-                raise smtplib.SMTPSenderRefused(code, reply, self.transport.envelope_from)
+                self._reset(code)
+                return TemporaryFailure(code, reply.decode(errors="replace"))
             code, reply = client.rcpt(to)
             if code not in (250, 251):
                 raise smtplib.SMTPRecipientsRefused({to: (code, reply)})
@@ -138,6 +153,17 @@ class SmtpConnection:
             return _failure(error)
         return None
 
+    def _session(self) -> smtplib.SMTP | TemporaryFailure:
+        """The session, open and greeted (an `smtps` one is not greeted on opening)."""
+        try:
+            if self.client is None:
+                self.client = self.transport.open()
+            self.client.ehlo_or_helo_if_needed()
+        except (smtplib.SMTPException, OSError) as error:
+            self._drop()
+            return TemporaryFailure(getattr(error, "smtp_code", 0), str(error))
+        return self.client
+
     def _verdict(self) -> SendFailure | None:
         """Read the server's answer to the data sent last."""
         assert self.client is not None
@@ -148,7 +174,7 @@ class SmtpConnection:
             return _failure(error)
         if code == 250:
             return None
-        if code == 421:
+        if code == 421 or not 200 <= code < 600:
             self.close()
         return _failure(smtplib.SMTPDataError(code, reply))
 
@@ -169,6 +195,12 @@ class SmtpConnection:
                 client.quit()
             except (smtplib.SMTPException, OSError):
                 client.close()
+
+    def _drop(self) -> None:
+        """Close the connection without a word: the server's next answer is not QUIT's."""
+        client, self.client = self.client, None
+        if client is not None:
+            client.close()
 
 
 class SmtpTransport:
@@ -199,7 +231,11 @@ class SmtpTransport:
                 client.starttls(context=context)
                 client.ehlo()
         if self.username:
-            client.login(self.username, self.password or "")
+            try:
+                client.login(self.username, self.password or "")
+            except smtplib.SMTPException:
+                client.close()
+                raise
         return client
 
     @contextmanager
