@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta
+from email.message import Message
 
 import pytest
 import sqlalchemy as sa
@@ -15,9 +16,11 @@ from flask.cli import ScriptInfo
 from maillage.accounts.models import User
 from maillage.cli import main
 from maillage.database import session, transaction
+from maillage.digests import runs
 from maillage.digests.models import Digest, Frequency, Subscription
 from maillage.digests.operations import forget_unconfirmed
 from maillage.digests.periods import period_end, previous_end
+from maillage.digests.queries import Recipient
 from maillage.digests.runs import send_digests
 from maillage.events import Event
 from maillage.follows.models import Follow
@@ -363,6 +366,33 @@ def test_preferences_and_subscription_pages(create_user, client, sign_in, csrf, 
     assert client.post("/me/email", data=form).status_code == 303
     assert client.post("/me/email", data={**form, "account": "never"}).status_code == 422
     assert client.get("/api/v1/me/email-preferences").json["modes"]["account"] == "off"
+
+
+def test_a_digest_that_cannot_be_built_loses_none_and_repeats_none(
+        create_user, publish, subscriber, smtp, wait, monkeypatch) -> None:
+    """The digests of a batch are claimed before they are built: when one cannot be built,
+    the one already sent stays sent, and the others go to retried jobs."""
+    author = create_user("maire@lannion.fr", town=LANNION, verified=True)
+    for name in ("a", "b", "c"):
+        subscriber(f"{name}@example.org", towns=[LANNION])
+    publish(author, "Atelier", ["inclusion-numerique"], LANNION, utc(2026, 3, 24, 10, 0))
+    smtp.messages.clear()
+    build = runs.digest_message
+
+    def failing_for_b(letter: str, reader: Recipient, *rest: object) -> Message:
+        if reader.email == "b@example.org":
+            raise RuntimeError("a template failed")
+        return build(letter, reader, *rest)
+
+    monkeypatch.setattr(runs, "digest_message", failing_for_b)
+    with pytest.raises(RuntimeError):
+        send_digests(Frequency.WEEKLY, now=utc(2026, 3, 30, 5, 10))
+    assert [m["To"] for m in smtp.messages] == ["a@example.org"]
+    monkeypatch.setattr(runs, "digest_message", build)  # the template mended
+    wait()
+    assert sorted(m["To"] for m in smtp.messages) == [
+        "a@example.org", "b@example.org", "c@example.org"]
+    assert send_digests(Frequency.WEEKLY, now=utc(2026, 3, 30, 6, 0)).sent == 0
 
 
 def test_a_digest_refused_for_now_is_retried_and_one_refused_for_good_is_not(

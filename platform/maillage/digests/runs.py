@@ -20,7 +20,7 @@ from maillage.digests.messages import digest_message
 from maillage.digests.models import Digest, Frequency
 from maillage.digests.periods import period_end
 from maillage.digests.queries import SOURCES, Context, Recipient, Source, set_windows
-from maillage.mail.operations import Outcome, deliver, deliver_all
+from maillage.mail.operations import Outcome, deliver, deliver_each
 from maillage.mail.queries import is_failing
 from maillage.mail.transport import Connection, transport
 
@@ -106,19 +106,34 @@ def _claim_batch(source: Source, frequency: Frequency, after: int, size: int,
 def _send_batch(connection: Connection, source: Source, frequency: Frequency, batch: Batch,
                 context: Context, report: Report) -> None:
     digest_ids = [batch.digest_ids[reader.id] for reader in batch.ready]
-    with transaction():
-        outcomes = deliver_all(connection, (digest_message(source.letter, reader, frequency,
-                                                           context) for reader in batch.ready))
-        sent = [digest_id for digest_id, outcome in zip(digest_ids, outcomes, strict=True)
-                if outcome is Outcome.SENT]
-        for digest_id, outcome in zip(digest_ids, outcomes, strict=True):
-            if outcome is Outcome.RETRY:
-                queues.enqueue_after_commit("mail", SEND_DIGEST, digest_id,
-                                            job_id=f"digest-{digest_id}")
-        operations.mark_digests_sent(sent)
-    report.sent += len(sent)
+    outcomes: list[Outcome] = []
+    try:
+        with transaction():
+            outcomes.extend(deliver_each(connection, (
+                digest_message(source.letter, reader, frequency, context)
+                for reader in batch.ready)))
+            _record(digest_ids, outcomes)
+    except Exception:
+        # Building or sending stopped midway (a digest that cannot be rendered, say): the
+        # digests are claimed, so a run would not send them again. What went out is marked
+        # sent; the rest, the one in flight included, goes to retried jobs, each alone.
+        with transaction():
+            _record(digest_ids, outcomes + [Outcome.RETRY] * (len(digest_ids) - len(outcomes)))
+        raise
+    report.sent += outcomes.count(Outcome.SENT)
     report.failing += outcomes.count(Outcome.FAILING)
     report.retrying += outcomes.count(Outcome.RETRY)
+
+
+def _record(digest_ids: list[int], outcomes: list[Outcome]) -> None:
+    """Mark the digests sent, and hand those refused for now to a retried job each."""
+    for digest_id, outcome in zip(digest_ids, outcomes, strict=True):
+        if outcome is Outcome.RETRY:
+            queues.enqueue_after_commit("mail", SEND_DIGEST, digest_id,
+                                        job_id=f"digest-{digest_id}")
+    operations.mark_digests_sent([digest_id for digest_id, outcome
+                                  in zip(digest_ids, outcomes, strict=True)
+                                  if outcome is Outcome.SENT])
 
 
 def send_one_digest(digest_id: int) -> bool:

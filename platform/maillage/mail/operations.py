@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from email.message import Message
 
 import sqlalchemy as sa
@@ -50,13 +50,19 @@ class Outcome(enum.StrEnum):
     RETRY = "retry"
 
 
-def deliver_all(connection: Connection, messages: Iterable[Message]) -> list[Outcome]:
-    """Send `messages` in order over `connection`, saying how each went.
+def deliver_each(connection: Connection, messages: Iterable[Message]) -> Iterator[Outcome]:
+    """Send `messages` in order over `connection`, saying how each went, as it is known.
 
     Permanent refusals mark their address failing; temporary ones come back as RETRY, for
     the caller to hand to a retried job.
     """
-    return [_outcome(message, failure) for message, failure in connection.send_each(messages)]
+    for message, failure in connection.send_each(messages):
+        yield _outcome(message, failure)
+
+
+def deliver_all(connection: Connection, messages: Iterable[Message]) -> list[Outcome]:
+    """`deliver_each`, all at once."""
+    return list(deliver_each(connection, messages))
 
 
 def _outcome(message: Message, failure: SendFailure | None) -> Outcome:

@@ -97,25 +97,26 @@ class SmtpConnection:
 
     def send_each(self, messages: Iterable[Message]) -> Iterator[Verdict]:
         waiting: Message | None = None  # its data went out; the verdict is not read yet
-        try:
-            for message in messages:
-                data = wire_bytes(message)
+        pending = iter(messages)
+        while True:
+            try:
+                message = next(pending, None)
+                data = wire_bytes(message) if message is not None else b""
+            except Exception:
+                # Building the next message failed: the last one's verdict still comes first.
                 if waiting is not None:
-                    done, waiting = waiting, None
-                    yield done, self._verdict()
-                failure = self._hand_over(message, data)
-                if failure is None:
-                    waiting = message
-                else:
-                    yield message, failure
+                    yield waiting, self._verdict()
+                raise
             if waiting is not None:
                 done, waiting = waiting, None
                 yield done, self._verdict()
-        finally:
-            if waiting is not None:
-                # Stopped while the server's answer to the last data was unread (building the
-                # next message failed): the session is out of step, so it is dropped.
-                self._drop()
+            if message is None:
+                return
+            failure = self._hand_over(message, data)
+            if failure is None:
+                waiting = message
+            else:
+                yield message, failure
 
     def _hand_over(self, message: Message, data: bytes) -> SendFailure | None:
         """MAIL, RCPT and DATA for `message`, then its data, without waiting for the verdict.
@@ -160,7 +161,7 @@ class SmtpConnection:
                 self.client = self.transport.open()
             self.client.ehlo_or_helo_if_needed()
         except (smtplib.SMTPException, OSError) as error:
-            self._drop()
+            self.close()
             return TemporaryFailure(getattr(error, "smtp_code", 0), str(error))
         return self.client
 
@@ -196,11 +197,6 @@ class SmtpConnection:
             except (smtplib.SMTPException, OSError):
                 client.close()
 
-    def _drop(self) -> None:
-        """Close the connection without a word: the server's next answer is not QUIT's."""
-        client, self.client = self.client, None
-        if client is not None:
-            client.close()
 
 
 class SmtpTransport:
