@@ -38,6 +38,13 @@ def local(url: str) -> str:
     return url.removeprefix("http://127.0.0.1:5000")
 
 
+def tampered(url: str) -> str:
+    """`url` with a character of its signature changed where every bit counts: the last
+    base64 character of a signature carries padding bits, which decoders ignore."""
+    at = len(url) - 5
+    return url[:at] + ("A" if url[at] != "A" else "B") + url[at + 1:]
+
+
 def test_categories_are_keyed_on_kind_and_reason() -> None:
     assert category_of("help.requested", "referent").name == "help_routed"
     assert category_of("help.escalated", "referent").name == "help_routed"
@@ -81,9 +88,8 @@ def test_a_verified_member_is_mailed_at_once(create_user, smtp, wait, client) ->
     session.remove()
     assert session.get(EmailPreference, user.id).unsubscribed_at is not None
 
-    tampered = one_click[:-3] + ("aaa" if not one_click.endswith("aaa") else "bbb")
-    assert client.post(local(tampered)).status_code == 404
-    assert client.get(local(tampered)).status_code == 404
+    assert client.post(local(tampered(one_click))).status_code == 404
+    assert client.get(local(tampered(one_click))).status_code == 404
 
 
 def test_following_activity_waits_for_the_digest_unless_asked(create_user, smtp, wait,
