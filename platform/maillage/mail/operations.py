@@ -60,11 +60,6 @@ def deliver_each(connection: Connection, messages: Iterable[Message]) -> Iterato
         yield _outcome(message, failure)
 
 
-def deliver_all(connection: Connection, messages: Iterable[Message]) -> list[Outcome]:
-    """`deliver_each`, all at once."""
-    return list(deliver_each(connection, messages))
-
-
 def _outcome(message: Message, failure: SendFailure | None) -> Outcome:
     if failure is None:
         return Outcome.SENT
