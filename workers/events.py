@@ -64,8 +64,12 @@ def _deliver(event_id: int, results: list[Fanout]) -> None:
     """
     notified = sum(result.notified for result in results)
     if notified:
-        realtime.emit_notifications(of_event_for(event_id, realtime.presence().online(),
-                                                 notified))
+        # Committed, not rolled back, although it only reads: psycopg forgets its prepared
+        # statements at every ROLLBACK, and the job's queries would be parsed and planned
+        # anew each time.
+        with transaction():
+            recipients = of_event_for(event_id, realtime.presence().online(), notified)
+        realtime.emit_notifications(recipients)
     for result in results:
         if result.activity and result.rooms:
             realtime.emit_activity(result.rooms, result.activity)
