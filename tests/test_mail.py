@@ -17,7 +17,13 @@ from flask import Flask
 
 from maillage.accounts.models import Role
 from maillage.database import session, transaction
-from maillage.digests.models import EmailPreference, Mode, SentNotice, category_of
+from maillage.digests.models import (
+    EmailPreference,
+    Mode,
+    SentNotice,
+    category_of,
+    immediate_by_default,
+)
 from maillage.digests.texts import words
 from maillage.follows.models import Follow
 from maillage.mail.messages import compose
@@ -58,6 +64,13 @@ def test_categories_are_keyed_on_kind_and_reason() -> None:
     assert category_of("member.verified", "member").name == "account"
     assert category_of("help.answered", "asker").default is Mode.IMMEDIATE
     assert category_of("initiative.commented", "author").default is Mode.DIGEST
+
+
+def test_the_reasons_mailed_at_once_by_default_depend_on_the_kind() -> None:
+    assert immediate_by_default("initiative.published") == frozenset()
+    assert immediate_by_default("help.requested") == {"referent"}
+    assert immediate_by_default("help.answered") == {"asker", "answerer"}
+    assert immediate_by_default("member.verified") is None
 
 
 def test_a_verified_member_is_mailed_at_once(create_user, smtp, wait, client) -> None:

@@ -32,7 +32,7 @@ def queue_immediate_notices(event: Event) -> Fanout:
     Runs last among the event's consumers, in their transaction: the jobs are queued when the
     notifications are committed, and not at all if they are rolled back.
     """
-    for notification_id in queries.immediate_notices(event.id):
+    for notification_id in queries.immediate_notices(event.id, event.kind):
         queues.enqueue_after_commit("mail", SEND_NOTICE, notification_id,
                                     job_id=f"notice-{notification_id}")
     return Fanout()

@@ -62,6 +62,23 @@ def category_of(kind: str, reason: str) -> Category:
     return next(category for category in CATEGORIES if category.matches(kind, reason))
 
 
+def immediate_by_default(kind: str) -> frozenset[str] | None:
+    """Return the reasons for which a notification of `kind` may be mailed at once to a reader
+    who kept the defaults (None: any reason may).
+
+    Only readers with preferences of their own can want the others at once: a fan-out to the
+    followers of a theme then looks at those few, not at every notification.
+    """
+    reasons: set[str] = set()
+    for category in CATEGORIES:
+        if category.default is Mode.IMMEDIATE and (category.kinds is None
+                                                   or kind in category.kinds):
+            if category.reasons is None:
+                return None
+            reasons |= category.reasons
+    return frozenset(reasons)
+
+
 class EmailPreference(Base):
     """A user's choices: a mode per category (only those changed are stored) and a frequency.
 

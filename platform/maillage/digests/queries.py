@@ -26,6 +26,7 @@ from maillage.digests.models import (
     SentNotice,
     Subscription,
     default_preference,
+    immediate_by_default,
     subscription_themes,
     subscription_towns,
 )
@@ -56,15 +57,22 @@ def get_subscription(subscription_id: int) -> Subscription | None:
     return session.get(Subscription, subscription_id)
 
 
-def immediate_notices(event_id: int) -> list[int]:
-    """Return the ids of the event's notifications to mail at once, by the readers' choice."""
-    rows = session.execute(
+def immediate_notices(event_id: int, kind: str) -> list[int]:
+    """Return the ids of event `event_id`'s notifications to mail at once, by the readers'
+    choice; `kind` is the event's kind."""
+    query = (
         sa.select(Notification.id, Notification.kind, Notification.reason, EmailPreference)
         .join(User, User.id == Notification.user_id)
         .outerjoin(EmailPreference, EmailPreference.user_id == Notification.user_id)
         .where(Notification.event_id == event_id, not_failing(User.email),
                ~sa.exists().where(SentNotice.notification_id == Notification.id))
         .order_by(Notification.id))
+    reasons = immediate_by_default(kind)
+    if reasons is not None:
+        chose = EmailPreference.user_id.is_not(None)
+        query = query.where(chose | Notification.reason.in_(sorted(reasons)) if reasons
+                            else chose)
+    rows = session.execute(query)
     # Most readers never set preferences: one shared default, not an ORM object per row.
     default = default_preference(0)
     return [notification_id for notification_id, kind, reason, preference in rows
