@@ -62,7 +62,6 @@ def _failure(error: Exception) -> SendFailure:
 
 
 NEWLINES = re.compile(r"\r\n|\r|\n")
-LEADING_DOTS = re.compile(rb"(?m)^\.")
 
 
 class _Generator(BytesGenerator):
@@ -72,14 +71,19 @@ class _Generator(BytesGenerator):
 
     def _write_lines(self, lines: str) -> None:
         if lines:
-            self.write(NEWLINES.sub(self._NL, lines))
+            # Bodies Maillage writes end their lines with LF alone: a replace is ten times
+            # quicker than the regular expression, which stays for the others.
+            self.write(NEWLINES.sub(self._NL, lines) if "\r" in lines
+                       else lines.replace("\n", self._NL))
 
 
 def wire_bytes(message: Message) -> bytes:
     """`message` as SMTP carries it: CRLF line ends, dots at the start of a line doubled."""
     with io.BytesIO() as out:
         _Generator(out, mangle_from_=False).flatten(message, linesep="\r\n")
-        data = LEADING_DOTS.sub(b"..", out.getvalue())
+        data = out.getvalue()
+    # What `(?m)^\.` would match, without a regular expression over the whole message.
+    data = (b"." if data.startswith(b".") else b"") + data.replace(b"\n.", b"\n..")
     return data + (b".\r\n" if data.endswith(b"\r\n") else b"\r\n.\r\n")
 
 
