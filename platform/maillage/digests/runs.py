@@ -95,9 +95,8 @@ def _claim_batch(source: Source, frequency: Frequency, after: int, size: int,
         if dry_run:
             report.planned += [(r.email, len(r.items)) for r in ready]
             return Batch(len(recipients), recipients[-1].id, [], {})
-        claimed = operations.claim_digests([
-            {source.key: r.id, "frequency": frequency, "window_start": r.start,
-             "period_end": context.end, "items": len(r.items)} for r in ready])
+        claimed = operations.claim_digests(source.key, frequency, context.end,
+                                           [(r.id, r.start, len(r.items)) for r in ready])
         report.already_sent += len(ready) - len(claimed)
         return Batch(len(recipients), recipients[-1].id,
                      [r for r in ready if r.id in claimed], claimed)
