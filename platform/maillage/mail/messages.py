@@ -8,7 +8,7 @@ from email.message import Message
 from email.mime.multipart import MIMEMultipart
 from email.mime.nonmultipart import MIMENonMultipart
 from email.policy import Compat32
-from email.utils import format_datetime, make_msgid, parseaddr
+from email.utils import format_datetime, parseaddr
 from functools import lru_cache
 from typing import Any
 
@@ -70,7 +70,9 @@ def compose(*, to: str, subject: str, template: str, locale: str,
     message["To"] = to
     message["Subject"] = subject
     message["Date"] = format_datetime(utcnow())
-    message["Message-ID"] = make_msgid(domain=_domain(sender))
+    # Not email.utils.make_msgid: it draws from the `random` module's shared state, from
+    # whichever thread sends, under the feet of anything seeded in the process.
+    message["Message-ID"] = f"<{secrets.token_hex(16)}@{_domain(sender)}>"
     message["Auto-Submitted"] = "auto-generated"
     if unsubscribe_url is not None:
         message["List-Unsubscribe"] = f"<{unsubscribe_url}>"
