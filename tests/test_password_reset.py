@@ -11,7 +11,7 @@ from flask.testing import FlaskClient
 
 from maillage.accounts.models import User
 from maillage.database import session, utcnow
-from tests.test_mail import links, local
+from tests.test_mail import links, local, tampered
 
 pytestmark = pytest.mark.smtp
 
@@ -102,11 +102,9 @@ def test_expired_and_tampered_links_change_nothing(make_app, create_user, smtp, 
     link = _mailed_link(smtp, wait, "agent@lannion.fr")
     before = _hash(user)
 
-    signature = link[-1]
-    tampered = link[:-1] + ("A" if signature != "A" else "B")
     other_user = link.replace(f"/password/reset/{user.id}.", f"/password/reset/{user.id + 1}.")
     assert other_user != link
-    for forged in (tampered, other_user, "/password/reset/garbage",
+    for forged in (tampered(link), other_user, "/password/reset/garbage",
                    f"/password/reset/{2**40}.x.y"):
         assert client.get(forged).status_code == 404
         assert _reset(client, forged, NEW).status_code == 404
@@ -172,3 +170,18 @@ def test_asking_is_limited_like_signing_in(make_app) -> None:
     form = {"csrf_token": token, "email": "personne@lannion.fr"}
     assert [client.post("/password/forgot", data=form).status_code for _ in range(2)] == [200] * 2
     assert client.post("/password/forgot", data=form).status_code == 429
+
+
+def test_a_reset_signs_out_the_sessions_opened_before(app, create_user, smtp, wait,
+                                                      client) -> None:
+    create_user("maire@lannion.fr", password=OLD)
+    laptop = app.test_client()  # signed in somewhere else, with the old password
+    assert _sign_in(laptop, "maire@lannion.fr", OLD) == 303
+    assert laptop.get("/api/v1/me").status_code == 200
+
+    _ask(client, "maire@lannion.fr")
+    assert _reset(client, _mailed_link(smtp, wait, "maire@lannion.fr"), NEW).status_code == 303
+    assert client.get("/api/v1/me").status_code == 200, "whoever reset it is signed in"
+    assert laptop.get("/api/v1/me").status_code == 401
+    assert _sign_in(laptop, "maire@lannion.fr", NEW) == 303
+    assert laptop.get("/api/v1/me").status_code == 200
