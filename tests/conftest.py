@@ -249,7 +249,7 @@ def sign_in(client: FlaskClient) -> Callable[[User], FlaskClient]:
 
     def sign(user: User) -> FlaskClient:
         with client.session_transaction() as cookie_session:
-            cookie_session["_user_id"] = str(user.id)
+            cookie_session["_user_id"] = user.get_id()
             cookie_session["_fresh"] = True
         return client
 

@@ -7,6 +7,7 @@ read-scoped token may only read.
 
 from __future__ import annotations
 
+import hmac
 from urllib.parse import urlsplit
 
 from flask import Flask, g, redirect, request, url_for
@@ -36,8 +37,11 @@ def init_app(app: Flask) -> None:
 
 
 @login_manager.user_loader
-def _load_user(user_id: str) -> User | None:
-    return queries.get_user(int(user_id)) if user_id.isdigit() else None
+def _load_user(session_id: str) -> User | None:
+    user_id, _, _mark = session_id.partition(".")
+    user = queries.get_user(int(user_id)) if user_id.isdigit() else None
+    # A session opened before the password last changed carries another mark: nobody.
+    return user if user is not None and hmac.compare_digest(user.get_id(), session_id) else None
 
 
 @login_manager.request_loader

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import hashlib
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -69,7 +70,13 @@ class User(Base):
     is_anonymous = False
 
     def get_id(self) -> str:
-        return str(self.id)
+        """The id a signed-in session keeps: the user's, and a mark of their password.
+
+        A new password (a reset, say) changes the mark, so the sessions opened with the old
+        one, on a stolen laptop or a shared computer, no longer load anyone.
+        """
+        mark = hashlib.sha256((self.password_hash or "").encode()).hexdigest()[:16]
+        return f"{self.id}.{mark}"
 
     def verified_towns(self) -> set[str]:
         """Return the INSEE codes of the towns this user is a verified member of."""
