@@ -210,6 +210,44 @@ def test_answers_and_acceptance(client, people, wait) -> None:
     assert [p["circle"] for p in events_of("help.accepted")] == ["department"]
 
 
+def test_the_asker_closes_a_request_unresolved(app, client, people, wait) -> None:
+    _users, tokens = people
+    created = ask(client, tokens["asker"])
+    url = f"/api/v1/help-requests/{created['id']}"
+    assert client.post(f"{url}/answers", json={"body": "Activez DMARC."},
+                       headers=bearer(tokens["perros"])).status_code == 201
+    wait()
+
+    refused = client.post(f"{url}/close", headers=bearer(tokens["quimperle"]))
+    assert refused.status_code == 403
+    assert session.get(HelpRequest, created["id"]).status is Status.ANSWERED
+
+    closed = client.post(f"{url}/close", headers=bearer(tokens["asker"]))
+    assert closed.status_code == 200
+    assert closed.json["status"] == "closed"
+    assert client.post(f"{url}/close", headers=bearer(tokens["asker"])).status_code == 409
+    late = client.post(f"{url}/answers", json={"body": "Trop tard ?"},
+                       headers=bearer(tokens["quimperle"]))
+    assert late.status_code == 409
+    wait()
+    # The answerer follows the request and hears of it; the asker closed it, and is the actor.
+    assert notified("help.closed") == [{"perros": ("help-request", str(created["id"]))}]
+    asked_at = session.get(HelpRequest, created["id"]).created_at
+    assert escalate_help_requests(now=asked_at + timedelta(days=30)) == []
+    listed = client.get("/api/v1/help-requests", query_string={"status": "closed"}).json
+    assert [item["id"] for item in listed["items"]] == [created["id"]]
+
+
+def test_a_resolved_request_cannot_be_closed(client, people) -> None:
+    _users, tokens = people
+    created = ask(client, tokens["asker"])
+    _resolve(client, tokens, created["id"])
+    refused = client.post(f"/api/v1/help-requests/{created['id']}/close",
+                          headers=bearer(tokens["asker"]))
+    assert refused.status_code == 409
+    assert session.get(HelpRequest, created["id"]).status is Status.RESOLVED
+
+
 def test_an_answer_of_another_request_cannot_be_accepted(client, people) -> None:
     _users, tokens = people
     first, second = ask(client, tokens["asker"]), ask(client, tokens["asker"])

@@ -62,6 +62,34 @@ def test_asking_answering_and_accepting_through_the_pages(client, create_user, s
     assert again.status_code == 409
 
 
+def test_the_asker_closes_a_request_from_its_page(client, create_user, sign_in,
+                                                 csrf) -> None:
+    asker = create_user("asker@example.org", town=LANNION, verified=True)
+    neighbour = create_user("voisin@example.org", town=PERROS, verified=True)
+    with transaction():
+        request_id = help_operations.ask_for_help(
+            session.get(User, asker.id), town=LANNION, title="Un site accessible",
+            body="Par où commencer ?", themes=["inclusion-numerique"]).id
+
+    sign_in(neighbour)
+    page = client.get(f"/help-requests/{request_id}").get_data(as_text=True)
+    assert "Clore la demande" not in page
+    assert client.post(f"/help-requests/{request_id}/close",
+                       data={"csrf_token": csrf()}).status_code == 403
+
+    sign_in(asker)
+    assert "Clore la demande" in client.get(f"/help-requests/{request_id}").get_data(
+        as_text=True)
+    closed = client.post(f"/help-requests/{request_id}/close", data={"csrf_token": csrf()})
+    assert closed.status_code == 303
+    page = client.get(closed.headers["Location"]).get_data(as_text=True)
+    assert "La demande est close" in page
+    assert "Clore la demande" not in page
+    assert 'action="/help-requests/%d/answers"' % request_id not in page
+    session.expire_all()
+    assert session.get(HelpRequest, request_id).status is Status.CLOSED
+
+
 def test_the_settings_page_sets_expertise(client, create_user, sign_in, csrf) -> None:
     user = create_user("ref@example.org", town=PERROS, verified=True)
     sign_in(user)

@@ -45,7 +45,8 @@ def notify_asker_and_followers(event: Event) -> Fanout:
 
 
 def notify_followers_of_request(event: Event) -> Fanout:
-    """An accepted answer: the request's followers; the asker accepted it, and is the actor."""
+    """An accepted answer, or a request closed: the request's followers; the asker did it,
+    and is the actor."""
     return _notify_around(event, with_asker=False)
 
 

@@ -32,6 +32,7 @@ FANOUT: dict[str, list[Consumer]] = {
     "help.escalated": [notify_routed_referents],
     "help.answered": [notify_asker_and_followers],
     "help.accepted": [notify_followers_of_request],
+    "help.closed": [notify_followers_of_request],
 }
 
 # Once an event's notifications are inserted, those wanted at once are mailed.

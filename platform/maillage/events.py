@@ -168,6 +168,17 @@ class HelpAccepted(DomainEvent):
 
 
 @dataclasses.dataclass(frozen=True)
+class HelpClosed(DomainEvent):
+    """The asker closed the request unresolved: settled elsewhere, or no longer needed."""
+
+    kind: ClassVar[str] = "help.closed"
+    help_request_id: int
+    town_insee: str
+    title: str
+    circle: str
+
+
+@dataclasses.dataclass(frozen=True)
 class HelpEscalated(DomainEvent):
     """Nobody answered within the delay: the request reaches the next circle, once."""
 

@@ -49,8 +49,8 @@ def can_answer(user: User) -> bool:
     return bool(user.verified_towns())
 
 
-def can_accept(user: User, request: HelpRequest) -> bool:
-    """Only the asker says which answer solved their question."""
+def is_asker(user: User, request: HelpRequest) -> bool:
+    """Only the asker says which answer solved their question, or closes it unresolved."""
     return request.author_id == user.id
 
 

@@ -87,6 +87,14 @@ def accept(request_id: int, answer_id: int) -> queries.Detail:
     return queries.detail(operations.accept(current_user, _request(request_id), answer_id))
 
 
+@blueprint.route("/help-requests/<int:request_id>/close", methods=["POST"])
+@blueprint.response(200, HelpRequestDetailSchema)
+@login_required
+def close(request_id: int) -> queries.Detail:
+    """Close one's own request unresolved: settled elsewhere, or no longer needed."""
+    return queries.detail(operations.close(current_user, _request(request_id)))
+
+
 @blueprint.route("/help-offers")
 @blueprint.arguments(OfferQueryArgs, location="query")
 @blueprint.response(200, OfferPageSchema)

@@ -86,7 +86,7 @@ def accept(actor: User, request: HelpRequest, answer_id: int) -> HelpRequest:
     accepted = session.get(HelpAnswer, answer_id)
     if accepted is None or accepted.help_request_id != request.id:
         raise NotFound(f"Request {request.id} has no answer {answer_id}.")
-    policy.require(policy.can_accept(actor, request),
+    policy.require(policy.is_asker(actor, request),
                    "Only the person who asked accepts an answer.")
     if request.status is Status.RESOLVED:
         raise Conflict("An answer to this request is already accepted.")
@@ -100,6 +100,23 @@ def accept(actor: User, request: HelpRequest, answer_id: int) -> HelpRequest:
     events.record(events.HelpAccepted(
         help_request_id=request.id, answer_id=accepted.id, town_insee=request.town_insee,
         title=request.title, circle=request.circle.value,
+    ), actor_id=actor.id)
+    return request
+
+
+def close(actor: User, request: HelpRequest) -> HelpRequest:
+    """Close one's own request that no answer resolved: settled elsewhere, or no longer
+    needed. Nobody answers it any more and it is not widened; its followers hear of it."""
+    policy.require(policy.is_asker(actor, request), "Only the person who asked closes it.")
+    if request.status is Status.RESOLVED:
+        raise Conflict("This request is resolved: an answer to it is accepted.")
+    if request.status is Status.CLOSED:
+        raise Conflict("This request is already closed.")
+    request.status = Status.CLOSED
+    session.flush()
+    events.record(events.HelpClosed(
+        help_request_id=request.id, town_insee=request.town_insee, title=request.title,
+        circle=request.circle.value,
     ), actor_id=actor.id)
     return request
 

@@ -123,6 +123,14 @@ def accept(request_id: int, answer_id: int) -> Response:
                     303)
 
 
+@blueprint.post("/help-requests/<int:request_id>/close")
+@login_required
+def close(request_id: int) -> Response:
+    operations.close(current_user, _request(request_id))
+    flash(_("La demande est close : elle ne reçoit plus de réponses."))
+    return redirect(url_for(".show", request_id=request_id), 303)
+
+
 @blueprint.route("/help-offers", methods=["GET", "POST"])
 def offers() -> Response | tuple[str, int]:
     values: dict[str, Any] = {}

@@ -25,6 +25,8 @@ WHAT = {
                       "en": "{actor} answered the request “{title}”"},
     "help.accepted": {"fr": "La demande « {title} » est résolue",
                       "en": "The request “{title}” is resolved"},
+    "help.closed": {"fr": "La demande « {title} » est close sans réponse retenue",
+                    "en": "The request “{title}” is closed with no accepted answer"},
 }
 
 WHY = {
