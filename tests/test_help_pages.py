@@ -85,7 +85,7 @@ def test_the_asker_closes_a_request_from_its_page(client, create_user, sign_in,
     page = client.get(closed.headers["Location"]).get_data(as_text=True)
     assert "La demande est close" in page
     assert "Clore la demande" not in page
-    assert 'action="/help-requests/%d/answers"' % request_id not in page
+    assert f'action="/help-requests/{request_id}/answers"' not in page
     session.expire_all()
     assert session.get(HelpRequest, request_id).status is Status.CLOSED
 
