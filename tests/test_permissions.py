@@ -80,6 +80,8 @@ MATRIX: dict[tuple[str, str], Case] = {
         {"other_town": 201, "member": 201, "referent": 201}),
     ("POST", "/api/v1/help-requests/<int:request_id>/answers/<int:answer_id>/accept"): Case(
         "/api/v1/help-requests/{help_request}/answers/{answer}/accept", None, {}),
+    ("POST", "/api/v1/help-requests/<int:request_id>/close"): Case(  # the asker's only
+        "/api/v1/help-requests/{help_request}/close", None, {}),
     ("POST", "/api/v1/help-offers"): Case(
         "/api/v1/help-offers", {**HELP, "town": LANNION}, {"member": 201, "referent": 201}),
     ("POST", "/api/v1/networks/<slug>/board-seats"): Case(
