@@ -22,6 +22,7 @@ from aiosmtpd.controller import Controller
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy.engine import make_url
+from sqlalchemy.orm import selectinload
 
 from bench.common import free_port
 from maillage import migrate
@@ -226,7 +227,8 @@ def create_user(app: Flask) -> Callable[..., User]:
             if expertise:
                 accounts.set_expertise(user, expertise)
             user_id = user.id
-        return session.get(User, user_id)
+        # With its memberships, which tests read after the session that loaded it is gone.
+        return session.get(User, user_id, options=[selectinload(User.memberships)])
 
     return create
 

@@ -56,12 +56,12 @@ class User(Base):
     failed_sign_ins: Mapped[int] = mapped_column(default=0, server_default="0")
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
+    # Both loaded when read, not with the user: every authenticated request loads its user,
+    # and most (an API read, the live badge's count) need neither.
     memberships: Mapped[list[TownMembership]] = relationship(
-        back_populates="user", cascade="all, delete-orphan", lazy="selectin",
+        back_populates="user", cascade="all, delete-orphan",
         foreign_keys="TownMembership.user_id",
     )
-    # Loaded when read: only referents' pages and help offers need it, while every
-    # authenticated request loads its user.
     expertise: Mapped[list[Theme]] = relationship(secondary=user_expertise, order_by=Theme.slug)
 
     # Flask-Login's protocol, kept here rather than in a mixin so the model stays plain.
