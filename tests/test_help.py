@@ -1,5 +1,5 @@
 """Peer help through the API: routing by circle, escalation, answers and their acceptance,
-permissions, validation, offers, similar items and figures.
+permissions, validation, offers, similar items and figures; their moderation.
 
 The towns are real communes of Brittany (region 53), in three of its departments: Lannion and
 Perros-Guirec (22), Morlaix and Quimperlé (29), Vitré and Fougères (35); Granville (50) is in
@@ -17,7 +17,10 @@ from maillage.accounts.models import Role, User
 from maillage.database import session, transaction
 from maillage.events import Event
 from maillage.help.models import Circle, HelpAnswer, HelpRequest, Status
+from maillage.help.operations import answer as answer_request
+from maillage.help.operations import ask_for_help
 from maillage.help.queries import circle_sizes, waiting_for
+from maillage.moderation.operations import hide
 from maillage.notifications.models import Notification
 from maillage.towns.queries import get_town
 from tests.conftest import bearer
@@ -483,3 +486,133 @@ def test_anyone_signed_in_follows_a_request_and_hears_of_its_answers(client, peo
 
     assert client.delete(path, headers=bearer(tokens["quimperle"])).status_code == 204
     assert client.get("/api/v1/follows", headers=bearer(tokens["quimperle"])).json == []
+
+
+# --- Moderation: requests and answers are reported and hidden like any content ------------
+def test_help_requests_and_answers_are_reported_hidden_and_restored(
+        client, people, create_user, token_for) -> None:
+    users, tokens = people
+    created = ask(client, tokens["asker"])
+    url = f"/api/v1/help-requests/{created['id']}"
+    answer = client.post(f"{url}/answers", json={"body": "Activez DMARC."},
+                         headers=bearer(tokens["perros"])).json
+    reader = bearer(tokens["nobody"])
+    moderator = bearer(token_for(create_user(moderator=True)))
+    for kind, target_id in (("help-request", created["id"]), ("help-answer", answer["id"])):
+        assert client.post("/api/v1/reports", json={"kind": kind, "target_id": target_id,
+                                                    "reason": "Hors sujet"},
+                           headers=reader).status_code == 201
+    assert sorted((r["kind"], r["target_id"]) for r in
+                  client.get("/api/v1/reports", headers=moderator).json) == [
+        ("help-answer", answer["id"]), ("help-request", created["id"])]
+
+    # A hidden answer is shown to nobody, and cannot be the accepted one.
+    assert client.post(f"/api/v1/moderation/help-answer/{answer['id']}/hide", json={},
+                       headers=moderator).status_code == 200
+    assert client.get(url, headers=moderator).json["answers"] == []
+    assert "Activez DMARC." not in client.get(f"/help-requests/{created['id']}").get_data(
+        as_text=True)
+    assert client.post(f"{url}/answers/{answer['id']}/accept",
+                       headers=bearer(tokens["asker"])).status_code == 404
+    # Its only answer hidden, the request waits for one again.
+    assert client.get(url).json["status"] == "open"
+    assert client.get("/api/v1/help-requests/figures").json["themes"][0]["answered"] == 0
+
+    # A hidden request is seen by moderators only, leaves the lists and takes no answer.
+    assert client.post(f"/api/v1/moderation/help-request/{created['id']}/hide", json={},
+                       headers=moderator).status_code == 200
+    for headers in (reader, bearer(tokens["asker"]), {}):
+        assert client.get(url, headers=headers).status_code == 404
+    assert client.get(url, headers=moderator).status_code == 200
+    assert client.get(f"/help-requests/{created['id']}").status_code == 404
+    assert client.get("/api/v1/help-requests").json["items"] == []
+    assert client.get("/api/v1/help-requests/figures").json["themes"] == []
+    assert waiting_for(session.get(User, users["perros"].id)) == []
+    assert client.post(f"{url}/answers", json={"body": "Et DKIM."},
+                       headers=bearer(tokens["morlaix"])).status_code == 404
+    assert client.post(f"{url}/close", headers=bearer(tokens["asker"])).status_code == 404
+    assert client.put(f"/api/v1/follows/help-request/{created['id']}",
+                      headers=reader).status_code == 404
+    assert session.scalar(sa.select(sa.func.count()).select_from(HelpAnswer)) == 1
+    assert session.get(HelpRequest, created["id"]).status is Status.OPEN
+
+    for kind, target_id in (("help-request", created["id"]), ("help-answer", answer["id"])):
+        assert client.post(f"/api/v1/moderation/{kind}/{target_id}/restore", json={},
+                           headers=moderator).status_code == 200
+    restored = client.get(url, headers=reader).json
+    assert ([a["id"] for a in restored["answers"]], restored["status"]) == (
+        [answer["id"]], "answered")
+    assert [r["id"] for r in client.get("/api/v1/help-requests").json["items"]] == \
+        [created["id"]]
+
+
+def test_hidden_help_is_never_notified(client, people, create_user, wait) -> None:
+    users, tokens = people
+    moderator_id = create_user(moderator=True).id
+    with transaction():
+        # Asked, then hidden before any worker ran: the fan-out finds it hidden.
+        request = ask_for_help(session.get(User, users["asker"].id), town=LANNION,
+                               title="Achat de rubans", body="Publicité.", themes=[CYBER])
+        hide(session.get(User, moderator_id), "help-request", request.id)
+    created = ask(client, tokens["asker"])
+    wait()
+    assert [set(readers) for readers in notified("help.requested")] == [{"perros"}]
+    with transaction():
+        posted = answer_request(session.get(User, users["morlaix"].id),
+                                session.get(HelpRequest, created["id"]), "Achetez mes rubans.")
+        hide(session.get(User, moderator_id), "help-answer", posted.id)
+    wait()
+    assert notified("help.answered") == []
+    assert session.scalar(sa.select(sa.func.count()).select_from(Event)
+                          .where(Event.processed_at.is_(None))) == 0
+
+
+def test_the_pages_offer_to_report_help_and_the_moderators_find_it(
+        client, people, create_user, sign_in, csrf) -> None:
+    _users, tokens = people
+    created = ask(client, tokens["asker"])
+    answer = client.post(f"/api/v1/help-requests/{created['id']}/answers",
+                         json={"body": "Voici."}, headers=bearer(tokens["perros"])).json
+    sign_in(create_user())
+    page = client.get(f"/help-requests/{created['id']}").get_data(as_text=True)
+    assert 'name="kind" value="help-request"' in page
+    assert f'id="reason-help-answer-{answer["id"]}"' in page
+    assert client.post("/reports", data={"csrf_token": csrf(), "kind": "help-answer",
+                                         "target_id": answer["id"],
+                                         "reason": "Hors sujet"}).status_code == 303
+    sign_in(create_user(moderator=True))
+    page = client.get("/moderation").get_data(as_text=True)
+    assert f'href="/help-requests/{created["id"]}#reponse-{answer["id"]}"' in page
+    assert client.post(f"/moderation/help-answer/{answer['id']}/hide",
+                       data={"csrf_token": csrf()}).status_code == 303
+    # On no page now, not even for moderators: theirs quotes it, to restore it knowingly.
+    assert "Voici." not in client.get(f"/help-requests/{created['id']}").get_data(as_text=True)
+    page = client.get("/moderation").get_data(as_text=True)
+    assert '<blockquote class="reported">Voici.</blockquote>' in page
+    assert "(masqué)" in page
+
+
+def test_a_hidden_accepted_answer_resolves_nothing_until_restored(client, people,
+                                                                  create_user,
+                                                                  token_for) -> None:
+    _users, tokens = people
+    created = ask(client, tokens["asker"])
+    url = f"/api/v1/help-requests/{created['id']}"
+    first, second = (client.post(f"{url}/answers", json={"body": body},
+                                 headers=bearer(tokens[name])).json["id"]
+                     for name, body in (("perros", "Activez DMARC."), ("morlaix", "Et SPF.")))
+    client.post(f"{url}/answers/{first}/accept", headers=bearer(tokens["asker"]))
+    moderator = bearer(token_for(create_user(moderator=True)))
+
+    client.post(f"/api/v1/moderation/help-answer/{first}/hide", json={}, headers=moderator)
+    shown = client.get(url).json
+    assert (shown["status"], shown["resolved_at"]) == ("answered", None)
+    assert [a["id"] for a in shown["answers"]] == [second]
+    client.post(f"/api/v1/moderation/help-answer/{second}/hide", json={}, headers=moderator)
+    assert client.get(url).json["status"] == "open"
+
+    client.post(f"/api/v1/moderation/help-answer/{first}/restore", json={},
+                headers=moderator)
+    shown = client.get(url).json
+    assert (shown["status"], [a["id"] for a in shown["answers"]]) == ("resolved", [first])
+    assert shown["resolved_at"] == shown["answers"][0]["accepted_at"]

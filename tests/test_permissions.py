@@ -101,7 +101,8 @@ MATRIX: dict[tuple[str, str], Case] = {
     ("POST", "/api/v1/reports"): Case(
         "/api/v1/reports", {"kind": "initiative", "target_id": "{initiative}",
                             "reason": "Hors sujet"}, everyone(201)),
-    ("POST", "/api/v1/moderation/<any(initiative,comment):kind>/<int:target_id>/"
+    ("POST", "/api/v1/moderation/<any('initiative','comment','help-request','help-answer')"
+             ":kind>/<int:target_id>/"
              "<any(hide,restore,dismiss):action>"): Case(
         "/api/v1/moderation/comment/{comment}/hide", {}, {"moderator": 200, "admin": 200}),
 }

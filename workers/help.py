@@ -5,7 +5,7 @@ from __future__ import annotations
 from maillage.accounts.queries import display_name
 from maillage.events import Event
 from maillage.help.models import Circle, HelpRequest
-from maillage.help.queries import get_request, referents_in
+from maillage.help.queries import get_answer, get_request, referents_in
 from maillage.notifications.operations import notify
 from maillage.notifications.queries import help_request_followers, person, routed_referents
 from workers.fanout import Fanout
@@ -25,12 +25,17 @@ def _activity(event: Event, request: HelpRequest) -> dict[str, object]:
             "link": f"/help-requests/{request.id}"}
 
 
+def _visible(event: Event) -> HelpRequest | None:
+    request = get_request(event.payload["help_request_id"])
+    return request if request is not None and request.hidden_at is None else None
+
+
 def notify_routed_referents(event: Event) -> Fanout:
     """A new or escalated request: the referents of its themes in the circle it reached.
 
     Only the circle's own referents: on escalation, the nearer ones were told already.
     """
-    request = get_request(event.payload["help_request_id"])
+    request = _visible(event)
     if request is None:
         return Fanout()
     circle = Circle(event.payload["circle"])
@@ -41,6 +46,9 @@ def notify_routed_referents(event: Event) -> Fanout:
 
 def notify_asker_and_followers(event: Event) -> Fanout:
     """An answer: the asker (reason "asker") and the request's followers (answerers...)."""
+    answer = get_answer(event.payload["answer_id"])
+    if answer is None or answer.hidden_at is not None:
+        return Fanout()
     return _notify_around(event, with_asker=True)
 
 
@@ -51,7 +59,7 @@ def notify_followers_of_request(event: Event) -> Fanout:
 
 
 def _notify_around(event: Event, *, with_asker: bool) -> Fanout:
-    request = get_request(event.payload["help_request_id"])
+    request = _visible(event)
     if request is None:
         return Fanout()
     candidates = [help_request_followers(request.id)]

@@ -6,7 +6,8 @@ before they change anything.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from datetime import datetime
+from typing import TYPE_CHECKING, Protocol
 
 from maillage.errors import Forbidden
 
@@ -65,7 +66,13 @@ def can_manage_networks(user: User) -> bool:
     return user.is_admin
 
 
-def can_see(user: User | None, content: Initiative) -> bool:
+class Moderated(Protocol):
+    """Content a moderator may hide: initiatives, comments, help requests, answers."""
+
+    hidden_at: datetime | None
+
+
+def can_see(user: User | None, content: Moderated) -> bool:
     """Hidden content is seen by moderators and admins only."""
     if content.hidden_at is None:
         return True

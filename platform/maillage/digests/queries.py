@@ -33,6 +33,7 @@ from maillage.digests.models import (
 from maillage.digests.periods import previous_end
 from maillage.digests.texts import words
 from maillage.events import Event
+from maillage.help.models import HelpRequest
 from maillage.initiatives.models import Initiative
 from maillage.mail.queries import not_failing
 from maillage.notifications import texts
@@ -173,10 +174,7 @@ def _public_events(start: datetime, end: datetime) -> list[PublicEvent]:
         sa.select(Event).where(Event.kind.in_(list(PUBLIC_KINDS)), Event.created_at >= start,
                                Event.created_at < end)
         .order_by(Event.created_at.desc(), Event.id.desc())))
-    initiative_ids = {e.payload["initiative_id"] for e in events if "initiative_id" in e.payload}
-    hidden = set(session.scalars(sa.select(Initiative.id).where(
-        Initiative.id.in_(initiative_ids), Initiative.hidden_at.is_not(None)))) \
-        if initiative_ids else set()
+    hidden = _hidden_content(events)
     insees = {e.payload["town_insee"] for e in events}
     towns = dict(session.execute(sa.select(Town.insee, Town.name)
                                  .where(Town.insee.in_(insees))).all()) if insees else {}
@@ -184,7 +182,22 @@ def _public_events(start: datetime, end: datetime) -> list[PublicEvent]:
                         towns.get(e.payload["town_insee"], e.payload["town_insee"]),
                         list(e.payload.get("themes", [])),
                         PUBLIC_KINDS[e.kind].format(**e.payload))
-            for e in events if e.payload.get("initiative_id") not in hidden]
+            for e in events if not any((key, e.payload.get(key)) in hidden for key in _CONTENT)]
+
+
+# What public events are about, by the key of their payload that names it.
+_CONTENT = {"initiative_id": Initiative, "help_request_id": HelpRequest}
+
+
+def _hidden_content(events: list[Event]) -> set[tuple[str, int]]:
+    """Return `(payload key, id)` of the content of `events` that moderators hid."""
+    hidden: set[tuple[str, int]] = set()
+    for key, model in _CONTENT.items():
+        ids = {e.payload[key] for e in events if key in e.payload}
+        if ids:
+            hidden.update((key, found) for found in session.scalars(
+                sa.select(model.id).where(model.id.in_(ids), model.hidden_at.is_not(None))))
+    return hidden
 
 
 class Source:

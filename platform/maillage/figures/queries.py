@@ -294,11 +294,13 @@ def _of_members(query: sa.Select, town_insee: Any, network: Network | None) -> s
 
 def _per_theme_and_month(model: Any, links: sa.Table, link_key: Any,
                          network: Network | None, year: int | None) -> sa.Select:
-    """Count `model` rows per theme (through `links`) and UTC month of creation."""
+    """Count `model` rows no moderator hid per theme (through `links`) and UTC month of
+    creation."""
     month = utc_month(model.created_at).label("month")
     query = (sa.select(Theme.slug, month, sa.func.count())
              .join(links, links.c.theme_id == Theme.id)
-             .join(model, model.id == link_key))
+             .join(model, model.id == link_key)
+             .where(model.hidden_at.is_(None)))
     query = _of_members(query, model.town_insee, network)
     if year is not None:
         query = query.where(_in_year(model.created_at, year))
@@ -309,8 +311,7 @@ def initiatives(network: Network | None = None, year: int | None = None) -> Figu
     """Initiatives published per theme and month (one initiative counts in each of its
     themes), of the network's member towns when a network is given."""
     rows = session.execute(_per_theme_and_month(
-        Initiative, initiative_themes, initiative_themes.c.initiative_id, network, year,
-    ).where(Initiative.hidden_at.is_(None)))
+        Initiative, initiative_themes, initiative_themes.c.initiative_id, network, year))
     return Figure(
         "initiatives", N_("Les initiatives par thème et par mois"),
         N_("Initiatives publiées chaque mois (UTC), comptées dans chacun de leurs thèmes."),
@@ -342,9 +343,11 @@ def _seconds_between(start: Any, end: Any) -> sa.ColumnElement[float]:
 
 def help_answers(network: Network | None = None, year: int | None = None) -> Figure:
     """Per theme: requests, how many were answered and resolved, and the mean time to a
-    first answer; "resolved" is a request whose asker accepted an answer."""
+    first answer; "resolved" is a request whose asker accepted an answer. What moderators hid
+    counts for nothing."""
     first = (sa.select(HelpAnswer.help_request_id,
                        sa.func.min(HelpAnswer.created_at).label("first_at"))
+             .where(HelpAnswer.hidden_at.is_(None))
              .group_by(HelpAnswer.help_request_id).subquery("first_answers"))
     query = (sa.select(Theme.slug, sa.func.count(HelpRequest.id),
                        sa.func.count(first.c.first_at),
@@ -353,7 +356,8 @@ def help_answers(network: Network | None = None, year: int | None = None) -> Fig
                        sa.func.avg(_seconds_between(HelpRequest.created_at, first.c.first_at)))
              .join(help_request_themes, help_request_themes.c.theme_id == Theme.id)
              .join(HelpRequest, HelpRequest.id == help_request_themes.c.help_request_id)
-             .outerjoin(first, first.c.help_request_id == HelpRequest.id))
+             .outerjoin(first, first.c.help_request_id == HelpRequest.id)
+             .where(HelpRequest.hidden_at.is_(None)))
     query = _of_members(query, HelpRequest.town_insee, network)
     if year is not None:
         query = query.where(_in_year(HelpRequest.created_at, year))

@@ -40,6 +40,6 @@ def target_key(target: Target, key: str, viewer: User | None) -> int | str | Non
         return None
     if target is Target.HELP_REQUEST:
         request = get_request(int(key))
-        return request.id if request else None
+        return request.id if request and policy.can_see(viewer, request) else None
     initiative = get_initiative(int(key))
     return initiative.id if initiative and policy.can_see(viewer, initiative) else None

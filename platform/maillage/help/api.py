@@ -7,6 +7,7 @@ from typing import Any
 from flask_login import current_user, login_required
 from flask_smorest import Blueprint, abort
 
+from maillage import policy
 from maillage.figures.queries import help_answers
 from maillage.help import operations, queries
 from maillage.help.models import HelpAnswer, HelpOffer, HelpRequest
@@ -29,7 +30,8 @@ blueprint = Blueprint("help_api", __name__, description="Peer help: requests, an
 
 def _request(request_id: int) -> HelpRequest:
     request = queries.get_request(request_id)
-    if request is None:
+    viewer = current_user if current_user.is_authenticated else None
+    if request is None or not policy.can_see(viewer, request):
         abort(404, message=f"No help request has the id {request_id}.")
     return request
 

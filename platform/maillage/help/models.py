@@ -54,7 +54,7 @@ help_offer_themes = sa.Table(
 
 class HelpRequest(Base):
     """A town's question; `circle` is how far it was routed, `escalated_at` when it was
-    widened (once at most)."""
+    widened (once at most). Hidden, it is seen by moderators only."""
 
     __tablename__ = "help_requests"
 
@@ -71,6 +71,7 @@ class HelpRequest(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     escalated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    hidden_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # by a moderator
 
     town: Mapped[Town] = relationship(lazy="joined", innerjoin=True)
     author: Mapped[User | None] = relationship(lazy="joined")
@@ -84,7 +85,8 @@ class HelpRequest(Base):
 
 class HelpAnswer(Base):
     """An answer; `by_referent` when its author declared expertise in one of the themes,
-    `accepted_at` when the asker said it solved the question (one answer a request)."""
+    `accepted_at` when the asker said it solved the question (one answer a request). Hidden,
+    it is shown to nobody."""
 
     __tablename__ = "help_answers"
 
@@ -98,6 +100,7 @@ class HelpAnswer(Base):
     by_referent: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    hidden_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # by a moderator
 
     author: Mapped[User | None] = relationship(lazy="joined")
 

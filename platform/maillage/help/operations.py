@@ -13,7 +13,7 @@ from maillage.errors import Conflict, Invalid, NotFound
 from maillage.follows.models import Target
 from maillage.follows.operations import follow
 from maillage.help.models import Circle, HelpAnswer, HelpOffer, HelpRequest, Status
-from maillage.help.queries import circle_sizes, nearest_circle
+from maillage.help.queries import answers_to, circle_sizes, nearest_circle
 from maillage.text import render_markdown
 from maillage.themes.models import Theme
 from maillage.themes.queries import themes_by_slug
@@ -59,8 +59,15 @@ def ask_for_help(author: User, *, town: str, title: str, body: str, themes: list
     return request
 
 
+def _visible(request: HelpRequest) -> None:
+    # A hidden request takes no answer, acceptance or closing, even from a moderator who sees it.
+    if request.hidden_at is not None:
+        raise NotFound(f"No help request has the id {request.id}.")
+
+
 def answer(author: User, request: HelpRequest, body: str) -> HelpAnswer:
     """Answer a request; the answerer follows it, to hear whether it helped."""
+    _visible(request)
     policy.require(policy.can_answer(author),
                    "Only verified members of a town may answer requests for help.")
     if request.status is Status.CLOSED:
@@ -83,8 +90,10 @@ def answer(author: User, request: HelpRequest, body: str) -> HelpAnswer:
 
 def accept(actor: User, request: HelpRequest, answer_id: int) -> HelpRequest:
     """Accept one answer to one's own request, which resolves it; only once."""
+    _visible(request)
     accepted = session.get(HelpAnswer, answer_id)
-    if accepted is None or accepted.help_request_id != request.id:
+    if accepted is None or accepted.help_request_id != request.id \
+            or accepted.hidden_at is not None:
         raise NotFound(f"Request {request.id} has no answer {answer_id}.")
     policy.require(policy.is_asker(actor, request),
                    "Only the person who asked accepts an answer.")
@@ -107,6 +116,7 @@ def accept(actor: User, request: HelpRequest, answer_id: int) -> HelpRequest:
 def close(actor: User, request: HelpRequest) -> HelpRequest:
     """Close one's own request that no answer resolved: settled elsewhere, or no longer
     needed. Nobody answers it any more and it is not widened; its followers hear of it."""
+    _visible(request)
     policy.require(policy.is_asker(actor, request), "Only the person who asked closes it.")
     if request.status is Status.RESOLVED:
         raise Conflict("This request is resolved: an answer to it is accepted.")
@@ -121,6 +131,19 @@ def close(actor: User, request: HelpRequest) -> HelpRequest:
     return request
 
 
+def settle_status(request_id: int) -> None:
+    """Bring a request's status in line with the answers one sees, once a moderator hid or
+    restored one: a request whose only answer was spam waits for an answer again (and is
+    widened in time), a hidden accepted answer resolves nothing. A closed request stays so."""
+    request = session.get(HelpRequest, request_id)
+    if request is None or request.status is Status.CLOSED:
+        return
+    shown = answers_to(request_id)
+    accepted = next((a for a in shown if a.accepted_at is not None), None)
+    request.status = Status.RESOLVED if accepted else Status.ANSWERED if shown else Status.OPEN
+    request.resolved_at = accepted.accepted_at if accepted else None
+
+
 def escalate_unanswered(now: datetime, delay: timedelta) -> list[int]:
     """Widen, once, the requests nobody answered within `delay` of `now`; return their ids.
 
@@ -131,6 +154,7 @@ def escalate_unanswered(now: datetime, delay: timedelta) -> list[int]:
     due = list(session.scalars(
         sa.select(HelpRequest).where(HelpRequest.status == Status.OPEN,
                                      HelpRequest.escalated_at.is_(None),
+                                     HelpRequest.hidden_at.is_(None),
                                      HelpRequest.circle != Circle.NETWORK,
                                      HelpRequest.created_at <= now - delay)
         .order_by(HelpRequest.id).with_for_update(skip_locked=True, of=HelpRequest)))

@@ -92,9 +92,10 @@ def get_answer(answer_id: int) -> HelpAnswer | None:
 
 
 def answers_to(request_id: int) -> list[HelpAnswer]:
-    """Return the answers to a request, oldest first."""
+    """Return the answers to a request that no moderator hid, oldest first."""
     return list(session.scalars(sa.select(HelpAnswer)
-                                .where(HelpAnswer.help_request_id == request_id)
+                                .where(HelpAnswer.help_request_id == request_id,
+                                       HelpAnswer.hidden_at.is_(None))
                                 .order_by(HelpAnswer.id)))
 
 
@@ -115,8 +116,9 @@ def list_requests(*, q: str | None = None, theme: str | None = None,
                   department: str | None = None, region: str | None = None,
                   author_id: int | None = None, after: list[Any] | None = None,
                   limit: int = 20) -> Page:
-    """Return a page of requests: open first, unanswered oldest first; best match with `q`."""
-    query = sa.select(HelpRequest)
+    """Return a page of the requests no moderator hid: open first, unanswered oldest first;
+    best match with `q`."""
+    query = sa.select(HelpRequest).where(HelpRequest.hidden_at.is_(None))
     if town:
         query = query.where(HelpRequest.town_insee == town)
     if theme:
@@ -192,7 +194,8 @@ def waiting_for(user: User, limit: int = 50) -> list[HelpRequest]:
         .join(TownMembership, sa.and_(TownMembership.user_id == user.id,
                                       TownMembership.verified_at.is_not(None)))
         .join(place, place.insee == TownMembership.town_insee)
-        .where(HelpRequest.status.in_(WAITING), HelpRequest.town_insee.not_in(own_towns),
+        .where(HelpRequest.status.in_(WAITING), HelpRequest.hidden_at.is_(None),
+               HelpRequest.town_insee.not_in(own_towns),
                HelpRequest.id.in_(sa.select(help_request_themes.c.help_request_id)
                                   .where(help_request_themes.c.theme_id.in_(expertise))))
         .group_by(HelpRequest.id, HelpRequest.circle)
@@ -260,13 +263,14 @@ def _text_of(request: HelpRequest) -> str:
 
 
 def similar_resolved(request: HelpRequest, limit: int = 5) -> list[HelpRequest]:
-    """Return resolved requests whose text is nearest to this one's, best first."""
+    """Return visible resolved requests whose text is nearest to this one's, best first."""
     from maillage.search.queries import matching_help_requests, similarity_query
 
     matches = matching_help_requests(similarity_query(_text_of(request))).subquery()
     return list(session.scalars(
         sa.select(HelpRequest).join(matches, matches.c.help_request_id == HelpRequest.id)
-        .where(HelpRequest.status == Status.RESOLVED, HelpRequest.id != request.id)
+        .where(HelpRequest.status == Status.RESOLVED, HelpRequest.id != request.id,
+               HelpRequest.hidden_at.is_(None))
         .order_by(matches.c.rank.desc(), HelpRequest.id.desc()).limit(limit)))
 
 

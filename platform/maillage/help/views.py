@@ -37,7 +37,8 @@ _FILTERS = frozenset(HelpRequestQueryArgs().fields) - {"after", "mine"}
 
 def _request(request_id: int) -> HelpRequest:
     found = queries.get_request(request_id)
-    if found is None:
+    viewer = current_user if current_user.is_authenticated else None
+    if found is None or not policy.can_see(viewer, found):
         abort(404)
     return found
 

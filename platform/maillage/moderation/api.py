@@ -19,7 +19,7 @@ from maillage.moderation.schemas import (
 
 blueprint = Blueprint("moderation_api", __name__, description="Reports and moderation")
 
-KIND = f"<any({','.join(queries.TARGETS)}):kind>"
+KIND = f"<any({','.join(repr(kind) for kind in queries.TARGETS)}):kind>"  # quoted: "help-request"
 ACTIONS = {"hide": operations.hide, "restore": operations.restore,
            "dismiss": operations.dismiss}
 
@@ -33,7 +33,7 @@ def _moderator() -> None:
 @blueprint.response(201, ReportSchema)
 @login_required
 def report(args: dict[str, Any]) -> Report:
-    """Report an initiative or a comment to the moderators."""
+    """Report an initiative, a comment, a help request or an answer to the moderators."""
     return operations.report(current_user, **args)
 
 

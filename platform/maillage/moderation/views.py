@@ -23,8 +23,12 @@ blueprint = Blueprint("moderation", __name__)
 def index() -> str:
     policy.require(policy.can_moderate(current_user),
                    _("Seuls les modérateurs ont accès à cette page."))
-    return render_template("moderation/index.html", reports=queries.open_reports(),
-                           audit=queries.audit_log(50))
+    reports, audit = queries.open_reports(), queries.audit_log(50)
+    contents = {(entry.target_kind, entry.target_id):
+                queries.content(entry.target_kind, entry.target_id)
+                for entry in [*reports, *audit]}
+    return render_template("moderation/index.html", reports=reports, audit=audit,
+                           contents=contents)
 
 
 @blueprint.post(f"/moderation/{KIND}/<int:target_id>/<any(hide,restore,dismiss):action>")
