@@ -93,7 +93,9 @@ def test_hidden_content_is_unseen_and_never_notified(client, create_user, token_
         initiative = session.get(Initiative, initiative_id)
         comment_on(initiative.author, initiative, "Dernier mot.")
         hide(session.get(User, moderator.id), "initiative", initiative_id)
-    assert notified() == before + 1
+    # Hiding withdrew the first comment's notification; the fan-out of the second, after the
+    # commit, found the initiative hidden and added none.
+    assert notified() == before
     assert client.get(f"/api/v1/initiatives/{initiative_id}").status_code == 404
     listed = client.get("/api/v1/initiatives").json["items"]
     assert initiative_id not in [i["id"] for i in listed]
@@ -124,3 +126,34 @@ def test_the_moderation_page(client, create_user, sign_in, csrf, token_for) -> N
     assert client.post(f"/moderation/initiative/{initiative}/hide",
                        data={"csrf_token": csrf()}).status_code == 303
     assert "Aucun signalement en attente" in client.get("/moderation").get_data(as_text=True)
+
+
+def test_hiding_withdraws_the_notifications_about_it(client, create_user, token_for,
+                                                     wait) -> None:
+    follower = bearer(token_for(create_user()))
+    moderator = bearer(token_for(create_user(moderator=True)))
+    commented = []
+    for _ in range(2):
+        initiative, _comment, author = published(client, create_user, token_for)
+        wait()  # followers are those of when an event is processed: not this one's
+        client.put(f"/api/v1/follows/initiative/{initiative}", headers=follower)
+        comment = client.post(f"/api/v1/initiatives/{initiative}/comments",
+                              json={"body": "Suite."}, headers=author).json["id"]
+        commented.append((initiative, comment))
+    wait()
+
+    def about() -> list[str]:
+        items = client.get("/api/v1/notifications", headers=follower).json["items"]
+        return sorted(item["link"] for item in items)
+
+    assert about() == sorted(f"/initiatives/{initiative}" for initiative, _ in commented)
+    (_first, first_comment), (second, _second_comment) = commented
+    client.post(f"/api/v1/moderation/comment/{first_comment}/hide", json={}, headers=moderator)
+    assert about() == [f"/initiatives/{second}"]
+    client.post(f"/api/v1/moderation/initiative/{second}/hide", json={}, headers=moderator)
+    assert about() == []
+    assert client.get("/api/v1/notifications/unread-count", headers=follower).json == \
+        {"count": 0}
+    # Restored, the initiative is seen again, but what was withdrawn stays so.
+    client.post(f"/api/v1/moderation/initiative/{second}/restore", json={}, headers=moderator)
+    assert about() == []

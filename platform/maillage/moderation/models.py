@@ -14,7 +14,7 @@ from maillage.database import Base, UTCDateTime, utcnow
 class Report(Base):
     """Someone signed in says a piece of content breaks the rules; open until handled.
 
-    `target_kind` names an entry of `moderation.targets.TARGETS`, so a new kind of content
+    `target_kind` names an entry of `moderation.queries.TARGETS`, so a new kind of content
     needs no migration.
     """
 

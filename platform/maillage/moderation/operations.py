@@ -12,7 +12,8 @@ from maillage.database import session, utcnow
 from maillage.errors import Conflict, NotFound
 from maillage.help.operations import settle_status
 from maillage.moderation.models import AuditEntry, Report
-from maillage.moderation.queries import get_target
+from maillage.moderation.queries import TARGETS, get_target
+from maillage.notifications.operations import withdraw
 
 
 def _target(kind: str, target_id: int, actor: User) -> Any:
@@ -37,7 +38,8 @@ def report(reporter: User, kind: str, target_id: int, reason: str) -> Report:
 
 
 def hide(moderator: User, kind: str, target_id: int, note: str = "") -> AuditEntry:
-    """Hide content from everyone but moderators; its open reports are handled by this."""
+    """Hide content from everyone but moderators, and withdraw the notifications about it;
+    its open reports are handled by this."""
     return _moderate(moderator, kind, target_id, "hide", note)
 
 
@@ -60,6 +62,7 @@ def _moderate(moderator: User, kind: str, target_id: int, action: str,
         if target.hidden_at is not None:
             raise Conflict(f"This {kind} is already hidden.")
         target.hidden_at = now
+        withdraw(*TARGETS[kind].events, target_id)
     elif action == "restore":
         if target.hidden_at is None:
             raise Conflict(f"This {kind} is not hidden.")

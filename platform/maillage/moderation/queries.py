@@ -13,29 +13,35 @@ from maillage.help.models import HelpAnswer, HelpRequest
 from maillage.initiatives.models import Comment, Initiative
 from maillage.moderation.models import AuditEntry, Report
 
-# The kinds of content that can be reported and hidden: a model with `hidden_at`, by the name
-# the API and the reports use; and, for the moderators' page, where each is shown and what to
-# read of it. A new kind is one more line in each.
-TARGETS: dict[str, Any] = {
-    "initiative": Initiative,
-    "comment": Comment,
-    "help-request": HelpRequest,
-    "help-answer": HelpAnswer,
-}
-SHOWN: dict[str, Callable[[Any], tuple[str, str]]] = {
-    "initiative": lambda initiative: (f"/initiatives/{initiative.id}", initiative.title),
-    "comment": lambda comment: (
+
+@dataclass(frozen=True)
+class Kind:
+    """A kind of content that can be reported and hidden."""
+
+    model: Any  # a model with `hidden_at`
+    shown: Callable[[Any], tuple[str, str]]  # the page that shows it, and what to read of it
+    events: tuple[str, str]  # the events about it: the prefix of their kind, their payload key
+
+
+# By the name the API and the reports use. A new kind of content is one more line.
+TARGETS: dict[str, Kind] = {
+    "initiative": Kind(Initiative, lambda initiative: (
+        f"/initiatives/{initiative.id}", initiative.title), ("initiative.", "initiative_id")),
+    "comment": Kind(Comment, lambda comment: (
         f"/initiatives/{comment.initiative_id}#commentaire-{comment.id}", comment.body),
-    "help-request": lambda request: (f"/help-requests/{request.id}", request.title),
-    "help-answer": lambda answer: (
+        ("initiative.", "comment_id")),
+    "help-request": Kind(HelpRequest, lambda request: (
+        f"/help-requests/{request.id}", request.title), ("help.", "help_request_id")),
+    "help-answer": Kind(HelpAnswer, lambda answer: (
         f"/help-requests/{answer.help_request_id}#reponse-{answer.id}", answer.body),
+        ("help.", "answer_id")),
 }
 
 
 def get_target(kind: str, target_id: int) -> Any | None:
     """Return the content `kind` `target_id`, hidden or not, or None."""
-    model = TARGETS.get(kind)
-    return session.get(model, target_id) if model is not None else None
+    found = TARGETS.get(kind)
+    return session.get(found.model, target_id) if found is not None else None
 
 
 @dataclass(frozen=True)
@@ -56,7 +62,7 @@ def content(kind: str, target_id: int) -> Content | None:
     target = get_target(kind, target_id)
     if target is None:
         return None
-    link, text = SHOWN[kind](target)
+    link, text = TARGETS[kind].shown(target)
     return Content(link, text, target.hidden_at is not None)
 
 

@@ -49,3 +49,17 @@ def mark_read(user_id: int, *, ids: Sequence[int] = (), up_to: int | None = None
         Notification.user_id == user_id, Notification.read_at.is_(None), condition,
     ).values(read_at=utcnow()))
     return result.rowcount
+
+
+def withdraw(event_kinds: str, key: str, value: int) -> int:
+    """Delete the notifications of the events about something a moderator hid; return how many.
+
+    `event_kinds` is the prefix of the events' kinds ("help."), `key` the field of their
+    payload that names the thing. Read or not, these notifications lead to what nobody may
+    see, from the list, the digests and the notices still queued (which find them gone).
+    Restoring the thing does not bring them back.
+    """
+    about = sa.select(Event.id).where(Event.kind.startswith(event_kinds, autoescape=True),
+                                      Event.payload[key].as_integer() == value)
+    deleted = session.execute(sa.delete(Notification).where(Notification.event_id.in_(about)))
+    return deleted.rowcount
