@@ -545,6 +545,13 @@ def test_help_requests_and_answers_are_reported_hidden_and_restored(
     assert [r["id"] for r in client.get("/api/v1/help-requests").json["items"]] == \
         [created["id"]]
 
+    # An answer is as hidden as its request: nobody else may report it.
+    client.post(f"/api/v1/moderation/help-request/{created['id']}/hide", json={},
+                headers=moderator)
+    assert client.post("/api/v1/reports", json={"kind": "help-answer", "target_id": answer["id"],
+                                                "reason": "Encore"},
+                       headers=bearer(tokens["morlaix"])).status_code == 404
+
 
 def test_hidden_help_is_never_notified(client, people, create_user, wait) -> None:
     users, tokens = people
@@ -590,6 +597,13 @@ def test_the_pages_offer_to_report_help_and_the_moderators_find_it(
     page = client.get("/moderation").get_data(as_text=True)
     assert '<blockquote class="reported">Voici.</blockquote>' in page
     assert "(masqué)" in page
+    # A hidden request: its page still shows to moderators, marked.
+    assert "Masquée par la modération" not in client.get(
+        f"/help-requests/{created['id']}").get_data(as_text=True)
+    assert client.post(f"/moderation/help-request/{created['id']}/hide",
+                       data={"csrf_token": csrf()}).status_code == 303
+    assert "Masquée par la modération" in client.get(
+        f"/help-requests/{created['id']}").get_data(as_text=True)
 
 
 def test_a_hidden_accepted_answer_resolves_nothing_until_restored(client, people,

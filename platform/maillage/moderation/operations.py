@@ -12,13 +12,15 @@ from maillage.database import session, utcnow
 from maillage.errors import Conflict, NotFound
 from maillage.help.operations import settle_status
 from maillage.moderation.models import AuditEntry, Report
-from maillage.moderation.queries import TARGETS, get_target
+from maillage.moderation.queries import TARGETS, get_target, parent_of
 from maillage.notifications.operations import withdraw
 
 
 def _target(kind: str, target_id: int, actor: User) -> Any:
     target = get_target(kind, target_id)
-    if target is None or not policy.can_see(actor, target):
+    parent = parent_of(kind, target) if target is not None else None
+    if target is None or not policy.can_see(actor, target) \
+            or (parent is not None and not policy.can_see(actor, parent)):
         raise NotFound(f"No {kind} has the id {target_id}.")
     return target
 

@@ -21,6 +21,7 @@ class Kind:
     model: Any  # a model with `hidden_at`
     shown: Callable[[Any], tuple[str, str]]  # the page that shows it, and what to read of it
     events: tuple[str, str]  # the events about it: the prefix of their kind, their payload key
+    parent: Callable[[Any], Any] | None = None  # the content it belongs to, hidden with it
 
 
 # By the name the API and the reports use. A new kind of content is one more line.
@@ -29,12 +30,14 @@ TARGETS: dict[str, Kind] = {
         f"/initiatives/{initiative.id}", initiative.title), ("initiative.", "initiative_id")),
     "comment": Kind(Comment, lambda comment: (
         f"/initiatives/{comment.initiative_id}#commentaire-{comment.id}", comment.body),
-        ("initiative.", "comment_id")),
+        ("initiative.", "comment_id"),
+        lambda comment: session.get(Initiative, comment.initiative_id)),
     "help-request": Kind(HelpRequest, lambda request: (
         f"/help-requests/{request.id}", request.title), ("help.", "help_request_id")),
     "help-answer": Kind(HelpAnswer, lambda answer: (
         f"/help-requests/{answer.help_request_id}#reponse-{answer.id}", answer.body),
-        ("help.", "answer_id")),
+        ("help.", "answer_id"),
+        lambda answer: session.get(HelpRequest, answer.help_request_id)),
 }
 
 
@@ -42,6 +45,12 @@ def get_target(kind: str, target_id: int) -> Any | None:
     """Return the content `kind` `target_id`, hidden or not, or None."""
     found = TARGETS.get(kind)
     return session.get(found.model, target_id) if found is not None else None
+
+
+def parent_of(kind: str, target: Any) -> Any | None:
+    """Return the content `target` belongs to (a comment's initiative, an answer's request)."""
+    parent = TARGETS[kind].parent
+    return parent(target) if parent is not None else None
 
 
 @dataclass(frozen=True)
