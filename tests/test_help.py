@@ -604,6 +604,11 @@ def test_the_pages_offer_to_report_help_and_the_moderators_find_it(
                        data={"csrf_token": csrf()}).status_code == 303
     assert "Masquée par la modération" in client.get(
         f"/help-requests/{created['id']}").get_data(as_text=True)
+    # "Rétablir" for what is hidden now: twice, then once.
+    assert client.get("/moderation").get_data(as_text=True).count("Rétablir") == 2
+    assert client.post(f"/moderation/help-answer/{answer['id']}/restore",
+                       data={"csrf_token": csrf()}).status_code == 303
+    assert client.get("/moderation").get_data(as_text=True).count("Rétablir") == 1
 
 
 def test_a_hidden_accepted_answer_resolves_nothing_until_restored(client, people,
