@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING, Protocol
 from maillage.errors import Forbidden
 
 if TYPE_CHECKING:
+    from flask_login import AnonymousUserMixin
+
     from maillage.accounts.models import TownMembership, User
     from maillage.help.models import HelpRequest
     from maillage.initiatives.models import Initiative
@@ -72,11 +74,12 @@ class Moderated(Protocol):
     hidden_at: datetime | None
 
 
-def can_see(user: User | None, content: Moderated) -> bool:
-    """Hidden content is seen by moderators and admins only."""
+def can_see(user: User | AnonymousUserMixin | None, content: Moderated) -> bool:
+    """Hidden content is seen by moderators and admins only; `user` may be the signed-out
+    visitor, as views have it."""
     if content.hidden_at is None:
         return True
-    return user is not None and (user.is_moderator or user.is_admin)
+    return user is not None and user.is_authenticated and (user.is_moderator or user.is_admin)
 
 
 def can_moderate(user: User) -> bool:

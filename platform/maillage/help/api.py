@@ -30,8 +30,7 @@ blueprint = Blueprint("help_api", __name__, description="Peer help: requests, an
 
 def _request(request_id: int) -> HelpRequest:
     request = queries.get_request(request_id)
-    viewer = current_user if current_user.is_authenticated else None
-    if request is None or not policy.can_see(viewer, request):
+    if request is None or not policy.can_see(current_user, request):
         abort(404, message=f"No help request has the id {request_id}.")
     return request
 

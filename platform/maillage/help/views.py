@@ -37,8 +37,7 @@ _FILTERS = frozenset(HelpRequestQueryArgs().fields) - {"after", "mine"}
 
 def _request(request_id: int) -> HelpRequest:
     found = queries.get_request(request_id)
-    viewer = current_user if current_user.is_authenticated else None
-    if found is None or not policy.can_see(viewer, found):
+    if found is None or not policy.can_see(current_user, found):
         abort(404)
     return found
 

@@ -27,8 +27,7 @@ blueprint = Blueprint("initiatives_api", __name__, description="Initiatives of t
 
 def _initiative(initiative_id: int) -> Initiative:
     initiative = queries.get_initiative(initiative_id)
-    user = current_user if current_user.is_authenticated else None
-    if initiative is None or not policy.can_see(user, initiative):
+    if initiative is None or not policy.can_see(current_user, initiative):
         abort(404, message=f"No initiative has the id {initiative_id}.")
     return initiative
 

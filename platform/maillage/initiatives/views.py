@@ -43,7 +43,7 @@ def _user() -> User | None:
 
 def _initiative(initiative_id: int) -> Initiative:
     initiative = queries.get_initiative(initiative_id)
-    if initiative is None or not policy.can_see(_user(), initiative):
+    if initiative is None or not policy.can_see(current_user, initiative):
         abort(404)
     return initiative
 

@@ -10,7 +10,6 @@ from maillage import policy
 from maillage.accounts.models import User
 from maillage.database import session, utcnow
 from maillage.errors import Conflict, NotFound
-from maillage.help.operations import settle_status
 from maillage.moderation.models import AuditEntry, Report
 from maillage.moderation.queries import TARGETS, get_target, parent_of
 from maillage.notifications.operations import withdraw
@@ -69,8 +68,9 @@ def _moderate(moderator: User, kind: str, target_id: int, action: str,
         if target.hidden_at is None:
             raise Conflict(f"This {kind} is not hidden.")
         target.hidden_at = None
-    if kind == "help-answer" and action != "dismiss":
-        settle_status(target.help_request_id)
+    changed = TARGETS[kind].changed
+    if changed is not None and action != "dismiss":
+        changed(target)
     if action in ("hide", "dismiss"):
         session.execute(sa.update(Report).where(
             Report.target_kind == kind, Report.target_id == target_id,

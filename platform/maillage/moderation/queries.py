@@ -10,6 +10,7 @@ import sqlalchemy as sa
 
 from maillage.database import session
 from maillage.help.models import HelpAnswer, HelpRequest
+from maillage.help.operations import settle_status
 from maillage.initiatives.models import Comment, Initiative
 from maillage.moderation.models import AuditEntry, Report
 
@@ -22,6 +23,8 @@ class Kind:
     shown: Callable[[Any], tuple[str, str]]  # the page that shows it, and what to read of it
     events: tuple[str, str]  # the events about it: the prefix of their kind, their payload key
     parent: Callable[[Any], Any] | None = None  # the content it belongs to, hidden with it
+    # What else changes when it is hidden or shown again.
+    changed: Callable[[Any], None] | None = None
 
 
 # By the name the API and the reports use. A new kind of content is one more line.
@@ -37,7 +40,8 @@ TARGETS: dict[str, Kind] = {
     "help-answer": Kind(HelpAnswer, lambda answer: (
         f"/help-requests/{answer.help_request_id}#reponse-{answer.id}", answer.body),
         ("help.", "answer_id"),
-        lambda answer: session.get(HelpRequest, answer.help_request_id)),
+        lambda answer: session.get(HelpRequest, answer.help_request_id),
+        lambda answer: settle_status(answer.help_request_id)),
 }
 
 
