@@ -109,7 +109,7 @@ def populate(database_url: str, redis_url: str, themes: int,
         slugs = list(session.scalars(sa.select(Theme.slug).order_by(Theme.slug)
                                      .limit(themes)))
         add_followers(slugs, per_theme)
-        author = accounts.create_user("author@bench.test", "Author")
+        author = accounts.create_user("author@bench.test", "Author", confirmed=True)
         membership = accounts.join_town(author, LANNION, Role.AGENT)
         accounts.verify_membership(membership, None, VerificationSource.ADMIN)
         _token, author_secret = accounts.create_token(author, Scope.WRITE, "bench")

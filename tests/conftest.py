@@ -209,17 +209,19 @@ def client(app: Flask) -> FlaskClient:
 
 @pytest.fixture
 def create_user(app: Flask) -> Callable[..., User]:
-    """Return a factory of committed users, optionally members of a town."""
+    """Return a factory of committed users, optionally members of a town; their address is
+    confirmed unless `confirmed=False`."""
     counter = iter(range(1, 10_000))
 
     def create(email: str | None = None, *, password: str | None = None,
                town: str | None = None, role: Role = Role.AGENT, verified: bool = False,
                admin: bool = False, moderator: bool = False,
-               expertise: tuple[str, ...] = ()) -> User:
+               expertise: tuple[str, ...] = (), confirmed: bool = True) -> User:
         email = email or f"person{next(counter)}@example.org"
         with transaction():
             user = accounts.create_user(email, email.split("@")[0].title(), password,
-                                        is_admin=admin, is_moderator=moderator)
+                                        is_admin=admin, is_moderator=moderator,
+                                        confirmed=confirmed)
             if town:
                 membership = accounts.join_town(user, town, role)
                 if verified:

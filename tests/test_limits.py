@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from redis import Redis
 from redis.exceptions import RedisError
 
-from maillage.accounts.models import User
+from maillage.accounts.models import SignInFailure, User
 from maillage.database import session, transaction, utcnow
 from maillage.follows.models import Follow
 from maillage.limits import limiter
@@ -136,11 +136,12 @@ def test_wrong_passwords_in_a_row_lock_password_sign_in(make_app, create_user) -
     assert "Trop de mots de passe erronés" in locked.get_data(as_text=True)
     assert client.get("/api/v1/me").status_code == 401
     session.expire_all()
-    assert session.get(User, user.id).failed_sign_ins == 3
+    [failure] = session.scalars(sa.select(SignInFailure)).all()
+    assert (failure.user_id, failure.source, failure.failures) == (user.id, "127.0.0.1", 3)
 
     with transaction():  # fifteen minutes later
-        session.get(User, user.id).locked_until = utcnow() - timedelta(seconds=1)
+        session.get(SignInFailure, (user.id, "127.0.0.1")).locked_until = \
+            utcnow() - timedelta(seconds=1)
     assert attempt("the right password").status_code == 303
     session.expire_all()
-    reloaded = session.get(User, user.id)
-    assert (reloaded.failed_sign_ins, reloaded.locked_until) == (0, None)
+    assert session.scalars(sa.select(SignInFailure)).all() == []

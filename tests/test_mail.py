@@ -272,7 +272,7 @@ def test_the_embedded_mode_writes_eml_files(make_app, tmp_path) -> None:
         from maillage.accounts.models import VerificationSource
 
         with transaction():
-            user = accounts.create_user("file@lannion.fr", "File", None)
+            user = accounts.create_user("file@lannion.fr", "File", None, confirmed=True)
             membership = accounts.join_town(user, LANNION, Role.AGENT)
             accounts.verify_membership(membership, None, VerificationSource.ADMIN)
         assert app.extensions["maillage.queues"].join(timeout=30)

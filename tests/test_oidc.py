@@ -381,3 +381,44 @@ def test_id_tokens_are_validated(make_app, crafted, defect: str) -> None:
             assert browser.get("/api/v1/me").status_code == 401
             assert session.scalar(sa.select(sa.func.count()).select_from(User)) == 0
         session.remove()
+
+
+def test_a_provider_sign_in_takes_an_unconfirmed_account_back_for_its_owner(
+        oidc_app, browser) -> None:
+    """Someone signed up with the mayor's address and a password of theirs, never confirmed
+    it, and made a token: the mayor's first sign-in through the provider makes the account
+    theirs alone."""
+    squatter = oidc_app.test_client()
+    assert squatter.post("/sign-up", data={
+        "csrf_token": _csrf(squatter), "email": "mayor@lannion.fr", "display_name": "Maire",
+        "password": "the squatter's password"}).status_code == 303
+    secret = squatter.post("/api/v1/me/tokens", json={"scope": "read"},
+                           headers={"X-CSRFToken": _csrf(squatter)}).json["secret"]
+
+    answer = sign_in_through_provider(browser, "mayor")
+    assert (answer.status_code, answer.headers["Location"]) == (303, "/")
+    me = browser.get("/api/v1/me").json
+    assert (me["email"], me["email_confirmed"]) == ("mayor@lannion.fr", True)
+    assert squatter.get("/api/v1/me").status_code == 401
+    assert squatter.get("/api/v1/me", headers={"Authorization": f"Bearer {secret}"}) \
+        .status_code == 401
+    assert session.get(User, me["id"]).password_hash is None
+    again = oidc_app.test_client()
+    assert again.post("/sign-in", data={"csrf_token": _csrf(again), "email": "mayor@lannion.fr",
+                                        "password": "the squatter's password"}).status_code == 422
+
+
+def test_linking_a_confirmed_account_ends_its_other_sessions_and_tokens(
+        oidc_app, browser, create_user, token_for) -> None:
+    existing = create_user("mayor@lannion.fr", password="the right password")
+    secret = token_for(existing)
+    laptop = oidc_app.test_client()
+    assert laptop.post("/sign-in", data={"csrf_token": _csrf(laptop), "email": "mayor@lannion.fr",
+                                         "password": "the right password"}).status_code == 303
+    assert sign_in_through_provider(browser, "mayor").headers["Location"] == "/sign-in/oidc/link"
+    assert browser.post("/sign-in/oidc/link", data={
+        "csrf_token": _csrf(browser), "password": "the right password"}).status_code == 303
+    assert browser.get("/api/v1/me").json["id"] == existing.id
+    assert laptop.get("/api/v1/me").status_code == 401
+    assert browser.get("/api/v1/me", headers={"Authorization": f"Bearer {secret}"}) \
+        .status_code == 401

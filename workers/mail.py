@@ -9,11 +9,15 @@ address failing and ends the job, with no retry.
 from __future__ import annotations
 
 from maillage import queues
-from maillage.accounts.messages import password_reset_message
+from maillage.accounts.messages import (
+    confirmation_message,
+    password_reset_message,
+    security_notice_message,
+)
 from maillage.accounts.queries import get_user
 from maillage.database import transaction, utcnow
 from maillage.digests import operations, queries
-from maillage.digests.messages import confirmation_message, notice_message
+from maillage.digests.messages import notice_message, subscription_confirmation_message
 from maillage.digests.models import Frequency
 from maillage.digests.runs import Report, send_digests, send_one_digest
 from maillage.events import Event
@@ -59,7 +63,7 @@ def send_confirmation(subscription_id: int) -> bool:
                 or is_failing(subscription.email):
             return False
         with transport().connect() as connection:
-            return deliver(connection, confirmation_message(subscription))
+            return deliver(connection, subscription_confirmation_message(subscription))
 
 
 def send_password_reset(user_id: int) -> bool:
@@ -71,6 +75,26 @@ def send_password_reset(user_id: int) -> bool:
             return False
         with transport().connect() as connection:
             return deliver(connection, password_reset_message(user))
+
+
+def send_account_confirmation(user_id: int) -> bool:
+    """Mail the link that confirms a new account's address, unless it is confirmed now."""
+    with job_app().app_context(), transaction():
+        user = get_user(user_id)
+        if user is None or user.email_confirmed or is_failing(user.email):
+            return False
+        with transport().connect() as connection:
+            return deliver(connection, confirmation_message(user))
+
+
+def send_security_notice(user_id: int, what: str, tokens_revoked: int) -> bool:
+    """Tell an account's owner that its password was reset or a provider linked to it."""
+    with job_app().app_context(), transaction():
+        user = get_user(user_id)
+        if user is None or is_failing(user.email):
+            return False
+        with transport().connect() as connection:
+            return deliver(connection, security_notice_message(user, what, tokens_revoked))
 
 
 def send_digest(digest_id: int) -> bool:

@@ -5,7 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from maillage.events import Event
-from workers.accounts import close_sockets_of_revoked_token, notify_verified_member
+from workers.accounts import (
+    close_sockets_of_ended_sessions,
+    close_sockets_of_revoked_token,
+    close_sockets_of_signed_out_browser,
+    notify_verified_member,
+)
 from workers.fanout import Fanout
 from workers.help import (
     notify_asker_and_followers,
@@ -28,6 +33,8 @@ FANOUT: dict[str, list[Consumer]] = {
     "initiative.replicated": [notify_followers_of_initiative],
     "member.verified": [notify_verified_member],
     "token.revoked": [close_sockets_of_revoked_token],
+    "account.sessions_ended": [close_sockets_of_ended_sessions],
+    "account.signed_out": [close_sockets_of_signed_out_browser],
     "help.requested": [notify_routed_referents],
     "help.escalated": [notify_routed_referents],
     "help.answered": [notify_asker_and_followers],

@@ -35,6 +35,20 @@ class Base(DeclarativeBase):
 
     metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
 
+    @classmethod
+    def __table_cls__(cls, name: str, metadata: sa.MetaData, *args: Any,
+                      **kwargs: Any) -> sa.Table:
+        """Build the model's table; one keyed by a surrogate integer id never reuses an id.
+
+        Ids travel in sessions, links and tokens. SQLite, without AUTOINCREMENT, gives a new
+        row the highest id deleted before, so a link or cookie of a deleted account would
+        name whoever signed up next; PostgreSQL's sequences never go back.
+        """
+        keys = [arg for arg in args if isinstance(arg, sa.Column) and arg.primary_key]
+        if len(keys) == 1 and keys[0].name == "id":
+            kwargs.setdefault("sqlite_autoincrement", True)
+        return sa.Table(name, metadata, *args, **kwargs)
+
 
 def utcnow() -> datetime:
     """Return the current time, aware, in UTC: what every timestamp column stores."""

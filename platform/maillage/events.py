@@ -63,6 +63,24 @@ class MemberVerified(DomainEvent):
 
 
 @dataclasses.dataclass(frozen=True)
+class SessionsEnded(DomainEvent):
+    """Every session of an account was ended (sign-out everywhere, a new password, a first
+    provider sign-in, the account deleted): its sockets must close, wherever they are."""
+
+    kind: ClassVar[str] = "account.sessions_ended"
+    user_id: int
+
+
+@dataclasses.dataclass(frozen=True)
+class SignedOut(DomainEvent):
+    """A person signed out of one browser: the sockets that browser's session opened close."""
+
+    kind: ClassVar[str] = "account.signed_out"
+    user_id: int
+    sign_in: str  # the random mark of that browser's session
+
+
+@dataclasses.dataclass(frozen=True)
 class TokenRevoked(DomainEvent):
     """A personal token was revoked: the sockets it opened must close, wherever they are."""
 

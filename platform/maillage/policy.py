@@ -19,15 +19,26 @@ if TYPE_CHECKING:
     from maillage.initiatives.models import Initiative
 
 
+UNCONFIRMED = "Confirm your address first, with the link mailed to it: until then the " \
+    "account only reads."
+
+
 def require(allowed: bool, message: str) -> None:
     """Refuse with `message` unless `allowed`."""
     if not allowed:
         raise Forbidden(message)
 
 
+def can_write(user: User) -> bool:
+    """An account writes (posts, asks, answers, comments, reports, declares expertise) once
+    its owner proved the address theirs; until then anyone could have typed it, and the
+    account only reads."""
+    return user.email_confirmed
+
+
 def is_verified_member(user: User, town_insee: str) -> bool:
     """A verified member speaks for the town: posts and asks on its behalf."""
-    return town_insee in user.verified_towns()
+    return can_write(user) and town_insee in user.verified_towns()
 
 
 def can_verify(actor: User, membership: TownMembership) -> bool:
@@ -49,7 +60,7 @@ def can_edit_initiative(user: User, initiative: Initiative) -> bool:
 
 def can_answer(user: User) -> bool:
     """Any verified member of any town answers a request for help, wherever it comes from."""
-    return bool(user.verified_towns())
+    return can_write(user) and bool(user.verified_towns())
 
 
 def is_asker(user: User, request: HelpRequest) -> bool:

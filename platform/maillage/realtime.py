@@ -28,8 +28,9 @@ from gevent import monkey
 from redis import Redis
 
 from maillage.accounts import operations, queries
+from maillage.accounts.auth import SIGN_IN
 from maillage.database import transaction
-from maillage.rooms import is_public, open_rooms, token_room, user_room
+from maillage.rooms import is_public, open_rooms, sign_in_room, token_room, user_room
 
 MAX_ROOMS = 50
 LISTENER = "maillage.listener"  # key of the user id in the socket's own session (None: nobody)
@@ -199,9 +200,10 @@ def emit_activity(rooms: list[str], payload: dict[str, Any]) -> None:
         socketio.emit("activity", payload, to=rooms)
 
 
-def close_token_sockets(token_id: int) -> None:
-    """Close the sockets opened with personal token `token_id`, on every web process."""
-    socketio.server.manager.disconnect_room(token_room(token_id))
+def close_room(room: str) -> None:
+    """Close the sockets in `room` (a user's, a token's, a browser session's), on every web
+    process."""
+    socketio.server.manager.disconnect_room(room)
 
 
 @socketio.on("connect")
@@ -211,6 +213,8 @@ def _connect(auth: object = None) -> None:
     socket_session[LISTENER] = user_id
     if token_id is not None:
         join_room(token_room(token_id))
+    elif user_id is not None and socket_session.get(SIGN_IN):
+        join_room(sign_in_room(socket_session[SIGN_IN]))
     if user_id is not None:
         join_room(user_room(user_id))
         presence().arrived(user_id)

@@ -2,7 +2,8 @@
 
 A room is named `<kind>:<key>`. A browser may listen to the public rooms `theme:<slug>`,
 `town:<insee>`, `initiative:<id>` and `help`; `user:<id>` is joined by the server alone, when
-that user connects, and `token:<id>` when the connection was opened with that personal token.
+that user connects, `token:<id>` when the connection was opened with that personal token, and
+`sign-in:<mark>` when it was opened with the session cookie of one signed-in browser.
 Keys must be spelt exactly as the server spells them when it emits (`town:2A004`, not
 `town:2a004`; `initiative:7`, not `initiative:007`): a room joined under another spelling would
 exist and stay silent, which is worse than a refusal.
@@ -33,6 +34,11 @@ _PUBLIC = re.compile(
 def user_room(user_id: int) -> str:
     """Return the room of every socket of one user, where their notifications are sent."""
     return f"user:{user_id}"
+
+
+def sign_in_room(mark: str) -> str:
+    """Return the room of the sockets one browser's session opened, closed at its sign-out."""
+    return f"sign-in:{mark}"
 
 
 def token_room(token_id: int) -> str:

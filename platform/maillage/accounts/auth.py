@@ -2,16 +2,23 @@
 
 A cookie-authenticated write must carry the CSRF token (form field `csrf_token` or header
 `X-CSRFToken`); a Bearer request needs none, since a browser never adds it by itself, but a
-read-scoped token may only read.
+read-scoped token may only read. A request that carries a token is its owner's whatever
+cookie comes with it: a page that adds a token to a signed-in browser's request never acts as
+the browser's user.
+
+A session keeps the user's id and session secret (`User.get_id`), and a random mark of the
+browser's sign-in (`SIGN_IN`) that names the room of the sockets it opens, closed when that
+browser signs out.
 """
 
 from __future__ import annotations
 
 import hmac
+import secrets
 from urllib.parse import urlsplit
 
-from flask import Flask, g, redirect, request, url_for
-from flask_login import LoginManager, current_user
+from flask import Flask, g, redirect, request, session, url_for
+from flask_login import LoginManager, current_user, login_user, logout_user
 from flask_wtf.csrf import CSRFProtect
 from werkzeug.exceptions import Forbidden, Unauthorized
 from werkzeug.wrappers import Response
@@ -21,6 +28,7 @@ from maillage.accounts.models import Scope, User
 from maillage.api import is_api_request
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+SIGN_IN = "maillage.sign_in"  # the session key of the browser's sign-in mark
 
 login_manager = LoginManager()
 csrf = CSRFProtect()
@@ -38,10 +46,27 @@ def init_app(app: Flask) -> None:
 
 @login_manager.user_loader
 def _load_user(session_id: str) -> User | None:
-    user_id, _, _mark = session_id.partition(".")
-    user = queries.get_user(int(user_id)) if user_id.isdigit() else None
-    # A session opened before the password last changed carries another mark: nobody.
+    if "Authorization" in request.headers:
+        return None  # the token says who asks (the request loader), never the cookie
+    user_id, _, _secret = session_id.partition(".")
+    user = queries.get_user(int(user_id)) \
+        if user_id.isascii() and user_id.isdigit() and len(user_id) <= 18 else None
+    # A session opened before the account's sessions were ended carries the old secret.
     return user if user is not None and hmac.compare_digest(user.get_id(), session_id) else None
+
+
+def sign_in(user: User) -> None:
+    """Sign this browser in as `user`, with a new mark for the sockets it will open."""
+    login_user(user)
+    session[SIGN_IN] = secrets.token_urlsafe(12)
+
+
+def sign_out() -> None:
+    """Sign this browser out, and have the sockets it opened closed once this commits."""
+    if current_user.is_authenticated:
+        operations.sign_out(current_user, session.get(SIGN_IN))
+    logout_user()
+    session.pop(SIGN_IN, None)
 
 
 @login_manager.request_loader

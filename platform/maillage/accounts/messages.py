@@ -1,4 +1,5 @@
-"""The message of accounts: the password reset link."""
+"""The messages of accounts: the password reset link, the sign-up confirmation, and what
+the owner is told when their account changed hands."""
 
 from __future__ import annotations
 
@@ -7,7 +8,11 @@ from email.message import Message
 from flask import current_app
 
 from maillage.accounts.models import User
-from maillage.accounts.queries import password_reset_token
+from maillage.accounts.queries import (
+    CONFIRM_ACCOUNT_WITHIN,
+    confirmation_token,
+    password_reset_token,
+)
 from maillage.mail.messages import absolute, compose
 
 
@@ -22,3 +27,21 @@ def password_reset_message(user: User) -> Message:
                    template="password_reset", locale="fr", display_name=user.display_name,
                    reset_url=absolute(f"/password/reset/{password_reset_token(user)}"),
                    minutes=reset_minutes())
+
+
+def confirmation_message(user: User) -> Message:
+    """The link that proves the new account's owner reads its address."""
+    return compose(to=user.email, subject="Confirmer votre adresse sur Maillage",
+                   template="account_confirmation", locale="fr",
+                   display_name=user.display_name, created_at=user.created_at,
+                   confirm_url=absolute(f"/account/confirm/{confirmation_token(user)}"),
+                   forgot_url=absolute("/password/forgot"), days=CONFIRM_ACCOUNT_WITHIN.days)
+
+
+def security_notice_message(user: User, what: str, tokens_revoked: int) -> Message:
+    """What happened to the account (`what`: "password-reset" or "oidc-link"), and what it
+    ended, so that an owner who did not do it knows at once."""
+    return compose(to=user.email, subject="Votre compte Maillage a changé",
+                   template="security_notice", locale="fr", display_name=user.display_name,
+                   what=what, tokens_revoked=tokens_revoked,
+                   forgot_url=absolute("/password/forgot"))

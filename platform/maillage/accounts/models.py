@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-import hashlib
+import secrets
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -32,6 +32,11 @@ class Scope(enum.StrEnum):
     WRITE = "write"
 
 
+def new_secret() -> str:
+    """A random secret of 256 bits, URL-safe and without dots (tokens are joined by dots)."""
+    return secrets.token_urlsafe(32)
+
+
 user_expertise = sa.Table(
     "user_expertise",
     Base.metadata,
@@ -52,9 +57,11 @@ class User(Base):
     is_moderator: Mapped[bool] = mapped_column(default=False)
     locale: Mapped[str] = mapped_column(sa.String(5), default="fr")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    # Wrong passwords in a row, and until when sign-in by password is refused after too many.
-    failed_sign_ins: Mapped[int] = mapped_column(default=0, server_default="0")
-    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Set when the owner of the address followed the link mailed at sign-up (or signed in
+    # through a provider that vouches for it): until then the account reads and nothing else.
+    email_confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # In every session, socket and reset link; a new one ends them all (see get_id).
+    session_secret: Mapped[str] = mapped_column(sa.String(43), default=new_secret)
 
     # Both loaded when read, not with the user: every authenticated request loads its user,
     # and most (an API read, the live badge's count) need neither.
@@ -70,17 +77,34 @@ class User(Base):
     is_anonymous = False
 
     def get_id(self) -> str:
-        """The id a signed-in session keeps: the user's, and a mark of their password.
+        """The id a signed-in session keeps: the user's, and their session secret.
 
-        A new password (a reset, say) changes the mark, so the sessions opened with the old
-        one, on a stolen laptop or a shared computer, no longer load anyone.
+        Signing out everywhere, a new password or a first provider sign-in draws a new
+        secret, so the sessions opened before, on a stolen laptop or a shared computer, no
+        longer load anyone.
         """
-        mark = hashlib.sha256((self.password_hash or "").encode()).hexdigest()[:16]
-        return f"{self.id}.{mark}"
+        return f"{self.id}.{self.session_secret}"
+
+    @property
+    def email_confirmed(self) -> bool:
+        return self.email_confirmed_at is not None
 
     def verified_towns(self) -> set[str]:
         """Return the INSEE codes of the towns this user is a verified member of."""
         return {m.town_insee for m in self.memberships if m.verified_at is not None}
+
+
+class SignInFailure(Base):
+    """Wrong passwords in a row for one account from one source address, and the lockout
+    they led to: counted per source, so that a stranger's guesses never lock the owner out."""
+
+    __tablename__ = "sign_in_failures"
+
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"),
+                                         primary_key=True)
+    source: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    failures: Mapped[int] = mapped_column(default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class TownMembership(Base):

@@ -19,22 +19,28 @@ from maillage.accounts.models import (
     ApiToken,
     Role,
     Scope,
+    SignInFailure,
     TownMembership,
     User,
     VerificationSource,
+    new_secret,
 )
 from maillage.accounts.queries import (
-    normalise_email,
+    confirmation_user,
     password_reset_user,
     token_hash,
     user_by_email,
 )
-from maillage.database import UTCDateTime, session, utcnow
+from maillage.database import UTCDateTime, insert, session, utcnow
 from maillage.errors import Conflict, Invalid, NotFound
+from maillage.mail.addresses import normalise
+from maillage.mail.operations import clear_failing, decide_confirmation
 from maillage.themes.queries import themes_by_slug
 from maillage.towns.queries import get_town
 
 SEND_PASSWORD_RESET = "workers.mail.send_password_reset"
+SEND_ACCOUNT_CONFIRMATION = "workers.mail.send_account_confirmation"
+SEND_SECURITY_NOTICE = "workers.mail.send_security_notice"
 
 _hasher = PasswordHasher()
 # Verified against when the address is unknown, so that timing does not tell which exist.
@@ -42,65 +48,120 @@ _DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
 
 
 def create_user(email: str, display_name: str, password: str | None = None, *,
-                is_admin: bool = False, is_moderator: bool = False) -> User:
-    """Create an account; refused when the address is taken. No password means OIDC only."""
-    email = normalise_email(email)
+                is_admin: bool = False, is_moderator: bool = False,
+                confirmed: bool = False) -> User:
+    """Create an account; refused when the address is taken. No password means OIDC only.
+
+    `confirmed` says the address is known to be its owner's (an admin created it, a provider
+    vouched for it); otherwise the account reads and nothing more until `confirm_email`.
+    """
+    email = normalise(email)
     if user_by_email(email) is not None:
         raise Invalid({"email": ["An account already uses this address."]})
     user = User(email=email, display_name=display_name.strip(),
                 password_hash=_hasher.hash(password) if password else None,
-                is_admin=is_admin, is_moderator=is_moderator)
+                is_admin=is_admin, is_moderator=is_moderator,
+                email_confirmed_at=utcnow() if confirmed else None)
     session.add(user)
     session.flush()
     return user
 
 
-def authenticate(email: str, password: str) -> User | None:
+def request_confirmation(user: User) -> None:
+    """Mail `user` the link that confirms their address, once this commits; nothing when it
+    is confirmed already or the address had its share of confirmation mails today."""
+    mail = None if user.email_confirmed else decide_confirmation(user.email)
+    if mail is not None:
+        queues.enqueue_after_commit("mail", SEND_ACCOUNT_CONFIRMATION, user.id,
+                                    job_id=f"confirm-account-{user.id}-{mail}")
+
+
+def confirm_email(token: str) -> User:
+    """Record that the owner of the address followed the link mailed to it."""
+    user = confirmation_user(token)
+    if not user.email_confirmed:
+        user.email_confirmed_at = utcnow()
+        clear_failing(user.email)
+        session.flush()
+    return user
+
+
+def authenticate(email: str, password: str, source: str) -> User | None:
     """Return the user whose address and password these are, or None.
 
-    Wrong passwords in a row lock password sign-in for a while (LOCKOUT_ATTEMPTS,
-    LOCKOUT_MINUTES); a locked account is refused with Invalid, its password not even tried.
+    Wrong passwords in a row from one `source` (the client's address) lock password sign-in
+    from that source for a while (LOCKOUT_ATTEMPTS, LOCKOUT_MINUTES); a locked attempt is
+    refused with Invalid, its password not even tried. Other sources are not locked: a
+    stranger guessing cannot keep the owner out.
     """
     user = user_by_email(email)
-    if user is not None and user.locked_until is not None and user.locked_until > utcnow():
+    failure = session.get(SignInFailure, (user.id, source)) if user is not None else None
+    if failure is not None and failure.locked_until is not None \
+            and failure.locked_until > utcnow():
         raise Invalid({"password": [
             _("Trop de mots de passe erronés : la connexion par mot de passe de ce compte "
-              "reprend à %(time)s.", time=format_time(user.locked_until, "short"))]})
+              "reprend à %(time)s.", time=format_time(failure.locked_until, "short"))]})
     stored = user.password_hash if user is not None and user.password_hash else _DUMMY_HASH
     try:
         _hasher.verify(stored, password)
     except (VerificationError, InvalidHashError):
         if user is not None:
-            _count_failure(user.id)
+            _count_failure(user.id, source)
         return None
     if user is None or not user.password_hash:
         return None
-    user.failed_sign_ins, user.locked_until = 0, None
+    if failure is not None:
+        session.delete(failure)
     if _hasher.check_needs_rehash(user.password_hash):
         user.password_hash = _hasher.hash(password)
     return user
 
 
-def _count_failure(user_id: int) -> None:
+def _count_failure(user_id: int, source: str) -> None:
     # On a connection of its own, committed at once: the refused sign-in's transaction is
     # rolled back, and the count must survive it.
     config = current_app.config
     until = sa.bindparam("until", utcnow() + timedelta(minutes=config["LOCKOUT_MINUTES"]),
                          type_=UTCDateTime)
+    statement = insert(SignInFailure).values(user_id=user_id, source=source, failures=1)
+    failures = SignInFailure.failures + 1
+    statement = statement.on_conflict_do_update(
+        index_elements=[SignInFailure.user_id, SignInFailure.source],
+        set_={"failures": failures,
+              "locked_until": sa.case((failures >= config["LOCKOUT_ATTEMPTS"], until),
+                                      else_=SignInFailure.locked_until)})
     with session.get_bind().begin() as connection:
-        connection.execute(sa.update(User).where(User.id == user_id).values(
-            failed_sign_ins=User.failed_sign_ins + 1,
-            locked_until=sa.case(
-                (User.failed_sign_ins + 1 >= config["LOCKOUT_ATTEMPTS"], until),
-                else_=User.locked_until),
-        ))
+        connection.execute(statement)
+
+
+def end_sessions(user: User, *, revoke_tokens: bool = False) -> int:
+    """End every session of `user`: a new session secret kills the sessions, sockets, reset
+    and confirmation links made with the old one; `revoke_tokens` revokes their personal
+    tokens too. Return how many tokens were revoked."""
+    user.session_secret = new_secret()
+    revoked = 0
+    if revoke_tokens:
+        revoked = session.execute(
+            sa.update(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+            .values(revoked_at=utcnow())).rowcount
+    session.flush()
+    events.record(events.SessionsEnded(user_id=user.id), actor_id=user.id)
+    return revoked
+
+
+def sign_out(user: User, sign_in: str | None) -> None:
+    """Record that `user` signed out of the browser whose session carries the mark
+    `sign_in`, so that the sockets it opened close."""
+    if sign_in:
+        events.record(events.SignedOut(user_id=user.id, sign_in=sign_in), actor_id=user.id)
 
 
 def request_password_reset(email: str) -> None:
     """Mail a reset link to the account using `email`, once this commits; nothing for an
     unknown address, and the caller answers the same, so nobody learns which addresses exist.
 
-    The link is signed by the job, against the password the account has when it is sent.
+    The link is signed by the job, against the session secret the account has when it is
+    sent.
     """
     user = user_by_email(email)
     if user is not None:
@@ -109,13 +170,33 @@ def request_password_reset(email: str) -> None:
 
 
 def reset_password(token: str, password: str, max_age: timedelta) -> User:
-    """Set the password of the account a reset `token` was mailed to, which kills the token,
-    and lift a lockout: the person proved they read the account's mail."""
+    """Set the password of the account a reset `token` was mailed to, and make the account
+    its owner's alone: whoever followed the link reads its mail, so the address is confirmed,
+    lockouts are lifted, every other session and every personal token ends (the owner is
+    told in a mail), and the token dies with the old session secret."""
     user = password_reset_user(token, max_age)
     user.password_hash = _hasher.hash(password)
-    user.failed_sign_ins, user.locked_until = 0, None
-    session.flush()
+    user.email_confirmed_at = user.email_confirmed_at or utcnow()
+    session.execute(sa.delete(SignInFailure).where(SignInFailure.user_id == user.id))
+    revoked = end_sessions(user, revoke_tokens=True)
+    tell_owner(user, "password-reset", revoked)
     return user
+
+
+def change_password(user: User, current: str, new: str, source: str) -> User:
+    """Replace a password its owner typed; the account's other sessions end."""
+    if not user.password_hash or authenticate(user.email, current, source) is None:
+        raise Invalid({"current_password": [_("Mot de passe incorrect.")]})
+    user.password_hash = _hasher.hash(new)
+    end_sessions(user)
+    return user
+
+
+def tell_owner(user: User, what: str, tokens_revoked: int) -> None:
+    """Mail `user`, once this commits, that `what` happened to their account (a password
+    reset, a first provider sign-in) and how many personal tokens it revoked."""
+    queues.enqueue_after_commit("mail", SEND_SECURITY_NOTICE, user.id, what, tokens_revoked,
+                                job_id=f"security-{what}-{user.id}-{user.session_secret[:8]}")
 
 
 def join_town(user: User, town_insee: str, role: Role) -> TownMembership:

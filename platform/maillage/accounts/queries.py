@@ -13,16 +13,15 @@ from maillage.accounts.models import ApiToken, TownMembership, User
 from maillage.database import session
 from maillage.errors import NotFound
 from maillage.mail import tokens
+from maillage.mail.addresses import normalise
 
-
-def normalise_email(email: str) -> str:
-    """Return `email` as it is stored: trimmed and lower-cased."""
-    return email.strip().lower()
+# How long the link mailed at sign-up works.
+CONFIRM_ACCOUNT_WITHIN = timedelta(days=7)
 
 
 def user_by_email(email: str) -> User | None:
     """Return the user with this address, whatever its case, or None."""
-    return session.scalar(sa.select(User).where(User.email == normalise_email(email)))
+    return session.scalar(sa.select(User).where(User.email == normalise(email)))
 
 
 def get_user(user_id: int) -> User | None:
@@ -30,25 +29,41 @@ def get_user(user_id: int) -> User | None:
     return session.get(User, user_id)
 
 
-def _reset_purpose(user: User) -> str:
-    # Salted with the current hash: once the password changes, every link sent before is dead.
-    return f"password-reset.{user.password_hash or 'no-password'}"
+def _account_purpose(purpose: str, user: User) -> str:
+    # Salted with the session secret: a reset, a sign-out everywhere or a first provider
+    # sign-in draws a new one, and every link sent before is dead.
+    return f"{purpose}.{user.session_secret}"
 
 
 def password_reset_token(user: User) -> str:
     """Return a timed token that lets its bearer set `user`'s password, once."""
-    return tokens.sign(_reset_purpose(user), user.id, timed=True)
+    return tokens.sign(_account_purpose("password-reset", user), user.id, timed=True)
 
 
 def password_reset_user(token: str, max_age: timedelta) -> User:
     """Return the user a password reset token was made for; refused (NotFound) when it is
-    tampered with, older than `max_age`, or already used (the password changed since)."""
+    tampered with, older than `max_age`, or already used (the secret changed since)."""
+    return _account_of("password-reset", token, max_age)
+
+
+def confirmation_token(user: User) -> str:
+    """Return the timed token of the link that proves `user` reads their address."""
+    return tokens.sign(_account_purpose("account-confirmation", user), user.id, timed=True)
+
+
+def confirmation_user(token: str) -> User:
+    """Return the user a sign-up confirmation token was made for; NotFound when it is
+    tampered with, too old, or the account's sessions were ended since."""
+    return _account_of("account-confirmation", token, CONFIRM_ACCOUNT_WITHIN)
+
+
+def _account_of(purpose: str, token: str, max_age: timedelta) -> User:
     claimed = tokens.claimed_parts(token)
     user = session.get(User, int(claimed[0])) \
-        if len(claimed) == 1 and re.fullmatch(r"[0-9]{1,9}", claimed[0]) else None
+        if len(claimed) == 1 and re.fullmatch(r"[0-9]{1,18}", claimed[0]) else None
     if user is None:
         raise NotFound(_("Ce lien n'est pas valide ou a expiré."))
-    tokens.load(_reset_purpose(user), token, max_age=int(max_age.total_seconds()))
+    tokens.load(_account_purpose(purpose, user), token, max_age=int(max_age.total_seconds()))
     return user
 
 

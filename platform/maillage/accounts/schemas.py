@@ -51,6 +51,12 @@ class NewPasswordSchema(Schema):
     password = _new_password()
 
 
+class ChangePasswordSchema(Schema):
+    current_password = fields.String(required=True, load_only=True,
+                                     validate=validate.Length(min=1, max=200))
+    password = _new_password()
+
+
 class TownRefSchema(Schema):
     insee = fields.String()
     name = fields.String()
@@ -69,6 +75,9 @@ class MembershipSchema(Schema):
 class MeSchema(Schema):
     id = fields.Integer()
     email = fields.String()
+    email_confirmed = fields.Boolean(metadata={
+        "description": "False until the link mailed at sign-up is followed: the account "
+                       "then only reads"})
     display_name = fields.String()
     locale = fields.String()
     is_admin = fields.Boolean()

@@ -1,21 +1,22 @@
-"""Pages of accounts: sign-up, sign-in, sign-out, password reset by mail, verifying a town's
-members, tokens."""
+"""Pages of accounts: sign-up and its confirmation by mail, sign-in, sign-out (here or
+everywhere), password change and reset by mail, verifying a town's members, tokens."""
 
 from __future__ import annotations
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import current_user, login_required
 from marshmallow import ValidationError
 from werkzeug.exceptions import NotFound
 from werkzeug.wrappers import Response
 
 from maillage import limits
-from maillage.accounts import operations, queries
+from maillage.accounts import auth, operations, queries
 from maillage.accounts.auth import safe_next
 from maillage.accounts.messages import reset_minutes
 from maillage.accounts.models import Role, Scope
 from maillage.accounts.schemas import (
+    ChangePasswordSchema,
     ForgotPasswordSchema,
     NewPasswordSchema,
     NewTokenSchema,
@@ -44,12 +45,34 @@ def sign_up() -> Response | tuple[str, int]:
         except Invalid as error:
             errors = error.errors
         else:
-            login_user(user)
-            flash(_("Bienvenue sur Maillage ! Un membre vérifié de votre commune confirmera "
-                    "votre rattachement.") if data["town"] else _("Bienvenue sur Maillage !"))
+            operations.request_confirmation(user)
+            auth.sign_in(user)
+            flash(_("Bienvenue sur Maillage ! Suivez le lien envoyé à %(email)s pour confirmer "
+                    "votre adresse : vous pourrez alors publier et répondre.", email=user.email))
             return redirect(url_for("home"), 303)
     return render_template("accounts/sign_up.html", form=request.form, errors=errors,
                            roles=list(Role)), 422 if errors else 200
+
+
+@blueprint.route("/account/confirm/<token>", methods=["GET", "POST"])
+def confirm(token: str) -> Response | str:
+    """GET shows whose address is confirmed and a button (mail scanners follow links, and
+    must confirm nothing); its POST confirms."""
+    user = queries.confirmation_user(token)
+    if request.method == "POST":
+        operations.confirm_email(token)
+        flash(_("Votre adresse %(email)s est confirmée.", email=user.email))
+        return redirect(url_for("home"), 303)
+    return render_template("accounts/confirm.html", token=token, user=user)
+
+
+@blueprint.post("/account/confirmation")
+@login_required
+def resend_confirmation() -> Response:
+    operations.request_confirmation(current_user)
+    flash(_("Si votre adresse n'est pas encore confirmée, un lien vient de partir vers "
+            "%(email)s (trois par jour au plus).", email=current_user.email))
+    return redirect(safe_next(request.form.get("next")), 303)
 
 
 @blueprint.route("/sign-in", methods=["GET", "POST"])
@@ -60,7 +83,7 @@ def sign_in() -> Response | tuple[str, int]:
     if request.method == "POST":
         try:
             data = load_form(SignInSchema(), request.form)
-            user = operations.authenticate(data["email"], data["password"])
+            user = operations.authenticate(data["email"], data["password"], _source())
         except ValidationError as error:
             errors = error.normalized_messages()
         except Invalid as error:
@@ -69,7 +92,7 @@ def sign_in() -> Response | tuple[str, int]:
             if user is None:
                 errors = {"password": [_("Adresse ou mot de passe incorrect.")]}
             else:
-                login_user(user)
+                auth.sign_in(user)
                 return redirect(target, 303)
     return render_template("accounts/sign_in.html", form=request.form, errors=errors,
                            next=target), 422 if errors else 200
@@ -105,8 +128,9 @@ def reset_password(token: str) -> Response | tuple[str, int]:
         except ValidationError as error:
             errors = error.normalized_messages()
         else:
-            login_user(operations.reset_password(token, data["password"], max_age))
-            flash(_("Votre mot de passe est changé, et vous êtes connecté."))
+            auth.sign_in(operations.reset_password(token, data["password"], max_age))
+            flash(_("Votre mot de passe est changé, et vous êtes connecté. Vos autres sessions "
+                    "et vos jetons personnels sont fermés."))
             return redirect(url_for("home"), 303)
     return render_template("accounts/reset_password.html", token=token, email=user.email,
                            errors=errors), 422 if errors else 200
@@ -115,8 +139,39 @@ def reset_password(token: str) -> Response | tuple[str, int]:
 @blueprint.post("/sign-out")
 def sign_out() -> Response:
     provider_sign_out = oidc_client.end_session_url()
-    logout_user()
+    auth.sign_out()
     return redirect(provider_sign_out or url_for("home"), 303)
+
+
+@blueprint.route("/settings/security", methods=["GET", "POST"])
+@login_required
+def security() -> Response | tuple[str, int]:
+    """Change one's password; the account's other sessions end, this one goes on."""
+    errors: dict[str, list[str]] = {}
+    if request.method == "POST":
+        try:
+            data = load_form(ChangePasswordSchema(), request.form)
+            user = operations.change_password(current_user, data["current_password"],
+                                              data["password"], _source())
+        except ValidationError as error:
+            errors = error.normalized_messages()
+        except Invalid as error:
+            errors = error.errors
+        else:
+            auth.sign_in(user)
+            flash(_("Votre mot de passe est changé ; vos autres sessions sont fermées."))
+            return redirect(url_for("accounts.security"), 303)
+    return render_template("accounts/security.html", errors=errors), 422 if errors else 200
+
+
+@blueprint.post("/sign-out/everywhere")
+@login_required
+def sign_out_everywhere() -> Response:
+    """End every session of the account, this browser's too, and close their sockets."""
+    operations.end_sessions(current_user)
+    auth.sign_out()
+    flash(_("Vous êtes déconnecté de tous vos appareils."))
+    return redirect(url_for("accounts.sign_in"), 303)
 
 
 @blueprint.post("/memberships/<int:membership_id>/verify")
@@ -156,3 +211,8 @@ def revoke_token(token_id: int) -> Response:
     token = operations.revoke_token(current_user, token_id)
     flash(_("Le jeton « %(name)s » est révoqué.", name=token.name or token_id))
     return redirect(url_for("accounts.tokens"), 303)
+
+
+def _source() -> str:
+    """The client's address, which wrong passwords are counted by."""
+    return request.remote_addr or ""

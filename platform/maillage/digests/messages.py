@@ -16,13 +16,16 @@ from maillage.mail.tokens import sign
 from maillage.notifications import texts
 
 
-def unsubscribe_url(letter: str, recipient_id: int, topic: str = "all", ref: str = "") -> str:
-    """The signed link that unsubscribes a recipient from everything, or from one topic."""
-    return absolute(f"/unsubscribe/{sign('unsubscribe', letter, recipient_id, topic, ref)}")
+def unsubscribe_url(letter: str, key: str, topic: str = "all", ref: str = "") -> str:
+    """The signed link that unsubscribes a recipient from everything, or from one topic;
+    `key` names the recipient: a user's id (never reused), a subscription's secret."""
+    return absolute(f"/unsubscribe/{sign('unsubscribe', letter, key, topic, ref)}")
 
 
-def confirmation_url(subscription_id: int) -> str:
-    return absolute(f"/subscriptions/confirm/{sign('confirm', subscription_id, timed=True)}")
+def confirmation_url(subscription: Subscription) -> str:
+    """The link that confirms a subscription: its secret, not its id, so that nobody who
+    saw one link can guess another's."""
+    return absolute(f"/subscriptions/confirm/{sign('confirm', subscription.secret, timed=True)}")
 
 
 def notice_message(notice: Notice) -> Message:
@@ -32,10 +35,10 @@ def notice_message(notice: Notice) -> Message:
     topic = notification.reason if notification.reason in ("theme", "town") else None
     return compose(
         to=notice.email, subject=what, template="notice", locale=locale,
-        unsubscribe_url=unsubscribe_url("u", notification.user_id), said=words(locale),
+        unsubscribe_url=unsubscribe_url("u", str(notification.user_id)), said=words(locale),
         what=what, why=texts.why(notification, locale, notice.theme_names),
         link=absolute(notification.data.get("link", "/")),
-        stop_url=unsubscribe_url("u", notification.user_id, topic, notification.reason_ref)
+        stop_url=unsubscribe_url("u", str(notification.user_id), topic, notification.reason_ref)
         if topic else None,
         preferences_url=absolute("/me/email"))
 
@@ -57,14 +60,14 @@ def digest_message(letter: str, reader: Recipient, frequency: Frequency,
         lines = []
         for item in items:
             if item.topic is not None and item.topic not in stops:
-                stops[item.topic] = unsubscribe_url(letter, reader.id, *item.topic)
+                stops[item.topic] = unsubscribe_url(letter, reader.key, *item.topic)
             text, html = _line(item, reader.locale, said, context)
             lines.append({"txt": text, "html": html,
                           "stop_url": stops.get(item.topic) if item.topic else None})
         groups.append({"name": names.get(group, other), "items": lines})
     subject = said["digest_subject"][frequency.value].format(count=len(reader.items))  # type: ignore[index]
     return compose(to=reader.email, subject=subject, template="digest", locale=reader.locale,
-                   unsubscribe_url=unsubscribe_url(letter, reader.id), said=said,
+                   unsubscribe_url=unsubscribe_url(letter, reader.key), said=said,
                    groups=groups,
                    preferences_url=absolute("/me/email") if letter == "u" else None)
 
@@ -82,12 +85,12 @@ def _line(item: Item, locale: str, said: dict[str, object],
     return context.lines[key]
 
 
-def confirmation_message(subscription: Subscription) -> Message:
+def subscription_confirmation_message(subscription: Subscription) -> Message:
     """The one message sent before the address is confirmed."""
     said = words(subscription.locale)
     return compose(to=subscription.email, subject=str(said["confirm_subject"]),
                    template="confirm", locale=subscription.locale, said=said,
                    frequency=said[subscription.frequency.value],
-                   confirm_url=confirmation_url(subscription.id),
+                   confirm_url=confirmation_url(subscription),
                    themes=[t.name(subscription.locale) for t in subscription.themes],
                    towns=[t.name for t in subscription.towns])

@@ -15,6 +15,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from maillage.accounts.models import new_secret
 from maillage.database import Base, UTCDateTime, enum_column, utcnow
 from maillage.themes.models import Theme
 from maillage.towns.models import Town
@@ -133,13 +134,15 @@ class Subscription(Base):
     """An address, with or without an account, that asked for the digest of themes and towns.
 
     Nothing but the confirmation is sent until `confirmed_at` is set (double opt-in); an
-    address may have one confirmed subscription, which a newly confirmed one replaces.
+    address may have one confirmed subscription, which a newly confirmed one replaces, and
+    one waiting for confirmation. Its links name `secret`, never its id.
     """
 
     __tablename__ = "subscriptions"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    email: Mapped[str] = mapped_column(sa.String(254), index=True)
+    email: Mapped[str] = mapped_column(sa.String(254), index=True)  # as mail.addresses says
+    secret: Mapped[str] = mapped_column(sa.String(43), unique=True, default=new_secret)
     frequency: Mapped[Frequency] = mapped_column(enum_column(Frequency))
     locale: Mapped[str] = mapped_column(sa.String(5), default="fr")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -22,10 +22,12 @@ from maillage.digests.models import (
     SentNotice,
     Subscription,
 )
+from maillage.digests.queries import subscription_by_secret
 from maillage.errors import Invalid, NotFound
 from maillage.follows import operations as follows
 from maillage.follows.models import Target
-from maillage.mail.operations import clear_failing
+from maillage.mail.addresses import normalise
+from maillage.mail.operations import clear_failing, decide_confirmation
 from maillage.themes.models import Theme
 from maillage.themes.queries import get_theme, themes_by_slug
 from maillage.towns.models import Town
@@ -75,24 +77,34 @@ def subscribe(email: str, *, themes: Sequence[str], towns: Sequence[str],
               frequency: Frequency, locale: str = "fr") -> Subscription:
     """Ask for the digest of themes and towns at `email`; only a confirmation is mailed.
 
-    Earlier unconfirmed requests of the address are replaced; a confirmed subscription stays
-    as it is until this one is confirmed, so nobody changes another's subscription.
+    The address's request waiting for confirmation takes the new choices, so that its links
+    already mailed confirm what was asked last; a confirmed subscription stays as it is until
+    this one is confirmed, so nobody changes another's subscription. The confirmation is
+    mailed unless the address had its share of them (mail.operations): the caller answers
+    the same either way, and says nothing of whether the address is known.
     """
+    email = normalise(email)
     chosen_themes, chosen_towns = _subjects(themes, towns)
-    session.execute(sa.delete(Subscription).where(Subscription.email == email,
-                                                  Subscription.confirmed_at.is_(None)))
-    subscription = Subscription(email=email, frequency=frequency, locale=locale,
-                                themes=chosen_themes, towns=chosen_towns)
-    session.add(subscription)
+    subscription = session.scalar(sa.select(Subscription).where(
+        Subscription.email == email, Subscription.confirmed_at.is_(None)))
+    if subscription is None:
+        subscription = Subscription(email=email)
+        session.add(subscription)
+    subscription.frequency, subscription.locale = frequency, locale
+    subscription.themes, subscription.towns = chosen_themes, chosen_towns
+    mail = decide_confirmation(email)
+    if mail is not None:
+        subscription.created_at = utcnow()  # the days to confirm count from the last mail
     session.flush()
-    queues.enqueue_after_commit("mail", SEND_CONFIRMATION, subscription.id,
-                                job_id=f"confirm-{subscription.id}")
+    if mail is not None:
+        queues.enqueue_after_commit("mail", SEND_CONFIRMATION, subscription.id,
+                                    job_id=f"confirm-{subscription.id}-{mail}")
     return subscription
 
 
-def confirm_subscription(subscription_id: int) -> Subscription:
+def confirm_subscription(secret: str) -> Subscription:
     """Confirm the address (double opt-in); it replaces the address's earlier subscription."""
-    subscription = session.get(Subscription, subscription_id)
+    subscription = subscription_by_secret(secret)
     if subscription is None:
         raise NotFound(_("Cette demande d'abonnement a expiré ; abonnez-vous à nouveau."))
     if subscription.confirmed_at is None:
@@ -111,15 +123,17 @@ def forget_unconfirmed(now: datetime) -> int:
         Subscription.created_at < now - CONFIRM_WITHIN)).rowcount
 
 
-def unsubscribe(letter: str, recipient_id: int, topic: str, ref: str) -> str:
+def unsubscribe(letter: str, key: str, topic: str, ref: str) -> str:
     """Act on an unsubscribe link: from everything, or from the theme or town named.
 
-    For a user, leaving a theme or town is unfollowing it; for an email-only subscriber,
-    dropping it from the subscription, which ends when nothing is left. Returns what was left,
-    for the page to say it. Doing it twice is no error.
+    `key` names the recipient: for a user (`letter` "u") their id, for an email-only
+    subscriber ("s") the subscription's secret. For a user, leaving a theme or town is
+    unfollowing it; for a subscriber, dropping it from the subscription, which ends when
+    nothing is left. Returns what was left, for the page to say it. Doing it twice is no
+    error.
     """
     if letter == "u":
-        user = session.get(User, recipient_id)
+        user = session.get(User, int(key))
         if user is None:
             raise NotFound(_("Ce compte n'existe plus."))
         if topic == "all":
@@ -128,15 +142,15 @@ def unsubscribe(letter: str, recipient_id: int, topic: str, ref: str) -> str:
             preference.unsubscribed_at = preference.unsubscribed_at or utcnow()
             session.add(preference)
         else:
-            key: int | str | None = ref
+            target: int | str | None = ref
             if topic == "theme":
                 theme = get_theme(ref)
-                key = theme.id if theme else None
-            if key is not None:
-                follows.unfollow(user, Target(topic), key)
+                target = theme.id if theme else None
+            if target is not None:
+                follows.unfollow(user, Target(topic), target)
         session.flush()
         return topic
-    subscription = session.get(Subscription, recipient_id)
+    subscription = subscription_by_secret(key)
     if subscription is None:
         return "all"
     if topic == "theme":

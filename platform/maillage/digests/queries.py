@@ -58,6 +58,18 @@ def get_subscription(subscription_id: int) -> Subscription | None:
     return session.get(Subscription, subscription_id)
 
 
+def subscription_by_secret(secret: str) -> Subscription | None:
+    """Return the subscription whose links carry `secret`, or None."""
+    return session.scalar(sa.select(Subscription).where(Subscription.secret == secret))
+
+
+def _mailable(user: type[User]) -> sa.ColumnElement[bool]:
+    """Account holders that mail may reach: their address confirmed, and not failing. Until
+    the owner of an address confirmed it, an account made with it is sent nothing but the
+    confirmation."""
+    return user.email_confirmed_at.is_not(None) & not_failing(user.email)
+
+
 def immediate_notices(event_id: int, kind: str) -> list[int]:
     """Return the ids of event `event_id`'s notifications to mail at once, by the readers'
     choice; `kind` is the event's kind."""
@@ -65,7 +77,7 @@ def immediate_notices(event_id: int, kind: str) -> list[int]:
         sa.select(Notification.id, Notification.kind, Notification.reason, EmailPreference)
         .join(User, User.id == Notification.user_id)
         .outerjoin(EmailPreference, EmailPreference.user_id == Notification.user_id)
-        .where(Notification.event_id == event_id, not_failing(User.email),
+        .where(Notification.event_id == event_id, _mailable(User),
                ~sa.exists().where(SentNotice.notification_id == Notification.id))
         .order_by(Notification.id))
     reasons = immediate_by_default(kind)
@@ -93,7 +105,7 @@ def notice(notification_id: int) -> Notice | None:
     row = session.execute(
         sa.select(Notification, User.email, User.locale)
         .join(User, User.id == Notification.user_id)
-        .where(Notification.id == notification_id, not_failing(User.email),
+        .where(Notification.id == notification_id, _mailable(User),
                ~sa.exists().where(SentNotice.notification_id == Notification.id))).first()
     if row is None:
         return None
@@ -132,6 +144,7 @@ class Recipient:
     towns: frozenset[str] = frozenset()
     start: datetime | None = None
     items: list[Item] = field(default_factory=list)
+    key: str = ""  # what its unsubscribe links name: a user's id, a subscription's secret
 
 
 @dataclass
@@ -235,19 +248,19 @@ class Users(Source):
                 .outerjoin(EmailPreference, EmailPreference.user_id == User.id)
                 .where(sa.func.coalesce(EmailPreference.frequency, Frequency.WEEKLY.value)
                        == frequency.value,
-                       EmailPreference.unsubscribed_at.is_(None), not_failing(User.email)))
+                       EmailPreference.unsubscribed_at.is_(None), _mailable(User)))
 
     def batch(self, frequency: Frequency, after: int, size: int) -> list[Recipient]:
         rows = session.execute(self._query(frequency).where(User.id > after)
                                .order_by(User.id).limit(size))
         return [Recipient(user_id, email, locale, created_at,
-                          preference or default_preference(user_id))
+                          preference or default_preference(user_id), key=str(user_id))
                 for user_id, email, locale, created_at, preference in rows]
 
     def one(self, user_id: int) -> Recipient | None:
         row = session.execute(sa.select(User.id, User.email, User.locale, User.created_at)
-                              .where(User.id == user_id)).first()
-        return Recipient(*row, get_preference(user_id)) if row else None
+                              .where(User.id == user_id, _mailable(User))).first()
+        return Recipient(*row, get_preference(user_id), key=str(user_id)) if row else None
 
     def count(self, frequency: Frequency) -> int:
         return session.scalar(sa.select(sa.func.count()).select_from(
@@ -288,15 +301,15 @@ class Subscriptions(Source):
 
     def _query(self, frequency: Frequency) -> sa.Select:
         return sa.select(Subscription.id, Subscription.email, Subscription.locale,
-                         sa.func.coalesce(Subscription.confirmed_at, Subscription.created_at)
-                         ).where(Subscription.confirmed_at.is_not(None),
+                         sa.func.coalesce(Subscription.confirmed_at, Subscription.created_at),
+                         Subscription.secret).where(Subscription.confirmed_at.is_not(None),
                                  Subscription.frequency == frequency,
                                  not_failing(Subscription.email))
 
     def batch(self, frequency: Frequency, after: int, size: int) -> list[Recipient]:
         # Columns and two plain queries, not the models: loading Town objects would load
         # their postal codes too, 500 towns a query.
-        readers = [Recipient(*row) for row in session.execute(
+        readers = [Recipient(*row, key=secret) for *row, secret in session.execute(
             self._query(frequency).where(Subscription.id > after)
             .order_by(Subscription.id).limit(size))]
         ids = [reader.id for reader in readers]
@@ -323,7 +336,8 @@ class Subscriptions(Source):
         return Recipient(subscription.id, subscription.email, subscription.locale,
                          subscription.confirmed_at or subscription.created_at,
                          themes=frozenset(t.slug for t in subscription.themes),
-                         towns=frozenset(t.insee for t in subscription.towns))
+                         towns=frozenset(t.insee for t in subscription.towns),
+                         key=subscription.secret)
 
     def count(self, frequency: Frequency) -> int:
         return session.scalar(sa.select(sa.func.count()).select_from(

@@ -3,6 +3,8 @@ from a link in a message, without signing in."""
 
 from __future__ import annotations
 
+import re
+
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -71,21 +73,27 @@ def subscribe() -> tuple[str, int] | str:
     return (page, 422) if errors else page
 
 
-@blueprint.get("/subscriptions/confirm/<token>")
+@blueprint.route("/subscriptions/confirm/<token>", methods=["GET", "POST"])
 def confirm(token: str) -> str:
+    """GET shows what is confirmed and a button (mail scanners follow links, and must
+    subscribe nobody); its POST confirms."""
     parts = tokens.load("confirm", token, max_age=int(CONFIRM_WITHIN.total_seconds()))
-    if len(parts) != 1 or not parts[0].isdigit():
-        raise NotFound(_("Ce lien n'est pas valide."))
-    subscription = operations.confirm_subscription(int(parts[0]))
-    return render_template("digests/confirmed.html", subscription=subscription)
+    subscription = queries.subscription_by_secret(parts[0]) if len(parts) == 1 else None
+    if subscription is None:
+        raise NotFound(_("Cette demande d'abonnement a expiré ; abonnez-vous à nouveau."))
+    if request.method == "POST":
+        subscription = operations.confirm_subscription(subscription.secret)
+        return render_template("digests/confirmed.html", subscription=subscription)
+    return render_template("digests/confirm.html", subscription=subscription)
 
 
-def _unsubscribe_link(token: str) -> tuple[str, int, str, str]:
+def _unsubscribe_link(token: str) -> tuple[str, str, str, str]:
     parts = tokens.load("unsubscribe", token)
-    if not (len(parts) == 4 and parts[0] in ("u", "s") and parts[1].isdigit()
-            and parts[2] in ("all", "theme", "town")):
+    if not (len(parts) == 4 and parts[2] in ("all", "theme", "town")
+            and (parts[0] == "s" or (parts[0] == "u" and re.fullmatch(r"[0-9]{1,18}",
+                                                                       parts[1])))):
         raise NotFound(_("Ce lien n'est pas valide."))
-    return parts[0], int(parts[1]), parts[2], parts[3]
+    return parts[0], parts[1], parts[2], parts[3]
 
 
 def _topic_name(topic: str, ref: str) -> str:
@@ -104,9 +112,9 @@ def unsubscribe(token: str) -> str:
     """GET asks for a confirming click (link checkers follow links); POST unsubscribes, from
     the page's button or in one click from the mail client (RFC 8058). The signed token is all
     the proof needed, so no CSRF token is asked."""
-    letter, recipient_id, topic, ref = _unsubscribe_link(token)
+    letter, key, topic, ref = _unsubscribe_link(token)
     if request.method == "POST":
-        done = operations.unsubscribe(letter, recipient_id, topic, ref)
+        done = operations.unsubscribe(letter, key, topic, ref)
         return render_template("digests/unsubscribed.html", what=_topic_name(
             done, ref), account=letter == "u")
     return render_template("digests/unsubscribe.html", what=_topic_name(topic, ref))

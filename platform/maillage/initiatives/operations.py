@@ -100,6 +100,7 @@ def _visible(initiative: Initiative | None, initiative_id: int) -> Initiative:
 def comment_on(author: User, initiative: Initiative, body: str) -> Comment:
     """Comment on a visible initiative; the commenter follows it from then on."""
     _visible(initiative, initiative.id)
+    policy.require(policy.can_write(author), policy.UNCONFIRMED)
     comment = Comment(initiative_id=initiative.id, author_id=author.id, body=body,
                       body_html=render_markdown(body))
     session.add(comment)

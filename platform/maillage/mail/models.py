@@ -1,4 +1,4 @@
-"""Addresses that refused mail for good: nothing more is sent to them."""
+"""Addresses that refused mail for good, and the confirmation mails each address was sent."""
 
 from __future__ import annotations
 
@@ -19,3 +19,19 @@ class FailingAddress(Base):
     code: Mapped[int] = mapped_column(sa.Integer)
     message: Mapped[str] = mapped_column(sa.String(500))
     failed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ConfirmationMail(Base):
+    """A confirmation mail (of a sign-up or a subscription) decided for an address.
+
+    Counted per address, whoever asks: a form that mails any address typed in must not let
+    a stranger flood a town hall's mailbox.
+    """
+
+    __tablename__ = "confirmation_mails"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(sa.String(254))
+    sent_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (sa.Index("ix_confirmation_mails_email_sent_at", "email", "sent_at"),)

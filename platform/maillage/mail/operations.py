@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Iterable, Iterator
+from datetime import timedelta
 from email.message import Message
 
 import sqlalchemy as sa
 
 from maillage.database import session, utcnow
-from maillage.mail.models import FailingAddress
+from maillage.mail.addresses import normalise
+from maillage.mail.models import ConfirmationMail, FailingAddress
 from maillage.mail.transport import (
     Connection,
     PermanentFailure,
@@ -17,9 +19,32 @@ from maillage.mail.transport import (
     TemporaryFailure,
 )
 
+# How many confirmation mails an address receives in a day, at most, and how long after one
+# a repeated request sends nothing new (the first link still works).
+CONFIRMATIONS_PER_DAY = 3
+CONFIRMATION_GAP = timedelta(minutes=10)
+
+
+def decide_confirmation(email: str) -> int | None:
+    """Record a confirmation mail to `email` and return its id, unless the address had one
+    in the last minutes or its share of the day: then None, and the caller answers the same
+    (the mail already sent holds a link that works)."""
+    email, now = normalise(email), utcnow()
+    sent = list(session.scalars(sa.select(ConfirmationMail.sent_at).where(
+        ConfirmationMail.email == email, ConfirmationMail.sent_at > now - timedelta(days=1))))
+    if len(sent) >= CONFIRMATIONS_PER_DAY or any(at > now - CONFIRMATION_GAP for at in sent):
+        return None
+    session.execute(sa.delete(ConfirmationMail).where(
+        ConfirmationMail.email == email, ConfirmationMail.sent_at <= now - timedelta(days=1)))
+    mail = ConfirmationMail(email=email, sent_at=now)
+    session.add(mail)
+    session.flush()
+    return mail.id
+
 
 def mark_failing(email: str, code: int, message: str) -> None:
     """Stop mailing `email`: a server refused it for good; the latest refusal is kept."""
+    email = normalise(email)
     row = session.get(FailingAddress, email)
     if row is None:
         session.add(FailingAddress(email=email, code=code, message=message[:500]))
@@ -30,7 +55,7 @@ def mark_failing(email: str, code: int, message: str) -> None:
 
 def clear_failing(email: str) -> None:
     """Mail `email` again, for instance once its owner confirmed it anew."""
-    session.execute(sa.delete(FailingAddress).where(FailingAddress.email == email))
+    session.execute(sa.delete(FailingAddress).where(FailingAddress.email == normalise(email)))
 
 
 def deliver(connection: Connection, message: Message) -> bool:

@@ -26,6 +26,7 @@ def _target(kind: str, target_id: int, actor: User) -> Any:
 
 def report(reporter: User, kind: str, target_id: int, reason: str) -> Report:
     """Report content for moderators to look at; once per person and content while open."""
+    policy.require(policy.can_write(reporter), policy.UNCONFIRMED)
     _target(kind, target_id, reporter)
     if session.scalar(sa.select(sa.exists().where(
             Report.target_kind == kind, Report.target_id == target_id,

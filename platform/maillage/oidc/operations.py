@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 from maillage.accounts import operations as accounts
 from maillage.accounts.models import Role, TownMembership, User, VerificationSource
-from maillage.accounts.queries import normalise_email
 from maillage.database import session, utcnow
+from maillage.mail.addresses import normalise
 from maillage.oidc import queries
 from maillage.oidc.models import OidcIdentity
 
@@ -28,7 +28,7 @@ def sign_in_known(person: Person) -> User | None:
     identity = queries.identity(person.issuer, person.subject)
     if identity is None:
         return None
-    identity.email = normalise_email(person.email)
+    identity.email = normalise(person.email)
     identity.organisation = person.organisation
     identity.last_sign_in_at = utcnow()
     session.flush()
@@ -37,16 +37,32 @@ def sign_in_known(person: Person) -> User | None:
 
 
 def create_account(person: Person) -> User:
-    """Create the account of a first sign-in; it has no password, the provider signs it in."""
-    user = accounts.create_user(person.email, person.name)
-    link_account(user, person)
+    """Create the account of a first sign-in; it has no password, the provider signs it in,
+    and its address is confirmed: the provider vouched for it."""
+    user = accounts.create_user(person.email, person.name, confirmed=True)
+    _link(user, person)
     return user
 
 
 def link_account(user: User, person: Person) -> OidcIdentity:
-    """Link `person` to an existing account; the caller checked the account's password."""
+    """Link `person` to an existing account with their address: its first provider sign-in.
+
+    The caller checked the account's password, unless the address was never confirmed: then
+    whoever made the account never proved it theirs, and the provider's person, who did,
+    takes it over, its password dropped. Either way the account is that person's alone from
+    now on: every session and personal token made before ends, and the owner is told.
+    """
+    if not user.email_confirmed:
+        user.password_hash = None
+        user.email_confirmed_at = utcnow()
+    revoked = accounts.end_sessions(user, revoke_tokens=True)
+    accounts.tell_owner(user, "oidc-link", revoked)
+    return _link(user, person)
+
+
+def _link(user: User, person: Person) -> OidcIdentity:
     identity = OidcIdentity(user=user, issuer=person.issuer, subject=person.subject,
-                            email=normalise_email(person.email),
+                            email=normalise(person.email),
                             organisation=person.organisation)
     session.add(identity)
     session.flush()

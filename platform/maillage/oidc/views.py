@@ -17,13 +17,13 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
-from flask_login import login_user
 from joserfc.errors import JoseError
 from marshmallow import ValidationError
 from werkzeug.exceptions import NotFound
 from werkzeug.wrappers import Response
 
 from maillage import limits
+from maillage.accounts import auth
 from maillage.accounts import operations as accounts
 from maillage.accounts.auth import safe_next
 from maillage.accounts.models import User
@@ -79,6 +79,9 @@ def callback() -> Response:
     existing = user_by_email(person.email)
     if existing is None:
         return _signed_in(operations.create_account(person))
+    if not existing.email_confirmed:
+        operations.link_account(existing, person)
+        return _signed_in(existing)
     session[PENDING] = dataclasses.asdict(person)
     return redirect(url_for("oidc.link"), 303)
 
@@ -94,7 +97,8 @@ def link() -> Response | tuple[str, int]:
     if request.method == "POST":
         try:
             data = load_form(LinkSchema(), request.form)
-            user = accounts.authenticate(person.email, data["password"])
+            user = accounts.authenticate(person.email, data["password"],
+                                         request.remote_addr or "")
         except ValidationError as error:
             errors = error.normalized_messages()
         except Invalid as error:
@@ -132,7 +136,7 @@ def _person(id_token: dict[str, Any], info: dict[str, Any]) -> operations.Person
 
 
 def _signed_in(user: User) -> Response:
-    login_user(user)
+    auth.sign_in(user)
     verified = sorted(m.town.name for m in user.memberships if m.verified)
     flash(_("Vous êtes connecté, membre vérifié de %(towns)s.", towns=", ".join(verified))
           if verified else _("Vous êtes connecté."))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask import request
 from flask_login import current_user, login_required, logout_user
 from flask_smorest import Blueprint
 
@@ -27,5 +28,6 @@ def export() -> dict[str, Any]:
 @login_required
 def delete(args: dict[str, Any]) -> None:
     """Delete the signed-in account; what it published stays, attributed to its town."""
-    operations.delete_account(current_user._get_current_object(), **args)
+    operations.delete_account(current_user._get_current_object(),
+                                   source=request.remote_addr or "", **args)
     logout_user()

@@ -10,17 +10,20 @@ from maillage.database import session
 from maillage.errors import Invalid
 
 
-def delete_account(user: User, *, password: str | None = None, email: str | None = None) -> None:
-    """Delete `user` once they confirmed: their password, or their address if they have none.
+def delete_account(user: User, *, source: str, password: str | None = None,
+                   email: str | None = None) -> None:
+    """Delete `user` once they confirmed: their password (tried as a sign-in from `source`),
+    or their address if they have none. Their open sockets close once this commits.
 
     Foreign keys do the rest: memberships, tokens, follows, notifications and provider
     identities go with the account (CASCADE); initiatives, comments, replications, reports and
     audit entries stay, their author or actor set to NULL, still attributed to their town.
     """
     if user.password_hash:
-        if not password or accounts.authenticate(user.email, password) is None:
+        if not password or accounts.authenticate(user.email, password, source) is None:
             raise Invalid({"password": [_("Mot de passe incorrect.")]})
     elif (email or "").strip().lower() != user.email:
         raise Invalid({"email": [_("Recopiez l'adresse de votre compte pour confirmer.")]})
+    accounts.end_sessions(user)
     session.delete(user)
     session.flush()

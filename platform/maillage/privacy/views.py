@@ -36,7 +36,8 @@ def export() -> Response:
 def delete() -> Response | tuple[str, int]:
     try:
         data = load_form(DeleteAccountSchema(), request.form)
-        operations.delete_account(current_user._get_current_object(), **data)
+        operations.delete_account(current_user._get_current_object(),
+                                       source=request.remote_addr or "", **data)
     except ValidationError as error:
         errors = error.normalized_messages()
     except Invalid as error:
