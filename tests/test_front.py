@@ -8,8 +8,13 @@ main page stays under 100 KB and 10 requests, all to Maillage's own host.
 
 from __future__ import annotations
 
+import email
+import email.policy
 import os
+import re
+import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
@@ -38,14 +43,20 @@ TOO_WIDE = """() => document.documentElement.scrollWidth <= innerWidth ? [] :
 
 
 @pytest.fixture(scope="module")
-def site(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def instance(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The site's instance folder: its mail lands in `mail/` as .eml files."""
+    return tmp_path_factory.mktemp("front")
+
+
+@pytest.fixture(scope="module")
+def site(database_url: str, instance: Path) -> Iterator[str]:
     """Maillage on a free port, on the test database and Redis; yields its URL."""
     redis = Redis.from_url(REDIS, socket_connect_timeout=1)
     try:
         redis.flushdb()
     except RedisError as error:
         service_missing(f"Redis does not answer at {REDIS}: {error}")
-    with serve(database_url, REDIS, tmp_path_factory.mktemp("front")) as url:
+    with serve(database_url, REDIS, instance) as url:
         yield url
     redis.flushdb()
 
@@ -224,3 +235,52 @@ def test_each_page_is_light_and_all_its_own(site, browser, signed_in, person, co
                 or weight.hosts != {site.removeprefix("http://")}):
             heavy[name] = weight.as_dict()
     assert heavy == {}
+
+
+def mailed_link(instance: Path, address: str, path: str) -> str:
+    """The link to `path` in the newest mail the site wrote to `address` (waits for it)."""
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        for file in sorted((instance / "mail").glob("*.eml"), key=lambda f: f.stat().st_mtime,
+                           reverse=True):
+            message = email.message_from_bytes(file.read_bytes(), policy=email.policy.default)
+            text = message.get_body(("plain",)).get_content()
+            found = [link for link in re.findall(r"https?://\S+", text) if path in link]
+            if message["To"] == address and found:
+                return re.sub(r"^https?://[^/]+", "", found[0])
+        time.sleep(0.2)
+    raise AssertionError(f"no mail to {address} with a link to {path}")
+
+
+def test_a_new_member_confirms_and_a_reset_signs_their_other_browser_out(
+        site, signed_in, instance) -> None:
+    address = "nouvelle.agente@lannion.fr"
+    laptop = signed_in(None)
+    laptop.goto(f"{site}/sign-up")
+    laptop.get_by_label("Adresse électronique").fill(address)
+    laptop.get_by_label("Nom affiché").fill("Nouvelle Agente")
+    laptop.get_by_label("Mot de passe").fill(PASSWORD)
+    laptop.get_by_role("button", name="Créer mon compte").click()
+    expect(laptop.get_by_role("button", name="Renvoyer le lien")).to_be_visible()
+
+    laptop.goto(site + mailed_link(instance, address, "/account/confirm/"))
+    laptop.get_by_role("button", name="C'est moi : confirmer mon adresse").click()
+    expect(laptop.get_by_text(f"Votre adresse {address} est confirmée.")).to_be_visible()
+    expect(laptop.get_by_role("button", name="Renvoyer le lien")).to_have_count(0)
+
+    phone = signed_in(None, viewport={"width": 375, "height": 800})
+    sign_in(phone, site, address, PASSWORD)
+    expect(phone.get_by_role("button", name="Se déconnecter")).to_be_visible()
+
+    laptop.get_by_role("button", name="Se déconnecter").click()
+    laptop.goto(f"{site}/password/forgot")
+    laptop.get_by_label("Adresse électronique").fill(address)
+    laptop.get_by_role("button", name="Recevoir un lien").click()
+    laptop.goto(site + mailed_link(instance, address, "/password/reset/"))
+    laptop.get_by_label("Nouveau mot de passe").fill("un tout nouveau mot de passe")
+    laptop.get_by_role("button", name="Enregistrer et me connecter").click()
+    expect(laptop.get_by_role("button", name="Se déconnecter")).to_be_visible()
+
+    phone.reload()
+    expect(phone.get_by_role("link", name="Se connecter")).to_be_visible()
+    expect(phone.get_by_role("button", name="Se déconnecter")).to_have_count(0)
