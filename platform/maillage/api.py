@@ -16,6 +16,7 @@ from werkzeug.http import HTTP_STATUS_CODES
 from werkzeug.routing import IntegerConverter
 
 from maillage.errors import DomainError, Invalid
+from maillage.fields import INTEGER_MAX
 
 API_PREFIX = "/api/v1"
 
@@ -26,13 +27,17 @@ def is_api_request() -> bool:
 
 
 class RowIdConverter(IntegerConverter):
-    """`<int:...>` in every route: a row id, at most PostgreSQL's integer, or no such page.
+    """`<int:...>` in every route: a row id in ASCII digits, at most PostgreSQL's integer, or
+    no such page.
 
     A larger number would reach the database and fail there (a 500) instead of answering 404.
+    werkzeug's `\\d+` takes any Unicode digit, and "/initiatives/٣" was initiative 3.
     """
 
+    regex = r"[0-9]+"
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("max", 2**31 - 1)
+        kwargs.setdefault("max", INTEGER_MAX)
         super().__init__(*args, **kwargs)
 
 

@@ -19,6 +19,7 @@ from werkzeug.wrappers import Response
 from maillage.accounts import operations, queries
 from maillage.accounts.models import Scope, User
 from maillage.api import is_api_request
+from maillage.fields import ascii_int
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -39,7 +40,8 @@ def init_app(app: Flask) -> None:
 @login_manager.user_loader
 def _load_user(session_id: str) -> User | None:
     user_id, _, _mark = session_id.partition(".")
-    user = queries.get_user(int(user_id)) if user_id.isdigit() else None
+    row_id = ascii_int(user_id)
+    user = queries.get_user(row_id) if row_id is not None else None
     # A session opened before the password last changed carries another mark: nobody.
     return user if user is not None and hmac.compare_digest(user.get_id(), session_id) else None
 

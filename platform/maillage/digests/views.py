@@ -16,6 +16,7 @@ from maillage.digests.operations import CONFIRM_WITHIN
 from maillage.digests.schemas import PreferencesForm, SubscriptionForm
 from maillage.digests.texts import CATEGORY_LABELS, MODE_LABELS
 from maillage.errors import Invalid, NotFound
+from maillage.fields import ascii_int
 from maillage.forms import load_form
 from maillage.i18n import theme_name
 from maillage.mail import tokens
@@ -74,18 +75,19 @@ def subscribe() -> tuple[str, int] | str:
 @blueprint.get("/subscriptions/confirm/<token>")
 def confirm(token: str) -> str:
     parts = tokens.load("confirm", token, max_age=int(CONFIRM_WITHIN.total_seconds()))
-    if len(parts) != 1 or not parts[0].isdigit():
+    subscription_id = ascii_int(parts[0]) if len(parts) == 1 else None
+    if subscription_id is None:
         raise NotFound(_("Ce lien n'est pas valide."))
-    subscription = operations.confirm_subscription(int(parts[0]))
+    subscription = operations.confirm_subscription(subscription_id)
     return render_template("digests/confirmed.html", subscription=subscription)
 
 
 def _unsubscribe_link(token: str) -> tuple[str, int, str, str]:
     parts = tokens.load("unsubscribe", token)
-    if not (len(parts) == 4 and parts[0] in ("u", "s") and parts[1].isdigit()
-            and parts[2] in ("all", "theme", "town")):
+    row_id = ascii_int(parts[1]) if len(parts) == 4 else None
+    if not (row_id is not None and parts[0] in ("u", "s") and parts[2] in ("all", "theme", "town")):
         raise NotFound(_("Ce lien n'est pas valide."))
-    return parts[0], int(parts[1]), parts[2], parts[3]
+    return parts[0], row_id, parts[2], parts[3]
 
 
 def _topic_name(topic: str, ref: str) -> str:
