@@ -8,14 +8,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, jsonify, render_template, request
+import flask_smorest
+from flask import Flask, current_app, jsonify, render_template, request
 from flask_smorest import Api
 from flask_smorest.spec.plugins import integerconverter2paramschema
+from webargs.core import missing
+from webargs.flaskparser import FlaskParser, is_json_request
 from werkzeug.exceptions import HTTPException
 from werkzeug.http import HTTP_STATUS_CODES
 from werkzeug.routing import IntegerConverter
 
 from maillage.errors import DomainError, Invalid
+from maillage.fields import INTEGER_MAX
 
 API_PREFIX = "/api/v1"
 
@@ -26,18 +30,45 @@ def is_api_request() -> bool:
 
 
 class RowIdConverter(IntegerConverter):
-    """`<int:...>` in every route: a row id, at most PostgreSQL's integer, or no such page.
+    """`<int:...>` in every route: a row id in ASCII digits, at most PostgreSQL's integer, or
+    no such page.
 
     A larger number would reach the database and fail there (a 500) instead of answering 404.
+    werkzeug's `\\d+` takes any Unicode digit, and "/initiatives/٣" was initiative 3.
     """
 
+    regex = r"[0-9]+"
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("max", 2**31 - 1)
+        kwargs.setdefault("max", INTEGER_MAX)
         super().__init__(*args, **kwargs)
+
+
+class Parser(FlaskParser):
+    """webargs' parser of the API's arguments, reading JSON bodies with the app's JSON parser
+    (`bodies.JSONProvider`, which refuses deep nesting) where webargs calls `json.loads`."""
+
+    def _raw_load_json(self, req: Any) -> Any:
+        if not is_json_request(req):
+            return missing
+        return current_app.json.loads(req.get_data(cache=True))
+
+
+class Blueprint(flask_smorest.Blueprint):
+    """flask-smorest's Blueprint, parsing arguments with `Parser`: every API endpoint's."""
+
+    ARGUMENTS_PARSER = Parser()
 
 
 class MaillageApi(Api):
     """flask-smorest's Api, answering HTML for errors outside /api."""
+
+    def register_blueprint(self, blp: flask_smorest.Blueprint, **options: Any) -> None:
+        """Register `blp`, which must be a `Blueprint` of this module: another would parse its
+        bodies with `json.loads`, and a deeply nested one would be a 500."""
+        if not isinstance(blp, Blueprint):
+            raise TypeError(f"{blp.name} is not a maillage.api.Blueprint")
+        super().register_blueprint(blp, **options)
 
     def handle_http_exception(self, error: HTTPException) -> Any:
         if is_api_request():

@@ -10,7 +10,18 @@ from flask_compress import Compress
 from flask_login import current_user
 
 import maillage.models  # noqa: F401 (every model is mapped before the first query)
-from maillage import api, database, headers, i18n, limits, policy, queues, realtime, settings
+from maillage import (
+    api,
+    bodies,
+    database,
+    headers,
+    i18n,
+    limits,
+    policy,
+    queues,
+    realtime,
+    settings,
+)
 from maillage.accounts import auth
 from maillage.notifications.queries import unread_count
 from maillage.oidc import client as oidc_client
@@ -37,6 +48,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.config.setdefault("COMPRESS_MIMETYPES", ["text/css", "text/javascript",
                                                  "application/javascript"])
 
+    bodies.init_app(app)  # first: a body too large costs nothing
     database.init_app(app)
     realtime.init_app(app)
     queues.init_app(app)

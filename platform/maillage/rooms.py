@@ -26,7 +26,7 @@ from maillage.towns.models import Town
 _PUBLIC = re.compile(
     r"theme:(?P<theme>[a-z0-9]+(?:-[a-z0-9]+)*)"
     r"|town:(?P<town>(?:[0-9]{2}|2[AB])[0-9]{3})"
-    r"|initiative:(?P<initiative>[1-9][0-9]{0,17})"
+    r"|initiative:(?P<initiative>[1-9][0-9]{0,8})"  # an integer column's ids
     r"|help"
 )
 

@@ -13,6 +13,8 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from maillage.fields import BIGINT_MAX, ascii_int
+
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -48,6 +50,10 @@ def load(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
         "MAIL_SENDER": env.get("MAIL_SENDER", "Maillage <ne-pas-repondre@maillage.localhost>"),
         "BASE_URL": env.get("BASE_URL", "http://127.0.0.1:5000"),
         "SESSION_COOKIE_SECURE": production,
+        # The largest request body, in bytes: a larger one is refused (413) before it is read.
+        # The largest body any form or endpoint takes, an initiative (50,000 characters), stays
+        # below 1 MiB even percent-encoded.
+        "MAX_CONTENT_LENGTH": _bytes(env, "MAX_CONTENT_LENGTH", default=1024 * 1024),
         # The embedded worker thread sweeps the outbox this often (seconds); the scheduler
         # process does it with RQ.
         "SWEEP_INTERVAL": 60,
@@ -88,6 +94,15 @@ def _hours(env: Mapping[str, str], name: str, *, default: float) -> timedelta:
     if not hours > 0:
         raise SettingsError(f"{name} is a number of hours above 0 (for instance 72), not {raw!r}.")
     return timedelta(hours=hours)
+
+
+def _bytes(env: Mapping[str, str], name: str, *, default: int) -> int:
+    raw = env.get(name) or str(default)
+    number = ascii_int(raw, BIGINT_MAX)
+    if not number:
+        raise SettingsError(f"{name} is a number of bytes above 0 (for instance 1048576), "
+                            f"not {raw!r}.")
+    return number
 
 
 def secret_key(config: Mapping[str, Any]) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask_login import current_user, login_required
-from flask_smorest import Blueprint, abort
+from flask_smorest import abort
 
 from maillage.accounts import operations, queries
 from maillage.accounts.models import ApiToken, Role, Scope, TownMembership, User
@@ -18,6 +18,7 @@ from maillage.accounts.schemas import (
     NewTokenSchema,
     TokenSchema,
 )
+from maillage.api import Blueprint
 from maillage.towns import queries as towns
 
 blueprint = Blueprint("accounts_api", __name__, description="The signed-in user and memberships")

@@ -26,6 +26,7 @@ from werkzeug.wrappers import Response
 from maillage.accounts import operations, queries
 from maillage.accounts.models import Scope, User
 from maillage.api import is_api_request
+from maillage.fields import ascii_int
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 SIGN_IN = "maillage.sign_in"  # the session key of the browser's sign-in mark
@@ -49,8 +50,8 @@ def _load_user(session_id: str) -> User | None:
     if "Authorization" in request.headers:
         return None  # the token says who asks (the request loader), never the cookie
     user_id, _, _secret = session_id.partition(".")
-    user = queries.get_user(int(user_id)) \
-        if user_id.isascii() and user_id.isdigit() and len(user_id) <= 18 else None
+    row_id = ascii_int(user_id)
+    user = queries.get_user(row_id) if row_id is not None else None
     # A session opened before the account's sessions were ended carries the old secret.
     return user if user is not None and hmac.compare_digest(user.get_id(), session_id) else None
 

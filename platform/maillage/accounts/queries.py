@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import re
 from datetime import timedelta
 
 import sqlalchemy as sa
@@ -12,6 +11,7 @@ from flask_babel import gettext as _
 from maillage.accounts.models import ApiToken, TownMembership, User
 from maillage.database import session
 from maillage.errors import NotFound
+from maillage.fields import ascii_int
 from maillage.mail import tokens
 from maillage.mail.addresses import normalise
 
@@ -59,8 +59,8 @@ def confirmation_user(token: str) -> User:
 
 def _account_of(purpose: str, token: str, max_age: timedelta) -> User:
     claimed = tokens.claimed_parts(token)
-    user = session.get(User, int(claimed[0])) \
-        if len(claimed) == 1 and re.fullmatch(r"[0-9]{1,18}", claimed[0]) else None
+    user_id = ascii_int(claimed[0]) if len(claimed) == 1 else None
+    user = session.get(User, user_id) if user_id is not None else None
     if user is None:
         raise NotFound(_("Ce lien n'est pas valide ou a expiré."))
     tokens.load(_account_purpose(purpose, user), token, max_age=int(max_age.total_seconds()))

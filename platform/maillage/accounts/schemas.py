@@ -8,6 +8,7 @@ from typing import Any
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from maillage.accounts.models import Role, Scope
+from maillage.fields import Integer
 from maillage.towns.schemas import INSEE_CODE
 
 ROLES = [role.value for role in Role]
@@ -63,8 +64,8 @@ class TownRefSchema(Schema):
 
 
 class MembershipSchema(Schema):
-    id = fields.Integer()
-    user_id = fields.Integer()
+    id = Integer()
+    user_id = Integer()
     town = fields.Nested(TownRefSchema)
     role = fields.Enum(Role, by_value=True)
     verified = fields.Boolean()
@@ -73,7 +74,7 @@ class MembershipSchema(Schema):
 
 
 class MeSchema(Schema):
-    id = fields.Integer()
+    id = Integer()
     email = fields.String()
     email_confirmed = fields.Boolean(metadata={
         "description": "False until the link mailed at sign-up is followed: the account "
@@ -101,7 +102,7 @@ class NewTokenSchema(Schema):
 
 
 class TokenSchema(Schema):
-    id = fields.Integer()
+    id = Integer()
     name = fields.String()
     scope = fields.Enum(Scope, by_value=True)
     created_at = fields.AwareDateTime()

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from flask_login import current_user, login_required
-from flask_smorest import Blueprint
 
+from maillage.api import Blueprint
 from maillage.digests import operations, queries
 from maillage.digests.models import Frequency, Mode
 from maillage.digests.schemas import (

@@ -3,8 +3,6 @@ from a link in a message, without signing in."""
 
 from __future__ import annotations
 
-import re
-
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -18,6 +16,7 @@ from maillage.digests.operations import CONFIRM_WITHIN
 from maillage.digests.schemas import PreferencesForm, SubscriptionForm
 from maillage.digests.texts import CATEGORY_LABELS, MODE_LABELS
 from maillage.errors import Invalid, NotFound
+from maillage.fields import ascii_int
 from maillage.forms import load_form
 from maillage.i18n import theme_name
 from maillage.mail import tokens
@@ -90,8 +89,7 @@ def confirm(token: str) -> str:
 def _unsubscribe_link(token: str) -> tuple[str, str, str, str]:
     parts = tokens.load("unsubscribe", token)
     if not (len(parts) == 4 and parts[2] in ("all", "theme", "town")
-            and (parts[0] == "s" or (parts[0] == "u" and re.fullmatch(r"[0-9]{1,18}",
-                                                                       parts[1])))):
+            and (parts[0] == "s" or (parts[0] == "u" and ascii_int(parts[1]) is not None))):
         raise NotFound(_("Ce lien n'est pas valide."))
     return parts[0], parts[1], parts[2], parts[3]
 

@@ -6,8 +6,9 @@ import inspect
 from typing import Any
 
 from flask import Response
-from flask_smorest import Blueprint, abort
+from flask_smorest import abort
 
+from maillage.api import Blueprint
 from maillage.errors import Invalid
 from maillage.figures import queries
 from maillage.figures.queries import Figure

@@ -8,6 +8,7 @@ from typing import Any
 
 from flask_babel import format_decimal, gettext, ngettext
 
+from maillage.fields import ascii_int
 from maillage.figures.bands import BANDS, UNKNOWN
 from maillage.figures.queries import Figure
 from maillage.i18n import hours, percent
@@ -36,8 +37,9 @@ def level_name(level: str) -> str:
     """A level of the label in words: "3 arobases", or "au moins un niveau" for `any`."""
     if level == "any":
         return gettext("au moins un niveau")
-    if level.isdigit():
-        return ngettext("%(num)d arobase", "%(num)d arobases", int(level))
+    number = ascii_int(level)
+    if number is not None:
+        return ngettext("%(num)d arobase", "%(num)d arobases", number)
     return level
 
 

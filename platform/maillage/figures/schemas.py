@@ -7,6 +7,7 @@ import io
 
 from marshmallow import Schema, fields, validate
 
+from maillage.fields import Integer
 from maillage.figures.bands import SCALES
 from maillage.figures.queries import Figure
 from maillage.forms import QuerySchema
@@ -17,7 +18,7 @@ class FigureArgs(QuerySchema):
 
     network = fields.String(validate=validate.Length(min=1, max=80),
                             metadata={"description": "A network's slug"})
-    year = fields.Integer(validate=validate.Range(min=1900, max=2100))
+    year = Integer(minimum=1900, maximum=2100)
     scale = fields.String(validate=validate.OneOf(list(SCALES)),
                           metadata={"description": "Population bands: coarse or fine"})
     by = fields.String(validate=validate.OneOf(["band", "department"]),

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from flask import Response
 from flask_login import current_user, login_required
-from flask_smorest import Blueprint, abort
+from flask_smorest import abort
 
+from maillage.api import Blueprint
 from maillage.follows import operations, queries
 from maillage.follows.models import Follow, Target
 from maillage.follows.schemas import FollowSchema

@@ -7,6 +7,7 @@ import sqlalchemy as sa
 from maillage import policy
 from maillage.accounts.models import User
 from maillage.database import session
+from maillage.fields import ascii_int
 from maillage.follows.models import Follow, Target
 from maillage.help.queries import get_request
 from maillage.initiatives.queries import get_initiative
@@ -36,10 +37,11 @@ def target_key(target: Target, key: str, viewer: User | None) -> int | str | Non
     if target is Target.TOWN:
         town = get_town(key)
         return town.insee if town else None
-    if not key.isdigit():
+    row_id = ascii_int(key)
+    if row_id is None:
         return None
     if target is Target.HELP_REQUEST:
-        request = get_request(int(key))
+        request = get_request(row_id)
         return request.id if request and policy.can_see(viewer, request) else None
-    initiative = get_initiative(int(key))
+    initiative = get_initiative(row_id)
     return initiative.id if initiative and policy.can_see(viewer, initiative) else None

@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 
 from marshmallow import Schema, ValidationError, fields, validate
 
+from maillage.fields import Integer
 from maillage.forms import QuerySchema
 from maillage.help.models import Circle, Status
 from maillage.initiatives.schemas import SLUG, InitiativeSchema, PersonSchema, TownBriefSchema
@@ -43,8 +44,8 @@ class HelpRequestQueryArgs(QuerySchema):
     region = fields.String(validate=validate.Length(min=2, max=3))
     mine = fields.Boolean(load_default=False,
                           metadata={"description": "Only the signed-in user's requests"})
-    after = Cursor((2, 3), data_key="cursor")
-    limit = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
+    after = Cursor((int, int, str), (float, int), data_key="cursor")
+    limit = Integer(load_default=20, minimum=1, maximum=100)
 
 
 class AnswerCreateSchema(Schema):
@@ -52,8 +53,8 @@ class AnswerCreateSchema(Schema):
 
 
 class AnswerSchema(Schema):
-    id = fields.Integer()
-    help_request_id = fields.Integer()
+    id = Integer()
+    help_request_id = Integer()
     author = fields.Nested(PersonSchema, allow_none=True)
     body = fields.String()
     body_html = fields.String()
@@ -74,12 +75,12 @@ class OfferCreateSchema(Schema):
 
 class OfferQueryArgs(QuerySchema):
     theme = SLUG
-    after = Cursor(1, data_key="cursor")
-    limit = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
+    after = Cursor((int,), data_key="cursor")
+    limit = Integer(load_default=20, minimum=1, maximum=100)
 
 
 class OfferSchema(Schema):
-    id = fields.Integer()
+    id = Integer()
     town = fields.Nested(TownBriefSchema, allow_none=True)
     author = fields.Nested(PersonSchema, allow_none=True)
     title = fields.String()
@@ -95,7 +96,7 @@ class OfferPageSchema(Schema):
 
 
 class HelpRequestSchema(Schema):
-    id = fields.Integer()
+    id = Integer()
     town = fields.Nested(TownBriefSchema)
     author = fields.Nested(PersonSchema, allow_none=True)
     title = fields.String()
@@ -129,9 +130,9 @@ class HelpRequestDetailSchema(HelpRequestSchema):
 
 class ThemeFiguresSchema(Schema):
     theme = fields.String()
-    requests = fields.Integer()
-    answered = fields.Integer()
-    resolved = fields.Integer()
+    requests = Integer()
+    answered = Integer()
+    resolved = Integer()
     resolved_share = fields.Float(metadata={"description": "resolved / requests, 0 to 1"})
     mean_hours_to_first_answer = fields.Float(allow_none=True)
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from flask_login import current_user, login_required
-from flask_smorest import Blueprint, abort
+from flask_smorest import abort
 
 from maillage import policy
+from maillage.api import Blueprint
 from maillage.initiatives import operations, queries
 from maillage.initiatives.models import Comment, Initiative, Replication
 from maillage.initiatives.schemas import (

@@ -6,6 +6,7 @@ from typing import Any
 
 from marshmallow import Schema, fields, post_load, pre_load, validate
 
+from maillage.fields import Integer
 from maillage.forms import QuerySchema
 from maillage.initiatives.models import Status
 from maillage.pagination import Cursor
@@ -25,8 +26,7 @@ class InitiativeUpdateSchema(Schema):
     themes = fields.List(SLUG, validate=validate.Length(min=1, max=5))
     status = fields.String(validate=validate.OneOf(STATUSES))
     started_on = fields.Date(allow_none=True)
-    budget_eur = fields.Integer(allow_none=True,
-                                validate=validate.Range(min=0, max=1_000_000_000))
+    budget_eur = Integer(allow_none=True, maximum=1_000_000_000)
     partners = fields.List(fields.String(validate=validate.Length(min=1, max=120)),
                            validate=validate.Length(max=20))
     links = fields.List(URL, validate=validate.Length(max=10))
@@ -74,14 +74,14 @@ class InitiativeQueryArgs(QuerySchema):
     department = fields.String(validate=validate.Length(min=2, max=3))
     region = fields.String(validate=validate.Length(min=2, max=3))
     status = fields.String(validate=validate.OneOf(STATUSES))
-    population_min = fields.Integer(validate=validate.Range(min=0))
-    population_max = fields.Integer(validate=validate.Range(min=0))
-    after = Cursor((1, 2), data_key="cursor")
-    limit = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
+    population_min = Integer()
+    population_max = Integer()
+    after = Cursor((int,), (float, int), data_key="cursor")
+    limit = Integer(load_default=20, minimum=1, maximum=100)
 
 
 class PersonSchema(Schema):
-    id = fields.Integer()
+    id = Integer()
     display_name = fields.String()
 
 
@@ -89,11 +89,11 @@ class TownBriefSchema(Schema):
     insee = fields.String()
     name = fields.String()
     department = fields.String(attribute="department_code")
-    population = fields.Integer(allow_none=True)
+    population = Integer(allow_none=True)
 
 
 class InitiativeSchema(Schema):
-    id = fields.Integer()
+    id = Integer()
     town = fields.Nested(TownBriefSchema)
     author = fields.Nested(PersonSchema, allow_none=True)
     title = fields.String()
@@ -103,7 +103,7 @@ class InitiativeSchema(Schema):
     themes = fields.Function(lambda initiative: [theme.slug for theme in initiative.themes])
     status = fields.Enum(Status, by_value=True)
     started_on = fields.Date(allow_none=True)
-    budget_eur = fields.Integer(allow_none=True)
+    budget_eur = Integer(allow_none=True)
     partners = fields.List(fields.String())
     links = fields.List(fields.String())
     created_at = fields.AwareDateTime()
@@ -125,8 +125,8 @@ class CommentCreateSchema(Schema):
 
 
 class CommentSchema(Schema):
-    id = fields.Integer()
-    initiative_id = fields.Integer()
+    id = Integer()
+    initiative_id = Integer()
     author = fields.Nested(PersonSchema, allow_none=True)
     body = fields.String()
     body_html = fields.String()
@@ -135,14 +135,14 @@ class CommentSchema(Schema):
 
 class ReplicationCreateSchema(Schema):
     town = fields.String(required=True, validate=INSEE_CODE)
-    initiative_id = fields.Integer(load_default=None, validate=validate.Range(min=1))
+    initiative_id = Integer(load_default=None, minimum=1)
     note = fields.String(load_default="", validate=validate.Length(max=1000))
 
 
 class ReplicationSchema(Schema):
-    id = fields.Integer()
-    original_id = fields.Integer()
+    id = Integer()
+    original_id = Integer()
     town = fields.Nested(TownBriefSchema)
-    initiative_id = fields.Integer(allow_none=True)
+    initiative_id = Integer(allow_none=True)
     note = fields.String()
     created_at = fields.AwareDateTime()

@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from flask_login import current_user, login_required
-from flask_smorest import Blueprint
 
 from maillage import policy
+from maillage.api import Blueprint
 from maillage.moderation import operations, queries
 from maillage.moderation.models import AuditEntry, Report
 from maillage.moderation.schemas import (

@@ -4,25 +4,25 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
+from maillage.fields import Integer
 from maillage.moderation.queries import TARGETS
 
 
 class ReportCreateSchema(Schema):
     kind = fields.String(required=True, validate=validate.OneOf(list(TARGETS)))
-    target_id = fields.Integer(required=True,
-                               validate=validate.Range(min=1, max=2**31 - 1))
+    target_id = Integer(required=True, minimum=1)
     reason = fields.String(required=True, validate=validate.Length(min=1, max=1000))
 
 
 class PersonRefSchema(Schema):
-    id = fields.Integer()
+    id = Integer()
     display_name = fields.String()
 
 
 class ReportSchema(Schema):
-    id = fields.Integer()
+    id = Integer()
     kind = fields.String(attribute="target_kind")
-    target_id = fields.Integer()
+    target_id = Integer()
     reason = fields.String()
     reporter = fields.Nested(PersonRefSchema, allow_none=True)
     created_at = fields.AwareDateTime()
@@ -34,10 +34,10 @@ class ModerationActionSchema(Schema):
 
 
 class AuditEntrySchema(Schema):
-    id = fields.Integer()
+    id = Integer()
     action = fields.String()
     kind = fields.String(attribute="target_kind")
-    target_id = fields.Integer()
+    target_id = Integer()
     note = fields.String()
     actor = fields.Nested(PersonRefSchema, allow_none=True)
     created_at = fields.AwareDateTime()

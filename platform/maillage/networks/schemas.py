@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from marshmallow import EXCLUDE, Schema, fields, pre_load, validate
 
+from maillage.fields import Integer
 from maillage.initiatives.schemas import TownBriefSchema
 
 TOWN = fields.String(
@@ -13,7 +15,7 @@ TOWN = fields.String(
         r"^(?:(?:[0-9]{2}|2A|2B)[0-9]{3}|[0-9]{9})$",
         error="Not an INSEE code (5 characters) or a SIREN (9 digits)."),
     metadata={"description": "The town's INSEE code or SIREN"})
-YEAR = validate.Range(min=1900, max=2100)
+YEARS = {"minimum": 1900, "maximum": 2100}
 
 # The names spreadsheets of networks give these columns, folded to lower case.
 _ALIASES = {"insee": "town", "code_insee": "town", "code insee": "town", "siren": "town",
@@ -38,7 +40,7 @@ class CsvRow(Schema):
             name = key.strip().lower()
             named.setdefault(_ALIASES.get(name, name), str(value).strip())
         town = named.get("town")
-        if town and town.isdigit() and len(town) == 4:
+        if town and re.fullmatch(r"[0-9]{4}", town):
             # A spreadsheet read the INSEE code of a department 01 to 09 as a number.
             named["town"] = town.zfill(5)
         return named
@@ -46,14 +48,14 @@ class CsvRow(Schema):
 
 class MemberRow(CsvRow):
     town = TOWN
-    year = fields.Integer(load_default=None, validate=YEAR,
-                          metadata={"description": "The year the town joined"})
+    year = Integer(load_default=None, **YEARS,
+                   metadata={"description": "The year the town joined"})
 
 
 class LabelRow(CsvRow):
     town = TOWN
-    year = fields.Integer(required=True, validate=YEAR)
-    level = fields.Integer(required=True, validate=validate.Range(min=1, max=5))
+    year = Integer(required=True, **YEARS)
+    level = Integer(required=True, minimum=1, maximum=5)
 
 
 class NetworkSchema(Schema):
@@ -70,7 +72,7 @@ class BoardSeatCreateSchema(Schema):
 
 
 class BoardSeatSchema(Schema):
-    id = fields.Integer()
+    id = Integer()
     network = fields.String(attribute="network.slug")
     town = fields.Nested(TownBriefSchema)
     role = fields.String()

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from flask_login import current_user, login_required
-from flask_smorest import Blueprint
 
+from maillage.api import Blueprint
 from maillage.notifications import operations, queries, texts
 from maillage.notifications.schemas import (
     MarkReadSchema,

@@ -6,13 +6,14 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from maillage.fields import BIGINT_MAX, Integer
 from maillage.forms import QuerySchema
 
 
 class NotificationQueryArgs(QuerySchema):
-    after = fields.Integer(validate=validate.Range(min=0), metadata={
+    after = Integer(maximum=BIGINT_MAX, metadata={
         "description": "The last id the client has seen: only later ones are listed"})
-    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
+    limit = Integer(load_default=50, minimum=1, maximum=200)
 
 
 class ActorSchema(Schema):
@@ -20,7 +21,7 @@ class ActorSchema(Schema):
 
 
 class NotificationSchema(Schema):
-    id = fields.Integer()
+    id = Integer(maximum=BIGINT_MAX)
     kind = fields.String()
     text = fields.String(metadata={"description": "What happened, in the reader's language"})
     reason = fields.String(metadata={"description": "theme, town, initiative, author, member"})
@@ -34,18 +35,18 @@ class NotificationSchema(Schema):
 
 class NotificationListSchema(Schema):
     items = fields.List(fields.Nested(NotificationSchema))
-    last_id = fields.Integer(allow_none=True, metadata={
+    last_id = Integer(allow_none=True, maximum=BIGINT_MAX, metadata={
         "description": "Pass it as `after` to get only what comes next"})
 
 
 class UnreadCountSchema(Schema):
-    count = fields.Integer()
+    count = Integer()
 
 
 class MarkReadSchema(Schema):
-    ids = fields.List(fields.Integer(validate=validate.Range(min=1)),
+    ids = fields.List(Integer(minimum=1, maximum=BIGINT_MAX),
                       validate=validate.Length(min=1, max=500))
-    up_to = fields.Integer(validate=validate.Range(min=1))
+    up_to = Integer(minimum=1, maximum=BIGINT_MAX)
 
     @validates_schema
     def one_of_them(self, data: dict[str, Any], **_kwargs: Any) -> None:

@@ -8,6 +8,7 @@ from flask import Blueprint, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
+from maillage.fields import BIGINT_MAX, ascii_int
 from maillage.notifications import operations, queries, texts
 from maillage.themes.queries import list_themes
 
@@ -33,7 +34,7 @@ def index() -> str:
 @blueprint.post("/notifications/read")
 @login_required
 def mark_read() -> Response:
-    up_to = request.form.get("up_to", "")
-    if up_to.isdigit():
-        operations.mark_read(current_user.id, up_to=int(up_to))
+    up_to = ascii_int(request.form.get("up_to", ""), BIGINT_MAX)
+    if up_to is not None:
+        operations.mark_read(current_user.id, up_to=up_to)
     return redirect(url_for("notifications.index"), 303)

@@ -6,8 +6,8 @@ from typing import Any
 
 from flask import request
 from flask_login import current_user, login_required, logout_user
-from flask_smorest import Blueprint
 
+from maillage.api import Blueprint
 from maillage.privacy import operations, queries
 from maillage.privacy.schemas import DeleteAccountSchema, ExportSchema
 

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from flask_smorest import Blueprint
-
+from maillage.api import Blueprint
 from maillage.themes import queries
 from maillage.themes.models import Theme
 from maillage.themes.schemas import ThemeSchema

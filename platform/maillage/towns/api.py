@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_smorest import Blueprint, abort
+from flask_smorest import abort
 
+from maillage.api import Blueprint
 from maillage.towns import queries
 from maillage.towns.models import Town
 from maillage.towns.schemas import TownDetailSchema, TownPageSchema, TownQueryArgs

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from marshmallow import EXCLUDE, Schema, fields, validate
 
+from maillage.fields import Integer
 from maillage.forms import QuerySchema
 from maillage.pagination import Cursor
 
@@ -21,7 +22,7 @@ class CommuneRow(Schema):
     zone = fields.String(required=True, validate=validate.OneOf(["metro", "drom", "com"]))
     departement = fields.String(required=True, validate=validate.Length(min=2, max=3))
     region = fields.String(required=True, validate=validate.Length(min=2, max=3))
-    population = fields.Integer(load_default=None, validate=validate.Range(min=0))
+    population = Integer(load_default=None)
     codesPostaux = fields.List(
         fields.String(validate=validate.Regexp(r"^[0-9]{5}$", error="Not a postal code.")),
         load_default=list,
@@ -39,7 +40,7 @@ class TownSchema(Schema):
     insee = fields.String()
     name = fields.String()
     zone = fields.String()
-    population = fields.Integer(allow_none=True)
+    population = Integer(allow_none=True)
     siren = fields.String(allow_none=True)
     postal_codes = fields.Function(lambda town: [p.code for p in town.postal_codes])
     department = fields.Nested(AreaSchema)
@@ -49,12 +50,12 @@ class TownSchema(Schema):
 class NetworkRefSchema(Schema):
     slug = fields.String(attribute="network.slug")
     name = fields.String(attribute="network.name")
-    since_year = fields.Integer(allow_none=True)
+    since_year = Integer(allow_none=True)
 
 
 class LabelAwardSchema(Schema):
-    year = fields.Integer()
-    level = fields.Integer()
+    year = Integer()
+    level = Integer()
 
 
 class TownDetailSchema(TownSchema):
@@ -67,8 +68,8 @@ class TownQueryArgs(QuerySchema):
                       metadata={"description": "Name, INSEE code or postal code"})
     department = fields.String(validate=validate.Length(min=2, max=3))
     region = fields.String(validate=validate.Length(min=2, max=3))
-    after = Cursor(2, data_key="cursor")
-    limit = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
+    after = Cursor((str, str), data_key="cursor")
+    limit = Integer(load_default=20, minimum=1, maximum=100)
 
 
 class TownPageSchema(Schema):
