@@ -15,7 +15,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from maillage.database import Base, UTCDateTime, enum_column, utcnow
+from maillage.database import ADDRESS, Base, UTCDateTime, enum_column, utcnow
 from maillage.themes.models import Theme
 from maillage.towns.models import Town
 
@@ -139,7 +139,7 @@ class Subscription(Base):
     __tablename__ = "subscriptions"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    email: Mapped[str] = mapped_column(sa.String(254), index=True)
+    email: Mapped[str] = mapped_column(sa.String(254), index=True, info=ADDRESS)
     frequency: Mapped[Frequency] = mapped_column(enum_column(Frequency))
     locale: Mapped[str] = mapped_column(sa.String(5), default="fr")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

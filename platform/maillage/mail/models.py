@@ -7,7 +7,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from maillage.database import Base, UTCDateTime, utcnow
+from maillage.database import ADDRESS, Base, UTCDateTime, utcnow
 
 
 class FailingAddress(Base):
@@ -15,7 +15,7 @@ class FailingAddress(Base):
 
     __tablename__ = "failing_addresses"
 
-    email: Mapped[str] = mapped_column(sa.String(254), primary_key=True)
+    email: Mapped[str] = mapped_column(sa.String(254), primary_key=True, info=ADDRESS)
     code: Mapped[int] = mapped_column(sa.Integer)
     message: Mapped[str] = mapped_column(sa.String(500))
     failed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
