@@ -32,6 +32,7 @@ from maillage.app import create_app
 from maillage.database import Base, session, transaction
 from maillage.queues import ThreadQueues
 from maillage.themes.operations import load_themes
+from maillage.themes.queries import themes_by_slug
 from maillage.towns.operations import import_communes
 
 REFERENCE_TABLES = {"regions", "departments", "towns", "postal_codes", "themes"}
@@ -209,13 +210,13 @@ def client(app: Flask) -> FlaskClient:
 
 @pytest.fixture
 def create_user(app: Flask) -> Callable[..., User]:
-    """Return a factory of committed users, optionally members of a town; their address is
-    confirmed unless `confirmed=False`."""
+    """Return a factory of committed users, optionally members of a town or referents by an
+    admin's grant; their address is confirmed unless `confirmed=False`."""
     counter = iter(range(1, 10_000))
 
     def create(email: str | None = None, *, password: str | None = None,
                town: str | None = None, role: Role = Role.AGENT, verified: bool = False,
-               admin: bool = False, moderator: bool = False,
+               admin: bool = False, moderator: bool = False, granted: bool = False,
                expertise: tuple[str, ...] = (), confirmed: bool = True) -> User:
         email = email or f"person{next(counter)}@example.org"
         with transaction():
@@ -226,6 +227,8 @@ def create_user(app: Flask) -> Callable[..., User]:
                 membership = accounts.join_town(user, town, role)
                 if verified:
                     accounts.verify_membership(membership, None, VerificationSource.ADMIN)
+            if granted:  # a referent by an admin's grant, from the command line
+                accounts.grant_referent(user, None)
             if expertise:
                 accounts.set_expertise(user, expertise)
             user_id = user.id
@@ -233,6 +236,13 @@ def create_user(app: Flask) -> Callable[..., User]:
         return session.get(User, user_id, options=[selectinload(User.memberships)])
 
     return create
+
+
+def declared_before_the_rule(user: User, *slugs: str) -> None:
+    """Give `user` expertise as anyone could declare it before migration 0013, which kept it
+    for those who are no referents now (no verified town, no grant): it routes them nothing."""
+    with transaction():
+        session.get(User, user.id).expertise = themes_by_slug(slugs)[0]
 
 
 @pytest.fixture

@@ -91,7 +91,7 @@ def test_a_form_without_its_csrf_token_is_refused_and_changes_nothing(client) ->
 
 def test_a_cookie_authenticated_api_write_needs_the_csrf_header(client, csrf, sign_in,
                                                                 create_user) -> None:
-    user = create_user()
+    user = create_user(town="22113", verified=True)  # who may declare expertise
     sign_in(user)
     refused = client.put("/api/v1/me/expertise", json={"themes": ["cybersecurite"]})
     assert refused.status_code == 400
@@ -106,7 +106,7 @@ def test_a_cookie_authenticated_api_write_needs_the_csrf_header(client, csrf, si
 
 def test_tokens_authenticate_and_scope_what_they_may_do(client, create_user,
                                                         token_for) -> None:
-    user = create_user()
+    user = create_user(town="22113", verified=True)  # who may declare expertise
     read, write = token_for(user, Scope.READ), token_for(user, Scope.WRITE)
     assert client.get("/api/v1/me", headers={"Authorization": f"Bearer {read}"}).json["id"] \
         == user.id

@@ -7,9 +7,10 @@ import sqlalchemy as sa
 from click.testing import CliRunner
 from flask.cli import ScriptInfo
 
-from maillage.accounts.models import User
+from maillage.accounts.models import ReferentGrant, User
 from maillage.cli import main
 from maillage.database import session
+from tests.conftest import bearer
 
 
 @pytest.fixture
@@ -28,7 +29,8 @@ def test_help_explains_every_command(run) -> None:
     for command in ("serve", "db", "import-communes", "demo", "users", "tokens"):
         assert command in result.output
     assert "--app" not in result.output
-    for command in (["users", "create"], ["tokens", "create"], ["import-communes"],
+    for command in (["users", "create"], ["users", "grant-referent"],
+                    ["users", "revoke-referent"], ["tokens", "create"], ["import-communes"],
                     ["serve"], ["db", "upgrade"]):
         result = run(*command, "--help")
         assert result.exit_code == 0
@@ -62,7 +64,8 @@ def test_users_create_refuses_bad_input_and_creates_nothing(run) -> None:
         (["x@example.org", "--town", "29103"], "--town and --role go together"),
         (["x@example.org", "--verified"], "--verified needs --town"),
         (["x@example.org", "--town", "00000", "--role", "agent"], "No town has the INSEE"),
-        (["x@example.org", "--expertise", "nope"], "Unknown theme: nope"),
+        (["x@example.org", "--town", "29103", "--role", "referent", "--verified",
+          "--expertise", "nope"], "Unknown theme: nope"),
         (["x@example.org", "--role", "mayor", "--town", "29103"], "Invalid value for '--role'"),
     ]
     for args, message in cases:
@@ -70,6 +73,37 @@ def test_users_create_refuses_bad_input_and_creates_nothing(run) -> None:
         assert result.exit_code != 0
         assert message in result.output, result.output
     assert session.scalar(sa.select(sa.func.count()).select_from(User)) == 0
+
+
+def test_users_grant_referent_lets_someone_of_no_town_declare_expertise(
+        run, client, create_user, token_for) -> None:
+    expert = create_user("expert@anssi.example")
+    admin = create_user("admin@example.org", admin=True)
+    headers = bearer(token_for(expert))
+    expertise = {"themes": ["cybersecurite"]}
+    assert client.put("/api/v1/me/expertise", json=expertise, headers=headers).status_code == 403
+    assert "an expert of a partner body" in " ".join(
+        run("users", "grant-referent", "--help").output.split())
+
+    refused = run("users", "grant-referent", "expert@anssi.example", "--by",
+                  "expert@anssi.example")
+    assert (refused.exit_code, "Only admins" in refused.output) == (1, True)
+    assert run("users", "grant-referent", "nobody@example.org").exit_code == 1
+    granted = run("users", "grant-referent", "Expert@anssi.example", "--by",
+                  "admin@example.org")
+    assert granted.exit_code == 0, granted.output
+    grant = session.get(ReferentGrant, expert.id)
+    assert grant.granted_by_id == admin.id
+    assert "already" in run("users", "grant-referent", "expert@anssi.example").output
+    declared = client.put("/api/v1/me/expertise", json=expertise, headers=headers)
+    assert (declared.status_code, declared.json["expertise"]) == (200, ["cybersecurite"])
+
+    revoked = run("users", "revoke-referent", "expert@anssi.example")
+    assert revoked.exit_code == 0, revoked.output
+    assert run("users", "revoke-referent", "expert@anssi.example").exit_code == 1
+    assert client.put("/api/v1/me/expertise", json=expertise, headers=headers).status_code == 403
+    assert client.post("/api/v1/help-offers", headers=headers, json={
+        "title": "Sécurité", "body": "Demandez.", "themes": ["cybersecurite"]}).status_code == 403
 
 
 def test_tokens_create_prints_a_working_token(run, client, create_user) -> None:

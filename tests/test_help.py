@@ -23,7 +23,7 @@ from maillage.help.queries import circle_sizes, waiting_for
 from maillage.moderation.operations import hide
 from maillage.notifications.models import Notification
 from maillage.towns.queries import get_town
-from tests.conftest import bearer
+from tests.conftest import bearer, declared_before_the_rule
 from workers.escalation import escalate_help_requests
 
 LANNION, PERROS, MORLAIX, QUIMPERLE, VITRE, FOUGERES, GRANVILLE = (
@@ -40,9 +40,12 @@ ASK = {"town": LANNION, "title": "Sécuriser les boîtes mail de la mairie",
 def people(create_user, token_for):
     """An asker in Lannion and referents around it, with their write tokens."""
     def member(name: str, town: str, *expertise: str, verified: bool = True) -> User:
-        return create_user(f"{name}@example.org", town=town, verified=verified,
+        user = create_user(f"{name}@example.org", town=town, verified=verified,
                            role=Role.REFERENT if expertise else Role.AGENT,
-                           expertise=expertise)
+                           expertise=expertise if verified else ())
+        if not verified:
+            declared_before_the_rule(user, *expertise)
+        return user
 
     users = {
         "asker": member("asker", LANNION),
@@ -635,3 +638,51 @@ def test_a_hidden_accepted_answer_resolves_nothing_until_restored(client, people
     shown = client.get(url).json
     assert (shown["status"], [a["id"] for a in shown["answers"]]) == ("resolved", [first])
     assert shown["resolved_at"] == shown["answers"][0]["accepted_at"]
+
+
+def test_only_verified_members_and_granted_people_are_referents(client, create_user,
+                                                                token_for) -> None:
+    offer = {"title": "Nous avons sécurisé nos messageries", "body": "Demandez-nous.",
+             "themes": [CYBER]}
+    pending = create_user(town=LANNION)  # a membership, not verified
+    declared_before_the_rule(pending, CYBER)
+    for user in (create_user(), pending):
+        headers = bearer(token_for(user))
+        refused = client.put("/api/v1/me/expertise", json={"themes": [CYBER]}, headers=headers)
+        assert refused.status_code == 403
+        assert "verified members of a town" in refused.json["message"]
+        refused = client.post("/api/v1/help-offers", json=offer, headers=headers)
+        assert refused.status_code == 403
+        assert "admin's grant" in refused.json["message"]
+    # What they declared before the rule, they may still withdraw.
+    assert client.put("/api/v1/me/expertise", json={"themes": []},
+                      headers=bearer(token_for(pending))).json["expertise"] == []
+    assert client.get("/api/v1/help-offers").json["items"] == []
+
+    for user in (create_user(town=LANNION, verified=True), create_user(granted=True)):
+        headers = bearer(token_for(user))
+        declared = client.put("/api/v1/me/expertise", json={"themes": [CYBER]},
+                              headers=headers)
+        assert (declared.status_code, declared.json["expertise"]) == (200, [CYBER])
+        posted = client.post("/api/v1/help-offers", json=offer, headers=headers)
+        assert (posted.status_code, posted.json["town"]) == (201, None)
+    assert len(client.get("/api/v1/help-offers").json["items"]) == 2
+
+
+def test_the_settings_page_lets_only_referents_declare(client, create_user, sign_in,
+                                                       csrf) -> None:
+    sign_in(create_user(town=LANNION))
+    page = client.get("/settings").get_data(as_text=True)
+    assert "une fois votre rattachement à une commune vérifié" in page
+    assert 'action="/settings"' not in page
+    refused = client.post("/settings", data={"csrf_token": csrf(), "themes": [CYBER]})
+    assert refused.status_code == 403
+    assert "verified members of a town" in refused.get_data(as_text=True)
+    granted = create_user(granted=True)
+    sign_in(granted)
+    assert client.post("/settings", data={"csrf_token": csrf(), "themes": [CYBER]}
+                       ).status_code == 303
+    session.expire_all()
+    assert [t.slug for t in session.get(User, granted.id).expertise] == [CYBER]
+    offers = client.get("/help-offers").get_data(as_text=True)
+    assert "Vous-même, comme référent·e" in offers

@@ -9,6 +9,7 @@ from maillage.accounts.models import Role, User
 from maillage.database import session, transaction
 from maillage.help import operations as help_operations
 from maillage.help.models import HelpRequest, Status
+from tests.conftest import declared_before_the_rule
 
 LANNION, PERROS = "22113", "22168"
 
@@ -152,8 +153,8 @@ def test_theme_and_town_pages_show_requests_and_the_referents_they_reach(client,
     asker = create_user("asker@example.org", town=LANNION, verified=True)
     create_user("Claire@example.org", town=PERROS, verified=True, role=Role.REFERENT,
                 expertise=("cybersecurite",))
-    create_user("Pending@example.org", town=PERROS, role=Role.REFERENT,
-                expertise=("cybersecurite",))
+    declared_before_the_rule(create_user("Pending@example.org", town=PERROS,
+                                         role=Role.REFERENT), "cybersecurite")
     create_user("Other@example.org", town=PERROS, verified=True, role=Role.REFERENT,
                 expertise=("donnees-ouvertes",))
     with transaction():

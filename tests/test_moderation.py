@@ -157,3 +157,50 @@ def test_hiding_withdraws_the_notifications_about_it(client, create_user, token_
     # Restored, the initiative is seen again, but what was withdrawn stays so.
     client.post(f"/api/v1/moderation/initiative/{second}/restore", json={}, headers=moderator)
     assert about() == []
+
+
+def test_an_offer_of_help_is_reported_hidden_and_gone_for_others(client, create_user,
+                                                                 token_for, sign_in,
+                                                                 csrf) -> None:
+    author = bearer(token_for(create_user(town="22113", verified=True)))
+    offer = client.post("/api/v1/help-offers", headers=author, json={
+        "town": "22113", "title": "Nos rubans à prix cassés", "body": "Achetez nos rubans.",
+        "themes": ["cybersecurite"]}).json["id"]
+    asked = client.post("/api/v1/help-requests", headers=bearer(token_for(
+        create_user(town="29232", verified=True))), json={
+        "town": "29232", "title": "Sécuriser nos messageries", "body": "Comment ?",
+        "themes": ["cybersecurite"]}).json["id"]
+    assert [o["id"] for o in client.get(f"/api/v1/help-requests/{asked}").json["offers"]] \
+        == [offer]
+    reader = create_user()
+    sign_in(reader)
+    page = client.get("/help-offers").get_data(as_text=True)
+    assert f'id="reason-help-offer-{offer}"' in page
+    assert 'name="kind" value="help-offer"' in \
+        client.get(f"/help-requests/{asked}").get_data(as_text=True)
+    assert client.post("/reports", data={"csrf_token": csrf(), "kind": "help-offer",
+                                         "target_id": offer,
+                                         "reason": "Publicité"}).status_code == 303
+
+    api = client.application.test_client()  # without the reader's cookie, which would win
+    moderator = bearer(token_for(create_user(moderator=True)))
+    [listed] = api.get("/api/v1/reports", headers=moderator).json
+    assert (listed["kind"], listed["target_id"]) == ("help-offer", offer)
+    assert api.post(f"/api/v1/moderation/help-offer/{offer}/hide", json={},
+                       headers=moderator).status_code == 200
+    for headers in ({}, bearer(token_for(reader)), moderator):
+        assert api.get("/api/v1/help-offers", headers=headers).json["items"] == []
+        assert api.get(f"/api/v1/help-requests/{asked}", headers=headers).json["offers"] == []
+    assert "Nos rubans" not in client.get("/help-offers").get_data(as_text=True)
+    assert "Nos rubans" not in client.get(f"/help-requests/{asked}").get_data(as_text=True)
+    # Hidden, it is reported no more; the moderators read it on their page, to restore it.
+    assert api.post("/api/v1/reports", json={"kind": "help-offer", "target_id": offer,
+                                             "reason": "Encore"},
+                    headers=bearer(token_for(reader))).status_code == 404
+    sign_in(create_user(moderator=True))
+    page = client.get("/moderation").get_data(as_text=True)
+    assert f'href="/help-offers#offre-{offer}"' in page
+    assert "Achetez nos rubans." in page
+    assert client.post(f"/moderation/help-offer/{offer}/restore",
+                       data={"csrf_token": csrf()}).status_code == 303
+    assert [o["id"] for o in client.get("/api/v1/help-offers").json["items"]] == [offer]

@@ -19,7 +19,9 @@ from maillage.themes.models import Theme
 from tests.conftest import REFERENCE_TABLES
 from tests.test_initiatives import VALID
 
-ROLES = ["signed_out", "unverified", "other_town", "member", "referent", "moderator", "admin"]
+# "granted": a referent by an admin's grant, member of no town.
+ROLES = ["signed_out", "unverified", "other_town", "member", "referent", "granted", "moderator",
+         "admin"]
 WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 LANNION, QUIMPER = "22113", "29232"
 HELP = {"town": LANNION, "title": "Sécuriser nos messageries",
@@ -48,8 +50,9 @@ def everyone(status: int) -> dict[str, int]:
 
 
 MATRIX: dict[tuple[str, str], Case] = {
-    ("PUT", "/api/v1/me/expertise"): Case(
-        "/api/v1/me/expertise", {"themes": ["{theme}"]}, everyone(200)),
+    ("PUT", "/api/v1/me/expertise"): Case(  # verified members of a town, or by a grant
+        "/api/v1/me/expertise", {"themes": ["{theme}"]},
+        {"other_town": 200, "member": 200, "referent": 200, "granted": 200}),
     ("POST", "/api/v1/towns/<insee>/memberships"): Case(
         "/api/v1/towns/35238/memberships", {"role": "agent"}, everyone(201)),
     ("POST", "/api/v1/memberships/<int:membership_id>/verify"): Case(
@@ -99,12 +102,12 @@ MATRIX: dict[tuple[str, str], Case] = {
     ("DELETE", "/api/v1/me"): Case(  # without its confirmation: refused, whoever asks
         "/api/v1/me", {}, everyone(422)),
     ("POST", "/api/v1/reports"): Case(
-        "/api/v1/reports", {"kind": "initiative", "target_id": "{initiative}",
+        "/api/v1/reports", {"kind": "help-offer", "target_id": "{offer}",
                             "reason": "Hors sujet"}, everyone(201)),
-    ("POST", "/api/v1/moderation/<any('initiative','comment','help-request','help-answer')"
-             ":kind>/<int:target_id>/"
+    ("POST", "/api/v1/moderation/<any('initiative','comment','help-request','help-answer',"
+             "'help-offer'):kind>/<int:target_id>/"
              "<any(hide,restore,dismiss):action>"): Case(
-        "/api/v1/moderation/comment/{comment}/hide", {}, {"moderator": 200, "admin": 200}),
+        "/api/v1/moderation/help-offer/{offer}/hide", {}, {"moderator": 200, "admin": 200}),
 }
 
 
@@ -125,7 +128,8 @@ def dump() -> dict[str, list[tuple[Any, ...]]]:
 
 @pytest.fixture
 def world(app, client, create_user, token_for) -> dict[str, Any]:
-    """An initiative of Lannion with a comment, a pending member, and a token per role."""
+    """An initiative of Lannion with a comment, a help request with an answer, an offer of
+    help, a pending member, and a token per role."""
     author = create_user(town=LANNION, verified=True)
     headers = {"Authorization": f"Bearer {token_for(author, Scope.WRITE)}"}
     initiative = client.post("/api/v1/initiatives", json=VALID, headers=headers).json["id"]
@@ -136,6 +140,7 @@ def world(app, client, create_user, token_for) -> dict[str, Any]:
     answerer = {"Authorization": f"Bearer {token_for(create_user(town=QUIMPER, verified=True))}"}
     answer = client.post(f"/api/v1/help-requests/{asked}/answers", json={"body": "Ainsi."},
                          headers=answerer).json["id"]
+    offer = client.post("/api/v1/help-offers", json=HELP, headers=headers).json["id"]
     with transaction():
         network = create_network("apvf", "Association des petites villes de France")
         admin = create_user(admin=True)
@@ -148,13 +153,14 @@ def world(app, client, create_user, token_for) -> dict[str, Any]:
         "member": create_user(town=LANNION, verified=True),
         "referent": create_user(town=LANNION, role=Role.REFERENT, verified=True,
                                 expertise=("cybersecurite",)),
+        "granted": create_user(granted=True),
         "moderator": create_user(moderator=True),
         "admin": create_user(admin=True),
     }
     tokens = {role: {"Authorization": f"Bearer {token_for(user, Scope.WRITE)}"}
               for role, user in users.items()}
     return {"initiative": initiative, "comment": comment, "membership": pending,
-            "help_request": asked, "answer": answer, "seat": seat,
+            "help_request": asked, "answer": answer, "offer": offer, "seat": seat,
             "author_token": author_token,
             "theme": session.scalar(sa.select(Theme.slug).order_by(Theme.id)),
             "tokens": tokens | {"signed_out": {}}}

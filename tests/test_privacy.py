@@ -7,9 +7,12 @@ import json
 import sqlalchemy as sa
 
 from maillage.accounts.models import ApiToken, Scope, TownMembership, User
-from maillage.database import session
+from maillage.database import session, transaction
+from maillage.digests.models import Subscription, subscription_themes, subscription_towns
 from maillage.follows.models import Follow
 from maillage.initiatives.models import Comment, Initiative
+from maillage.mail.models import FailingAddress
+from maillage.mail.operations import mark_failing
 from tests.conftest import bearer
 from tests.test_initiatives import VALID
 
@@ -113,3 +116,44 @@ def test_an_account_without_password_confirms_with_its_address(client, create_us
                          headers=headers).status_code == 204
     session.expire_all()
     assert session.get(User, user_id) is None
+
+
+def kept_by_address(client) -> None:
+    """Email-only subscriptions of anne@lannion.fr (typed otherwise) and of someone else, and
+    both addresses failing."""
+    for email in ("Anne@Lannion.fr", "voisin@lannion.fr"):
+        assert client.post("/api/v1/subscriptions", json={
+            "email": email, "themes": ["cybersecurite"], "towns": ["22113"]}).status_code == 202
+    with transaction():
+        mark_failing("anne@lannion.fr", 550, "5.1.1 Mailbox full for good")
+        mark_failing("voisin@lannion.fr", 550, "5.1.1 No such user")
+
+
+def test_the_export_holds_what_is_kept_by_the_address(client, create_user, token_for) -> None:
+    _user, headers, _ = active_person(client, create_user, token_for)
+    kept_by_address(client)
+    tables = client.get("/api/v1/me/export", headers=headers).json["tables"]
+    [subscription] = tables["subscriptions"]["email"]
+    assert (subscription["email"], subscription["frequency"]) == ("Anne@Lannion.fr", "weekly")
+    [theme] = tables["subscription_themes"]["subscription_id"]
+    [town] = tables["subscription_towns"]["subscription_id"]
+    assert (theme["subscription_id"], town["subscription_id"], town["town_insee"]) == \
+        (subscription["id"], subscription["id"], "22113")
+    [failing] = tables["failing_addresses"]["email"]
+    assert (failing["email"], failing["code"]) == ("anne@lannion.fr", 550)
+    exported = repr(tables)
+    assert "voisin" not in exported
+    assert "_hash" not in exported
+
+
+def test_deleting_removes_what_is_kept_by_the_address(client, create_user, token_for) -> None:
+    _user, headers, _ = active_person(client, create_user, token_for)
+    kept_by_address(client)
+    assert client.delete("/api/v1/me", json={"password": PASSWORD},
+                         headers=headers).status_code == 204
+    session.expire_all()
+    assert session.scalars(sa.select(Subscription.email)).all() == ["voisin@lannion.fr"]
+    assert session.scalars(sa.select(FailingAddress.email)).all() == ["voisin@lannion.fr"]
+    [kept] = session.scalars(sa.select(Subscription.id)).all()
+    for table in (subscription_themes, subscription_towns):
+        assert session.scalars(sa.select(table.c.subscription_id)).all() == [kept]

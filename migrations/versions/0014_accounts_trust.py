@@ -26,7 +26,7 @@ from alembic import op
 import maillage.database
 
 revision = '0014_accounts_trust'
-down_revision = '0012_help_moderation'
+down_revision = '0013_referents_offers'
 branch_labels = None
 depends_on = None
 

@@ -30,6 +30,12 @@ NAMING_CONVENTION = {
 }
 
 
+# A column's `info` saying it holds a person's email address: its rows are that person's,
+# whether or not an account uses the address, so the personal data export holds them and
+# deleting the account deletes them (privacy/), a table added later included.
+ADDRESS = {"address": True}
+
+
 class Base(DeclarativeBase):
     """Base of every model; constraint names are fixed so that migrations can refer to them."""
 

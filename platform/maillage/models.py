@@ -1,6 +1,12 @@
 """Every model of Maillage, imported so that the metadata Alembic compares against is whole."""
 
-from maillage.accounts.models import ApiToken, TownMembership, User, user_expertise
+from maillage.accounts.models import (
+    ApiToken,
+    ReferentGrant,
+    TownMembership,
+    User,
+    user_expertise,
+)
 from maillage.database import Base
 from maillage.digests.models import (
     Digest,
@@ -32,7 +38,7 @@ __all__ = [
     "ApiToken", "AuditEntry", "Base", "BoardSeat", "Comment", "Department", "Digest",
     "EmailPreference", "Event", "FailingAddress", "Follow", "HelpAnswer", "HelpOffer",
     "HelpRequest", "Initiative", "LabelAward", "Network", "NetworkMembership", "Notification",
-    "OidcIdentity", "PostalCode", "Region", "Replication", "Report", "SentNotice",
+    "OidcIdentity", "PostalCode", "ReferentGrant", "Region", "Replication", "Report", "SentNotice",
     "Subscription", "Theme", "Town", "TownMembership", "User", "help_offer_themes",
     "help_request_themes", "initiative_themes", "subscription_themes", "subscription_towns",
     "user_expertise",

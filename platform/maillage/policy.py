@@ -68,10 +68,24 @@ def is_asker(user: User, request: HelpRequest) -> bool:
     return request.author_id == user.id
 
 
-def can_offer_help(user: User, town_insee: str | None) -> bool:
-    """A town offers through its verified members; a person alone, if they declared
+def can_be_referent(user: User) -> bool:
+    """A referent is trusted by the towns that ask: a verified member of a town, or someone an
+    admin granted it (who serves no town), whose address is confirmed. Only they declare
     expertise."""
-    return is_verified_member(user, town_insee) if town_insee else bool(user.expertise)
+    return can_write(user) and (bool(user.verified_towns()) or user.referent_grant is not None)
+
+
+def can_offer_help(user: User, town_insee: str | None) -> bool:
+    """A town offers through its verified members; a person alone, if they may be a referent
+    and declared expertise."""
+    if town_insee:
+        return is_verified_member(user, town_insee)
+    return can_be_referent(user) and bool(user.expertise)
+
+
+def can_grant_referent(user: User) -> bool:
+    """Admins decide who is a referent without a verified town."""
+    return user.is_admin
 
 
 def can_manage_networks(user: User) -> bool:
@@ -80,7 +94,7 @@ def can_manage_networks(user: User) -> bool:
 
 
 class Moderated(Protocol):
-    """Content a moderator may hide: initiatives, comments, help requests, answers."""
+    """Content a moderator may hide: initiatives, comments, help requests, answers, offers."""
 
     hidden_at: datetime | None
 

@@ -1,4 +1,4 @@
-"""Commands of accounts: create users and personal API tokens."""
+"""Commands of accounts: create users, make referents of them, and personal API tokens."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import click
 from flask.cli import with_appcontext
 
 from maillage.accounts import operations, queries
-from maillage.accounts.models import Role, Scope, VerificationSource
+from maillage.accounts.models import Role, Scope, User, VerificationSource
 from maillage.database import transaction
 from maillage.errors import DomainError
 
@@ -52,6 +52,44 @@ def create_user(email: str, name: str | None, password: str | None, town: str | 
     click.echo(f"Created {user.email} (id {user.id}).")
 
 
+@users.command("grant-referent")
+@click.argument("email")
+@click.option("--by", "admin_email", metavar="EMAIL",
+              help="The admin who decided, recorded with the grant (default: nobody named).")
+@with_appcontext
+def grant_referent(email: str, admin_email: str | None) -> None:
+    """Make EMAIL a referent who is no verified member of a town (an expert of a partner
+    body, say): they may declare expertise and offer help in their own name."""
+    try:
+        with transaction():
+            admin = _user(admin_email) if admin_email else None
+            operations.grant_referent(_user(email), admin)
+    except DomainError as error:
+        raise click.ClickException(_explain(error)) from None
+    click.echo(f"{email} may now be a referent.")
+
+
+@users.command("revoke-referent")
+@click.argument("email")
+@with_appcontext
+def revoke_referent(email: str) -> None:
+    """Withdraw the referent grant of EMAIL. Their declared expertise stays but no longer lets
+    them offer help alone, unless a town verifies them."""
+    try:
+        with transaction():
+            operations.revoke_referent(_user(email))
+    except DomainError as error:
+        raise click.ClickException(_explain(error)) from None
+    click.echo(f"{email} is no longer a referent by grant.")
+
+
+def _user(email: str) -> User:
+    user = queries.user_by_email(email)
+    if user is None:
+        raise click.ClickException(f"No account uses the address {email}.")
+    return user
+
+
 @click.group()
 def tokens() -> None:
     """Manage personal API tokens."""
@@ -66,10 +104,7 @@ def tokens() -> None:
 def create_token(email: str, scope: str, name: str) -> None:
     """Print a new personal API token of EMAIL; it is shown once and stored hashed."""
     with transaction():
-        user = queries.user_by_email(email)
-        if user is None:
-            raise click.ClickException(f"No account uses the address {email}.")
-        _token, secret = operations.create_token(user, Scope(scope), name)
+        _token, secret = operations.create_token(_user(email), Scope(scope), name)
     click.echo(secret)
 
 
@@ -79,10 +114,7 @@ def create_token(email: str, scope: str, name: str) -> None:
 def list_tokens(email: str) -> None:
     """List the live tokens of EMAIL: id, scope, name, when created and last used."""
     with transaction():
-        user = queries.user_by_email(email)
-        if user is None:
-            raise click.ClickException(f"No account uses the address {email}.")
-        for token in queries.live_tokens(user.id):
+        for token in queries.live_tokens(_user(email).id):
             used = f"{token.last_used_at:%Y-%m-%d %H:%M}" if token.last_used_at else "never"
             click.echo(f"{token.id}\t{token.scope.value}\t{token.name or '-'}\t"
                        f"created {token.created_at:%Y-%m-%d}\tlast used {used}")
@@ -96,10 +128,7 @@ def revoke_token(email: str, token_id: int) -> None:
     """Revoke token TOKEN_ID of EMAIL; the sockets it opened are closed."""
     try:
         with transaction():
-            user = queries.user_by_email(email)
-            if user is None:
-                raise click.ClickException(f"No account uses the address {email}.")
-            operations.revoke_token(user, token_id)
+            operations.revoke_token(_user(email), token_id)
     except DomainError as error:
         raise click.ClickException(_explain(error)) from None
     click.echo(f"Revoked token {token_id} of {email}.")

@@ -1,4 +1,5 @@
-"""Users, the towns they belong to (verified or not), their expertise and personal API tokens."""
+"""Users, the towns they belong to (verified or not), their expertise, the admins' grants
+that make referents, and personal API tokens."""
 
 from __future__ import annotations
 
@@ -70,6 +71,8 @@ class User(Base):
         foreign_keys="TownMembership.user_id",
     )
     expertise: Mapped[list[Theme]] = relationship(secondary=user_expertise, order_by=Theme.slug)
+    referent_grant: Mapped[ReferentGrant | None] = relationship(
+        cascade="all, delete-orphan", foreign_keys="ReferentGrant.user_id")
 
     # Flask-Login's protocol, kept here rather than in a mixin so the model stays plain.
     is_authenticated = True
@@ -134,6 +137,26 @@ class TownMembership(Base):
     @property
     def verified(self) -> bool:
         return self.verified_at is not None
+
+
+class ReferentGrant(Base):
+    """An admin made this person a referent without a verified town (an expert of a partner
+    body, say): `policy.can_be_referent`. `granted_by_id` is who decided, NULL when it was the
+    operator of the command line or once that account is gone.
+
+    A table of its own rather than columns of `users`: SQLite adds a foreign key to an existing
+    table only inline, where its name and ON DELETE are not read back, so the models would not
+    match the migrations without copying `users`; and a grant, like a verification, is
+    exported to both people it names, where another account's row must not be.
+    """
+
+    __tablename__ = "referent_grants"
+
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"),
+                                         primary_key=True)
+    granted_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL"))
+    granted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class ApiToken(Base):

@@ -17,6 +17,7 @@ from flask_babel import gettext as _
 from maillage import events, policy, queues
 from maillage.accounts.models import (
     ApiToken,
+    ReferentGrant,
     Role,
     Scope,
     SignInFailure,
@@ -241,13 +242,45 @@ def verify_as(verifier: User) -> VerificationSource:
 
 
 def set_expertise(user: User, slugs: Iterable[str]) -> User:
-    """Replace the themes `user` declares expertise in; unknown slugs are refused."""
+    """Replace the themes `user` declares expertise in; unknown slugs are refused.
+
+    Declaring is for those who may be referents; clearing is for anyone, so that a person
+    who declared before the rule, or lost their grant, can withdraw.
+    """
+    slugs = list(slugs)
+    if slugs:
+        policy.require(policy.can_be_referent(user),
+                       "Only verified members of a town, or people an admin made referents, "
+                       "may declare expertise.")
     themes, unknown = themes_by_slug(slugs)
     if unknown:
         raise Invalid({"themes": [f"Unknown theme: {', '.join(unknown)}."]})
     user.expertise = themes
     session.flush()
     return user
+
+
+def grant_referent(user: User, admin: User | None) -> ReferentGrant:
+    """Make `user` a referent without a verified town, by `admin`'s decision (None: the
+    operator of the command line, whom the server trusts as it trusts its shell)."""
+    if admin is not None:
+        policy.require(policy.can_grant_referent(admin),
+                       "Only admins make people referents.")
+    if user.referent_grant is not None:
+        raise Conflict(f"{user.email} is already a referent by an admin's grant.")
+    user.referent_grant = ReferentGrant(user_id=user.id,
+                                        granted_by_id=admin.id if admin else None)
+    session.flush()
+    return user.referent_grant
+
+
+def revoke_referent(user: User) -> None:
+    """Withdraw an admin's grant. The expertise `user` declared stays, and counts again once
+    a town verifies them or an admin grants anew; until then they offer nothing alone."""
+    if user.referent_grant is None:
+        raise Conflict(f"{user.email} holds no referent grant.")
+    user.referent_grant = None
+    session.flush()
 
 
 def create_token(user: User, scope: Scope, name: str = "") -> tuple[ApiToken, str]:

@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from maillage.accounts.models import new_secret
-from maillage.database import Base, UTCDateTime, enum_column, utcnow
+from maillage.database import ADDRESS, Base, UTCDateTime, enum_column, utcnow
 from maillage.themes.models import Theme
 from maillage.towns.models import Town
 
@@ -141,7 +141,7 @@ class Subscription(Base):
     __tablename__ = "subscriptions"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    email: Mapped[str] = mapped_column(sa.String(254), index=True)  # as mail.addresses says
+    email: Mapped[str] = mapped_column(sa.String(254), index=True, info=ADDRESS)
     secret: Mapped[str] = mapped_column(sa.String(43), unique=True, default=new_secret)
     frequency: Mapped[Frequency] = mapped_column(enum_column(Frequency))
     locale: Mapped[str] = mapped_column(sa.String(5), default="fr")

@@ -106,7 +106,8 @@ class HelpAnswer(Base):
 
 
 class HelpOffer(Base):
-    """A standing offer on some themes, by a town (`town_insee`) or by a referent alone."""
+    """A standing offer on some themes, by a town (`town_insee`) or by a referent alone.
+    Hidden, it is shown to nobody."""
 
     __tablename__ = "help_offers"
 
@@ -117,6 +118,7 @@ class HelpOffer(Base):
     body: Mapped[str] = mapped_column(sa.Text)
     body_html: Mapped[str] = mapped_column(sa.Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    hidden_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # by a moderator
 
     town: Mapped[Town | None] = relationship(lazy="joined")
     author: Mapped[User | None] = relationship(lazy="joined")

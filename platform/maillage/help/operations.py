@@ -178,7 +178,8 @@ def offer_help(author: User, *, title: str, body: str, themes: list[str],
     found = _town(town) if town else None
     policy.require(policy.can_offer_help(author, found.insee if found else None),
                    f"Only verified members of {found.name} may offer help on its behalf."
-                   if found else "Declare your expertise before offering help on your own.")
+                   if found else "Offering help in your own name takes a declared expertise, "
+                   "and a verified membership of a town or an admin's grant.")
     offer = HelpOffer(town_insee=found.insee if found else None, author_id=author.id,
                       title=title.strip(), body=body, body_html=render_markdown(body),
                       themes=_themes(themes))

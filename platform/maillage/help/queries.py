@@ -232,12 +232,14 @@ def referents_of(theme_id: int, limit: int = 50) -> list[Referent]:
 
 
 def offers_for(request: HelpRequest, limit: int = 10) -> list[HelpOffer]:
-    """Return the standing offers on the request's themes, nearest towns first."""
+    """Return the standing offers on the request's themes that no moderator hid, nearest
+    towns first."""
     theme_ids = [theme.id for theme in request.themes]
     place = aliased(Town)
     return list(session.scalars(
         sa.select(HelpOffer).outerjoin(place, place.insee == HelpOffer.town_insee)
-        .where(HelpOffer.id.in_(sa.select(help_offer_themes.c.help_offer_id)
+        .where(HelpOffer.hidden_at.is_(None),
+               HelpOffer.id.in_(sa.select(help_offer_themes.c.help_offer_id)
                                 .where(help_offer_themes.c.theme_id.in_(theme_ids))))
         .order_by(_band(place, request.town.department_code, request.town.region_code),
                   HelpOffer.id.desc())
@@ -246,8 +248,9 @@ def offers_for(request: HelpRequest, limit: int = 10) -> list[HelpOffer]:
 
 def list_offers(*, theme: str | None = None, after: list[Any] | None = None,
                 limit: int = 20) -> tuple[list[HelpOffer], str | None]:
-    """Return a page of offers, newest first, and the cursor of the next."""
-    query = sa.select(HelpOffer)
+    """Return a page of the offers no moderator hid, newest first, and the cursor of the
+    next."""
+    query = sa.select(HelpOffer).where(HelpOffer.hidden_at.is_(None))
     if theme:
         query = query.where(HelpOffer.id.in_(
             sa.select(help_offer_themes.c.help_offer_id).join(Theme).where(Theme.slug == theme)))

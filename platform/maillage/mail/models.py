@@ -7,7 +7,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from maillage.database import Base, UTCDateTime, utcnow
+from maillage.database import ADDRESS, Base, UTCDateTime, utcnow
 
 
 class FailingAddress(Base):
@@ -15,7 +15,7 @@ class FailingAddress(Base):
 
     __tablename__ = "failing_addresses"
 
-    email: Mapped[str] = mapped_column(sa.String(254), primary_key=True)
+    email: Mapped[str] = mapped_column(sa.String(254), primary_key=True, info=ADDRESS)
     code: Mapped[int] = mapped_column(sa.Integer)
     message: Mapped[str] = mapped_column(sa.String(500))
     failed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -31,7 +31,7 @@ class ConfirmationMail(Base):
     __tablename__ = "confirmation_mails"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    email: Mapped[str] = mapped_column(sa.String(254))
+    email: Mapped[str] = mapped_column(sa.String(254), info=ADDRESS)
     sent_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     __table_args__ = (sa.Index("ix_confirmation_mails_email_sent_at", "email", "sent_at"),)

@@ -33,7 +33,8 @@ def _moderator() -> None:
 @blueprint.response(201, ReportSchema)
 @login_required
 def report(args: dict[str, Any]) -> Report:
-    """Report an initiative, a comment, a help request or an answer to the moderators."""
+    """Report an initiative, a comment, a help request, an answer or an offer of help to the
+    moderators."""
     return operations.report(current_user, **args)
 
 

@@ -64,7 +64,8 @@ def _moderate(moderator: User, kind: str, target_id: int, action: str,
         if target.hidden_at is not None:
             raise Conflict(f"This {kind} is already hidden.")
         target.hidden_at = now
-        withdraw(*TARGETS[kind].events, target_id)
+        if TARGETS[kind].events is not None:
+            withdraw(*TARGETS[kind].events, target_id)
     elif action == "restore":
         if target.hidden_at is None:
             raise Conflict(f"This {kind} is not hidden.")

@@ -9,7 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from maillage.database import session
-from maillage.help.models import HelpAnswer, HelpRequest
+from maillage.help.models import HelpAnswer, HelpOffer, HelpRequest
 from maillage.help.operations import settle_status
 from maillage.initiatives.models import Comment, Initiative
 from maillage.moderation.models import AuditEntry, Report
@@ -21,7 +21,8 @@ class Kind:
 
     model: Any  # a model with `hidden_at`
     shown: Callable[[Any], tuple[str, str]]  # the page that shows it, and what to read of it
-    events: tuple[str, str]  # the events about it: the prefix of their kind, their payload key
+    # The events about it, if any: the prefix of their kind, the payload key that names it.
+    events: tuple[str, str] | None
     parent: Callable[[Any], Any] | None = None  # the content it belongs to, hidden with it
     # What else changes when it is hidden or shown again.
     changed: Callable[[Any], None] | None = None
@@ -42,6 +43,9 @@ TARGETS: dict[str, Kind] = {
         ("help.", "answer_id"),
         lambda answer: session.get(HelpRequest, answer.help_request_id),
         lambda answer: settle_status(answer.help_request_id)),
+    # Nobody is notified of an offer: it has no events.
+    "help-offer": Kind(HelpOffer, lambda offer: (
+        f"/help-offers#offre-{offer.id}", f"{offer.title}\n\n{offer.body}"), None),
 }
 
 
@@ -62,15 +66,15 @@ class Content:
     """Reported or moderated content as the moderators' page shows it."""
 
     link: str
-    text: str  # a title, or the Markdown of a comment or an answer
+    text: str  # a title, or the Markdown of a comment, an answer or an offer (with its title)
     hidden: bool
 
 
 def content(kind: str, target_id: int) -> Content | None:
     """Return what a moderator reads of the content, hidden or not; None once deleted.
 
-    A hidden comment or answer is on no page, not even for moderators: this is where they
-    read it again before they restore it.
+    A hidden comment, answer or offer is on no page, not even for moderators: this is where
+    they read it again before they restore it.
     """
     target = get_target(kind, target_id)
     if target is None:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import sqlalchemy as sa
 from flask_babel import gettext as _
 
 from maillage.accounts import operations as accounts
 from maillage.accounts.models import User
 from maillage.database import session
 from maillage.errors import Invalid
+from maillage.privacy.queries import address_columns, of_address
 
 
 def delete_account(user: User, *, source: str, password: str | None = None,
@@ -15,15 +17,20 @@ def delete_account(user: User, *, source: str, password: str | None = None,
     """Delete `user` once they confirmed: their password (tried as a sign-in from `source`),
     or their address if they have none. Their open sockets close once this commits.
 
-    Foreign keys do the rest: memberships, tokens, follows, notifications and provider
+    Foreign keys do the rest: memberships, tokens, follows, notifications, grants and provider
     identities go with the account (CASCADE); initiatives, comments, replications, reports and
     audit entries stay, their author or actor set to NULL, still attributed to their town.
+    What is kept by the account's address rather than its id (`database.ADDRESS`: email-only
+    subscriptions, with their themes and towns, and the record of a failing address) is
+    deleted here.
     """
     if user.password_hash:
         if not password or accounts.authenticate(user.email, password, source) is None:
             raise Invalid({"password": [_("Mot de passe incorrect.")]})
     elif (email or "").strip().lower() != user.email:
         raise Invalid({"email": [_("Recopiez l'adresse de votre compte pour confirmer.")]})
+    for column in address_columns():
+        session.execute(sa.delete(column.table).where(of_address(column, user.email)))
     accounts.end_sessions(user)
     session.delete(user)
     session.flush()

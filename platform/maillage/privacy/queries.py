@@ -1,13 +1,16 @@
 """Reading everything Maillage holds about a person, for their export.
 
-The rows are found through the schema rather than listed by hand: every row of every table
-with a foreign key to `users`, so that a capability added later is exported without anyone
-remembering to. Only the hashes of secrets stay out.
+The rows are found through the schema rather than listed by hand, so that a capability added
+later is exported without anyone remembering to: every row of every table with a foreign key
+to `users`, and every row of a column marked as holding an email address (`database.ADDRESS`)
+that holds the account's, with the rows that are part of it (an email-only subscription's
+themes and towns). Secrets stay out, by their columns' names.
 """
 
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterator
 from datetime import date, datetime
 from typing import Any
 
@@ -15,7 +18,26 @@ import sqlalchemy as sa
 
 from maillage.database import Base, session, utcnow
 
-SECRET_COLUMNS = frozenset({"password_hash", "token_hash"})
+Rows = dict[str, dict[str, list[dict[str, Any]]]]
+
+
+def is_secret(name: str) -> bool:
+    """Tell whether a column holds a secret, or what verifies one: a password or token hash,
+    a per-row random secret. Such columns are named so, and never exported."""
+    return name == "secret" or name.endswith(("_secret", "_hash"))
+
+
+def address_columns() -> Iterator[sa.Column[Any]]:
+    """Yield the columns that hold a person's email address (`info=database.ADDRESS`)."""
+    for table in Base.metadata.sorted_tables:
+        for column in table.columns:
+            if column.info.get("address"):
+                yield column
+
+
+def of_address(column: sa.Column[Any], email: str) -> sa.ColumnElement[bool]:
+    """Match the rows of `column` that hold `email`, whatever the case it was typed in."""
+    return sa.func.lower(column) == email.lower()
 
 
 def _jsonable(value: Any) -> Any:
@@ -27,7 +49,7 @@ def _jsonable(value: Any) -> Any:
 
 
 def _rows(table: sa.Table, condition: sa.ColumnElement[bool]) -> list[dict[str, Any]]:
-    columns = [column for column in table.columns if column.name not in SECRET_COLUMNS]
+    columns = [column for column in table.columns if not is_secret(column.name)]
     query = sa.select(*columns).where(condition)
     if table.primary_key.columns:
         query = query.order_by(*table.primary_key.columns)
@@ -35,19 +57,39 @@ def _rows(table: sa.Table, condition: sa.ColumnElement[bool]) -> list[dict[str, 
             for row in session.execute(query)]
 
 
+def _parts(table: sa.Table) -> Iterator[tuple[sa.Column[Any], sa.Column[Any]]]:
+    """Yield `(column, referred)`: the columns of other tables whose rows go with a row of
+    `table` (ON DELETE CASCADE), and the column of `table` they point at."""
+    for other in Base.metadata.sorted_tables:
+        for column in other.columns:
+            for fk in column.foreign_keys:
+                if fk.column.table is table and fk.ondelete == "CASCADE":
+                    yield column, fk.column
+
+
 def personal_data(user_id: int) -> dict[str, Any]:
     """Return every row about user `user_id`: their account, and each table's rows about them.
 
     Keyed by table, then by the column that points at them (an initiative they wrote, a
-    membership they verified for someone else).
+    membership they verified for someone else), holds their address (a subscription, a
+    failing address), or points at such a row (the themes of that subscription).
     """
     users = Base.metadata.tables["users"]
     [account] = _rows(users, users.c.id == user_id)
-    tables: dict[str, dict[str, list[dict[str, Any]]]] = {}
+    tables: Rows = {}
+
+    def add(column: sa.Column[Any], condition: sa.ColumnElement[bool]) -> None:
+        rows = _rows(column.table, condition)
+        if rows:
+            tables.setdefault(column.table.name, {})[column.name] = rows
+
     for table in Base.metadata.sorted_tables:
         for column in table.columns:
             if any(fk.column is users.c.id for fk in column.foreign_keys):
-                rows = _rows(table, column == user_id)
-                if rows:
-                    tables.setdefault(table.name, {})[column.name] = rows
+                add(column, column == user_id)
+    for address in address_columns():
+        add(address, of_address(address, account["email"]))
+        for part, referred in _parts(address.table):
+            add(part, part.in_(sa.select(referred)
+                               .where(of_address(address, account["email"]))))
     return {"exported_at": utcnow().isoformat(), "account": account, "tables": tables}

@@ -11,7 +11,8 @@ class ExportSchema(Schema):
     tables = fields.Dict(
         keys=fields.String(),
         values=fields.Dict(keys=fields.String(), values=fields.List(fields.Dict())),
-        metadata={"description": "Per table, per column pointing at the person: the rows."},
+        metadata={"description": "Per table, per column pointing at the person, holding their "
+                                 "address, or pointing at a row holding it: the rows."},
     )
 
 
