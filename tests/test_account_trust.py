@@ -17,7 +17,7 @@ from flask.testing import FlaskClient
 
 from maillage.accounts.models import Scope, User
 from maillage.database import Base, session, utcnow
-from maillage.digests.models import Frequency, Subscription
+from maillage.digests.models import EmailPreference, Frequency, Subscription
 from maillage.digests.runs import send_digests
 from maillage.mail.models import ConfirmationMail
 from maillage.realtime import emit_notifications, socketio
@@ -106,6 +106,22 @@ def test_links_of_a_deleted_account_act_on_nobody(app, client, create_user, smtp
     assert answer.status_code == 404
     assert sign_in(app.test_client(), "suivant@lannion.fr") == 303
     assert session.get(User, successor.id) is not None
+
+
+def test_an_unsubscribe_link_of_a_deleted_account_acts_on_nobody(app, create_user, smtp,
+                                                                  wait) -> None:
+    create_user("parti@lannion.fr", password=PASSWORD, town="22113", verified=True)
+    wait()
+    [notice] = smtp.to("parti@lannion.fr")
+    [link] = [local(link) for link in links(notice.get_body(("plain",)).get_content())
+              if "/unsubscribe/" in link]
+    browser = app.test_client()
+    assert sign_in(browser, "parti@lannion.fr") == 303
+    delete_account(browser)
+
+    successor = create_user("suivant@lannion.fr")
+    assert browser.post(link).status_code == 404
+    assert session.get(EmailPreference, successor.id) is None, "the successor unsubscribed"
 
 
 @pytest.mark.usefixtures("smtp")
@@ -292,8 +308,8 @@ def test_sign_out_closes_the_sockets_that_browser_opened_and_no_other(app, wait)
     assert phone_socket.is_connected()
 
 
-@pytest.mark.parametrize("how", ["everywhere", "password change", "deletion"])
-def test_ending_the_sessions_closes_every_socket_and_session(app, wait, how: str) -> None:
+@pytest.mark.parametrize("how", ["everywhere", "password change", "reset", "deletion"])
+def test_ending_the_sessions_closes_every_socket_and_session(app, smtp, wait, how: str) -> None:
     laptop, phone = app.test_client(), app.test_client()
     user_id = sign_up(laptop, "elu@lannion.fr")
     sign_in(phone, "elu@lannion.fr")
@@ -304,6 +320,13 @@ def test_ending_the_sessions_closes_every_socket_and_session(app, wait, how: str
         answer = laptop.post("/settings/security", data={
             "csrf_token": csrf_of(laptop), "current_password": PASSWORD,
             "password": "another long password"})
+    elif how == "reset":
+        mailed(smtp, wait, "elu@lannion.fr", "/account/confirm/")
+        laptop.post("/password/forgot", data={"csrf_token": csrf_of(laptop),
+                                              "email": "elu@lannion.fr"})
+        reset = mailed(smtp, wait, "elu@lannion.fr", "/password/reset/")
+        answer = laptop.post(reset, data={"csrf_token": csrf_of(laptop),
+                                          "password": "another long password"})
     else:
         answer = laptop.post("/account/delete", data={
             "csrf_token": csrf_of(laptop, "/account"), "password": PASSWORD})
@@ -311,7 +334,7 @@ def test_ending_the_sessions_closes_every_socket_and_session(app, wait, how: str
     wait()
     assert not phone_socket.is_connected()
     assert phone.get("/api/v1/me").status_code == 401
-    if how == "password change":
+    if how in ("password change", "reset"):
         assert laptop.get("/api/v1/me").status_code == 200, "the changing browser goes on"
     else:
         assert laptop.get("/api/v1/me").status_code == 401

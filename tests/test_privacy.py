@@ -41,6 +41,7 @@ def test_the_export_holds_every_row_about_the_person_and_no_secret(
     data = response.json
     assert data["account"]["email"] == "anne@lannion.fr"
     assert "password_hash" not in data["account"]
+    assert "session_secret" not in data["account"], "a secret that signs in is no data"
     tables = data["tables"]
     assert [row["id"] for row in tables["initiatives"]["author_id"]] == [initiative_id]
     assert [row["body"] for row in tables["comments"]["author_id"]] == ["Et ça marche."]
@@ -134,7 +135,8 @@ def test_the_export_holds_what_is_kept_by_the_address(client, create_user, token
     kept_by_address(client)
     tables = client.get("/api/v1/me/export", headers=headers).json["tables"]
     [subscription] = tables["subscriptions"]["email"]
-    assert (subscription["email"], subscription["frequency"]) == ("Anne@Lannion.fr", "weekly")
+    assert (subscription["email"], subscription["frequency"]) == ("anne@lannion.fr", "weekly")
+    assert "secret" not in subscription, "its links' secret stays out of the export"
     [theme] = tables["subscription_themes"]["subscription_id"]
     [town] = tables["subscription_towns"]["subscription_id"]
     assert (theme["subscription_id"], town["subscription_id"], town["town_insee"]) == \
