@@ -28,8 +28,9 @@ from maillage import realtime
 from maillage.accounts.models import User
 from maillage.app import create_app
 from maillage.database import session, transaction, utcnow
-from maillage.events import InitiativePublished, record
+from maillage.events import record
 from maillage.follows.models import Follow
+from maillage.initiatives.events import InitiativePublished
 from maillage.initiatives.models import Initiative, Status
 from maillage.themes.models import Theme
 from maillage.themes.operations import load_themes

@@ -70,7 +70,7 @@ def test_categories_are_keyed_on_kind_and_reason() -> None:
 def test_the_reasons_mailed_at_once_by_default_depend_on_the_kind() -> None:
     assert immediate_by_default("initiative.published") == frozenset()
     assert immediate_by_default("help.requested") == {"referent"}
-    assert immediate_by_default("help.answered") == {"asker", "answerer"}
+    assert immediate_by_default("help.answered") == {"asker"}
     assert immediate_by_default("member.verified") is None
 
 

@@ -10,6 +10,7 @@ import html
 import pytest
 import sqlalchemy as sa
 
+from maillage.accounts.events import MemberVerified
 from maillage.accounts.models import Role, User
 from maillage.database import session, transaction, utcnow
 from maillage.events import Event
@@ -276,7 +277,7 @@ def test_events_wait_for_the_end_of_the_transaction(app) -> None:
     queues.enqueue = lambda name, func, *args, job_id: dispatched.append(list(args)) or True
     try:
         with transaction():
-            first = events.record(events.MemberVerified(
+            first = events.record(MemberVerified(
                 membership_id=1, user_id=1, town_insee=LANNION, source="admin"), actor_id=None)
             with session.begin_nested():
                 session.flush()

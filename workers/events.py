@@ -1,8 +1,10 @@
-"""The job that processes one event of the outbox: fan-out, then live delivery.
+"""The job that processes one event of the outbox: its reactions, then live delivery.
 
+What an event causes is declared by its feature (`maillage.reactions`); this only runs it.
 It is safe to run twice, at once or one after the other: the event row is locked while it is
 processed, a processed event is skipped, and notifications are unique per event and person.
-Failures raise, so RQ retries the job and, in the end, keeps it in its failed registry.
+Failures raise, so RQ retries the job and, in the end, keeps it in its failed registry; an
+event of a kind nobody declares fails too, rather than passing as processed.
 """
 
 from __future__ import annotations
@@ -13,13 +15,12 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
-from maillage import realtime
+from maillage import reactions, realtime
 from maillage.database import session, transaction, utcnow
 from maillage.events import Event
 from maillage.notifications.queries import of_event_for
+from maillage.reactions import Fanout
 from workers.context import job_app
-from workers.fanout import Fanout
-from workers.registry import CONSUMERS
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +44,8 @@ def process_event(event_id: int) -> Outcome:
             if event is None or event.processed_at is not None:
                 return Outcome(0, 0.0, 0.0)
             kind = event.kind
-            results = [consume(event) for consume in CONSUMERS.get(kind, [])]
+            happened = event.as_domain()
+            results = [handle(event, happened) for handle in reactions.handlers_of(kind)]
             event.processed_at = utcnow()
         persisted = time.perf_counter() - started
         # Live messages only once the notifications are committed, and only by the run that

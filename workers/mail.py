@@ -8,7 +8,6 @@ address failing and ends the job, with no retry.
 
 from __future__ import annotations
 
-from maillage import queues
 from maillage.accounts.messages import (
     confirmation_message,
     password_reset_message,
@@ -20,26 +19,10 @@ from maillage.digests import operations, queries
 from maillage.digests.messages import notice_message, subscription_confirmation_message
 from maillage.digests.models import Frequency
 from maillage.digests.runs import Report, send_digests, send_one_digest
-from maillage.events import Event
 from maillage.mail.operations import deliver
 from maillage.mail.queries import is_failing
 from maillage.mail.transport import transport
 from workers.context import job_app
-from workers.fanout import Fanout
-
-SEND_NOTICE = "workers.mail.send_notice"
-
-
-def queue_immediate_notices(event: Event) -> Fanout:
-    """After the fan-out of `event`, queue a mail for each notification wanted at once.
-
-    Runs last among the event's consumers, in their transaction: the jobs are queued when the
-    notifications are committed, and not at all if they are rolled back.
-    """
-    for notification_id in queries.immediate_notices(event.id, event.kind):
-        queues.enqueue_after_commit("mail", SEND_NOTICE, notification_id,
-                                    job_id=f"notice-{notification_id}")
-    return Fanout()
 
 
 def send_notice(notification_id: int) -> bool:

@@ -9,6 +9,7 @@ from flask import Flask, g
 from flask_compress import Compress
 from flask_login import current_user
 
+import maillage.features
 import maillage.models  # noqa: F401 (every model is mapped before the first query)
 from maillage import (
     api,

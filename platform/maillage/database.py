@@ -1,14 +1,16 @@
-"""The database: declarative base, engine, the session registry and the one place that commits.
+"""The database: declarative base, engine, the session registry and the unit of work.
 
 A request's writes are committed once, after its view returned a success, and rolled back
-otherwise, so a refused write changes nothing. Commands and jobs use `transaction()`.
+otherwise, so a refused write changes nothing. Commands and jobs use `transaction()`. What
+must happen only once the work is committed (queueing an event's processing, a mail job) is
+handed to `after_commit`, and forgotten if the work rolls back.
 """
 
 from __future__ import annotations
 
 import enum
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
@@ -126,6 +128,36 @@ def insert(model: type[Base]) -> postgresql.Insert | sqlite.Insert:
     ON CONFLICT DO NOTHING: the way to write a row that may already be there, with no race."""
     dialect = session.get_bind().dialect.name
     return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(model)
+
+
+def after_commit(callback: Callable[[], object]) -> None:
+    """Call `callback` once the current transaction has committed, never if it rolls back.
+
+    A job queued before the commit could run before it, and not find what it is about. The
+    callbacks run in the order given, in the app context that committed.
+    """
+    session().info.setdefault(_AFTER_COMMIT, []).append(callback)
+
+
+_AFTER_COMMIT = "maillage.after_commit"
+
+
+@event.listens_for(Session, "after_commit")
+def _run_after_commit(committed: Session) -> None:
+    # A savepoint released is not a commit: its callbacks wait for the transaction's end.
+    if committed.in_nested_transaction():
+        return
+    callbacks = committed.info.pop(_AFTER_COMMIT, None)
+    if callbacks and has_app_context():
+        for callback in callbacks:
+            callback()
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_after_rollback(rolled_back: Session) -> None:
+    # A savepoint rolled back (a lost race to follow) leaves the transaction's callbacks be.
+    if not rolled_back.in_nested_transaction():
+        rolled_back.info.pop(_AFTER_COMMIT, None)
 
 
 @contextmanager

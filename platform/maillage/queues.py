@@ -17,20 +17,17 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from flask import Flask, current_app, has_app_context
+from flask import Flask, current_app
 from redis import Redis
 from redis.exceptions import RedisError
 from rq import Queue, Retry
-from sqlalchemy import event as sa_event
-from sqlalchemy.orm import Session
 from werkzeug.utils import import_string
 
-from maillage.database import session
+from maillage.database import after_commit
+from maillage.jobs import Job
 
 log = logging.getLogger(__name__)
 
-SWEEP_OUTBOX = "workers.sweeper.sweep_outbox"
-ESCALATE_HELP = "workers.escalation.escalate_help_requests"
 # Seconds before each retry of a failing job; then it lands in RQ's failed registry.
 RETRY_INTERVALS = [2, 10, 60, 300, 1800]
 FAILURE_TTL = 30 * 24 * 3600
@@ -67,7 +64,9 @@ class RedisQueues:
     def enqueue(self, queue_name: str, func: Callable[..., Any] | str, *args: Any,
                 job_id: str) -> bool:
         try:
-            self.queue(queue_name).enqueue(func, *args, description=job_id, retry=self.retry,
+            # A job's name as a plain str (a `Job` is a StrEnum): RQ stores what it is given.
+            self.queue(queue_name).enqueue(str(func) if isinstance(func, str) else func, *args,
+                                           description=job_id, retry=self.retry,
                                            failure_ttl=FAILURE_TTL)
         except RedisError as error:
             log.warning("Could not queue %s: %s; the sweeper will queue it again", job_id, error)
@@ -191,32 +190,16 @@ def start_sweeping(app: Flask) -> None:
     """
     queues = app.extensions["maillage.queues"]
     if isinstance(queues, ThreadQueues) and app.config.get("SWEEP_INTERVAL"):
-        queues.every(app.config["SWEEP_INTERVAL"], SWEEP_OUTBOX, "sweep-outbox")
+        queues.every(app.config["SWEEP_INTERVAL"], Job.SWEEP_OUTBOX, "sweep-outbox")
     if isinstance(queues, ThreadQueues) and app.config.get("HELP_ESCALATION_INTERVAL"):
-        queues.every(app.config["HELP_ESCALATION_INTERVAL"], ESCALATE_HELP, "escalate-help")
+        queues.every(app.config["HELP_ESCALATION_INTERVAL"], Job.ESCALATE_HELP, "escalate-help")
 
 
 def enqueue_after_commit(queue_name: str, func: Callable[..., Any] | str, *args: Any,
                          job_id: str) -> None:
-    """Queue a job once the current transaction has committed, and never if it rolls back.
+    """Queue a job once the current transaction has committed, and never if it rolls back."""
+    def enqueue() -> None:
+        current_app.extensions["maillage.queues"].enqueue(queue_name, func, *args,
+                                                          job_id=job_id)
 
-    A job queued before the commit could run before it, and not find what it is about.
-    """
-    session().info.setdefault("after_commit_jobs", []).append((queue_name, func, args, job_id))
-
-
-@sa_event.listens_for(Session, "after_commit")
-def _enqueue_committed(committed: Session) -> None:
-    if committed.in_nested_transaction():
-        return
-    jobs = committed.info.pop("after_commit_jobs", None)
-    if jobs and has_app_context():
-        queues = current_app.extensions["maillage.queues"]
-        for queue_name, func, args, job_id in jobs:
-            queues.enqueue(queue_name, func, *args, job_id=job_id)
-
-
-@sa_event.listens_for(Session, "after_rollback")
-def _forget_rolled_back(rolled_back: Session) -> None:
-    if not rolled_back.in_nested_transaction():
-        rolled_back.info.pop("after_commit_jobs", None)
+    after_commit(enqueue)

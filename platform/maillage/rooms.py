@@ -31,6 +31,24 @@ _PUBLIC = re.compile(
 )
 
 
+HELP_ROOM = "help"  # every help request's news
+
+
+def theme_room(slug: str) -> str:
+    """Return the public room of a theme's news."""
+    return f"theme:{slug}"
+
+
+def town_room(insee: str) -> str:
+    """Return the public room of a town's news."""
+    return f"town:{insee}"
+
+
+def initiative_room(initiative_id: int) -> str:
+    """Return the public room of one initiative's news."""
+    return f"initiative:{initiative_id}"
+
+
 def user_room(user_id: int) -> str:
     """Return the room of every socket of one user, where their notifications are sent."""
     return f"user:{user_id}"

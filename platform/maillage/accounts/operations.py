@@ -15,6 +15,12 @@ from flask_babel import format_time
 from flask_babel import gettext as _
 
 from maillage import events, policy, queues
+from maillage.accounts.events import (
+    MemberVerified,
+    SessionsEnded,
+    SignedOut,
+    TokenRevoked,
+)
 from maillage.accounts.models import (
     ApiToken,
     ReferentGrant,
@@ -34,14 +40,11 @@ from maillage.accounts.queries import (
 )
 from maillage.database import UTCDateTime, insert, session, utcnow
 from maillage.errors import Conflict, Invalid, NotFound
+from maillage.jobs import Job
 from maillage.mail.addresses import normalise
 from maillage.mail.operations import clear_failing, decide_confirmation
 from maillage.themes.queries import themes_by_slug
 from maillage.towns.queries import get_town
-
-SEND_PASSWORD_RESET = "workers.mail.send_password_reset"
-SEND_ACCOUNT_CONFIRMATION = "workers.mail.send_account_confirmation"
-SEND_SECURITY_NOTICE = "workers.mail.send_security_notice"
 
 _hasher = PasswordHasher()
 # Verified against when the address is unknown, so that timing does not tell which exist.
@@ -73,7 +76,7 @@ def request_confirmation(user: User) -> None:
     is confirmed already or the address had its share of confirmation mails today."""
     mail = None if user.email_confirmed else decide_confirmation(user.email)
     if mail is not None:
-        queues.enqueue_after_commit("mail", SEND_ACCOUNT_CONFIRMATION, user.id,
+        queues.enqueue_after_commit("mail", Job.SEND_ACCOUNT_CONFIRMATION, user.id,
                                     job_id=f"confirm-account-{user.id}-{mail}")
 
 
@@ -146,7 +149,7 @@ def end_sessions(user: User, *, revoke_tokens: bool = False) -> int:
             sa.update(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
             .values(revoked_at=utcnow())).rowcount
     session.flush()
-    events.record(events.SessionsEnded(user_id=user.id), actor_id=user.id)
+    events.record(SessionsEnded(user_id=user.id), actor_id=user.id)
     return revoked
 
 
@@ -154,7 +157,7 @@ def sign_out(user: User, sign_in: str | None) -> None:
     """Record that `user` signed out of the browser whose session carries the mark
     `sign_in`, so that the sockets it opened close."""
     if sign_in:
-        events.record(events.SignedOut(user_id=user.id, sign_in=sign_in), actor_id=user.id)
+        events.record(SignedOut(user_id=user.id, sign_in=sign_in), actor_id=user.id)
 
 
 def request_password_reset(email: str) -> None:
@@ -166,7 +169,7 @@ def request_password_reset(email: str) -> None:
     """
     user = user_by_email(email)
     if user is not None:
-        queues.enqueue_after_commit("mail", SEND_PASSWORD_RESET, user.id,
+        queues.enqueue_after_commit("mail", Job.SEND_PASSWORD_RESET, user.id,
                                     job_id=f"password-reset-{user.id}")
 
 
@@ -196,7 +199,7 @@ def change_password(user: User, current: str, new: str, source: str) -> User:
 def tell_owner(user: User, what: str, tokens_revoked: int) -> None:
     """Mail `user`, once this commits, that `what` happened to their account (a password
     reset, a first provider sign-in) and how many personal tokens it revoked."""
-    queues.enqueue_after_commit("mail", SEND_SECURITY_NOTICE, user.id, what, tokens_revoked,
+    queues.enqueue_after_commit("mail", Job.SEND_SECURITY_NOTICE, user.id, what, tokens_revoked,
                                 job_id=f"security-{what}-{user.id}-{user.session_secret[:8]}")
 
 
@@ -226,7 +229,7 @@ def verify_membership(membership: TownMembership, verifier: User | None,
     membership.verified_by = verifier
     membership.verification_source = source
     session.flush()
-    events.record(events.MemberVerified(membership_id=membership.id, user_id=membership.user_id,
+    events.record(MemberVerified(membership_id=membership.id, user_id=membership.user_id,
                                         town_insee=membership.town_insee, source=source.value),
                   actor_id=verifier.id if verifier else None)
     return membership
@@ -298,7 +301,7 @@ def revoke_token(user: User, token_id: int) -> ApiToken:
     if token is None or token.user_id != user.id or token.revoked_at is not None:
         raise NotFound(f"You have no live token of id {token_id}.")
     token.revoked_at = utcnow()
-    events.record(events.TokenRevoked(token_id=token.id, user_id=user.id), actor_id=user.id)
+    events.record(TokenRevoked(token_id=token.id, user_id=user.id), actor_id=user.id)
     return token
 
 

@@ -1,8 +1,8 @@
 """Email preferences of users, email-only subscriptions, and the digests and notices sent.
 
-Preferences are kept per category of notification, a category being a set of (kind, reason)
-pairs: "help routed to me" is help.requested or help.escalated for the reason "referent",
-whatever else will notify people about help later. A user without a row has the defaults.
+Preferences are kept per category of notification; each event's reaction says which category
+its notifications fall in for each reason: "help routed to me" is help.requested or
+help.escalated for the reason "referent". A user without a row has the defaults.
 """
 
 from __future__ import annotations
@@ -10,11 +10,13 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from maillage import reactions
 from maillage.accounts.models import new_secret
 from maillage.database import ADDRESS, Base, UTCDateTime, enum_column, utcnow
 from maillage.themes.models import Theme
@@ -34,35 +36,32 @@ class Frequency(enum.StrEnum):
 
 @dataclass(frozen=True)
 class Category:
-    """Notifications of one of `kinds` (any kind if None) for one of `reasons` (any if None)."""
+    """A kind of mail a person chooses a mode for; each event's reaction says which category
+    its notifications fall in, per reason (`Reaction.category`)."""
 
     name: str
     default: Mode
-    kinds: frozenset[str] | None = None
-    reasons: frozenset[str] | None = None
-
-    def matches(self, kind: str, reason: str) -> bool:
-        return (self.kinds is None or kind in self.kinds) and \
-            (self.reasons is None or reason in self.reasons)
 
 
-# First match wins; the last one takes everything else.
 CATEGORIES = (
-    Category("help_routed", Mode.IMMEDIATE, frozenset({"help.requested", "help.escalated"}),
-             frozenset({"referent"})),
-    Category("answers", Mode.IMMEDIATE, frozenset({"help.answered", "help.accepted"}),
-             frozenset({"asker", "answerer"})),
-    Category("account", Mode.IMMEDIATE, frozenset({"member.verified"})),
+    Category("help_routed", Mode.IMMEDIATE),
+    Category("answers", Mode.IMMEDIATE),
+    Category("account", Mode.IMMEDIATE),
     Category("following", Mode.DIGEST),
 )
 CATEGORY_NAMES = [category.name for category in CATEGORIES]
+_BY_NAME = {category.name: category for category in CATEGORIES}
 
 
+@lru_cache(maxsize=256)
 def category_of(kind: str, reason: str) -> Category:
-    """Return the category a notification of `kind` for `reason` belongs to."""
-    return next(category for category in CATEGORIES if category.matches(kind, reason))
+    """Return the category a notification of `kind` for `reason` belongs to (asked for every
+    notification of a fan-out, hence kept)."""
+    category = reactions.of_kind(kind).category
+    return _BY_NAME[category.get(reason) or category[None]]
 
 
+@lru_cache(maxsize=64)
 def immediate_by_default(kind: str) -> frozenset[str] | None:
     """Return the reasons for which a notification of `kind` may be mailed at once to a reader
     who kept the defaults (None: any reason may).
@@ -70,14 +69,11 @@ def immediate_by_default(kind: str) -> frozenset[str] | None:
     Only readers with preferences of their own can want the others at once: a fan-out to the
     followers of a theme then looks at those few, not at every notification.
     """
-    reasons: set[str] = set()
-    for category in CATEGORIES:
-        if category.default is Mode.IMMEDIATE and (category.kinds is None
-                                                   or kind in category.kinds):
-            if category.reasons is None:
-                return None
-            reasons |= category.reasons
-    return frozenset(reasons)
+    category = reactions.of_kind(kind).category
+    if _BY_NAME[category[None]].default is Mode.IMMEDIATE:
+        return None
+    return frozenset(str(reason) for reason, name in category.items()
+                     if reason is not None and _BY_NAME[name].default is Mode.IMMEDIATE)
 
 
 class EmailPreference(Base):

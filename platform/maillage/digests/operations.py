@@ -26,13 +26,13 @@ from maillage.digests.queries import subscription_by_secret
 from maillage.errors import Invalid, NotFound
 from maillage.follows import operations as follows
 from maillage.follows.models import Target
+from maillage.jobs import Job
 from maillage.mail.addresses import normalise
 from maillage.mail.operations import clear_failing, decide_confirmation
 from maillage.themes.models import Theme
 from maillage.themes.queries import get_theme, themes_by_slug
 from maillage.towns.models import Town
 
-SEND_CONFIRMATION = "workers.mail.send_confirmation"
 # An unconfirmed address is forgotten after this long; its link stops working too.
 CONFIRM_WITHIN = timedelta(days=2)
 
@@ -97,7 +97,7 @@ def subscribe(email: str, *, themes: Sequence[str], towns: Sequence[str],
         subscription.created_at = utcnow()  # the days to confirm count from the last mail
     session.flush()
     if mail is not None:
-        queues.enqueue_after_commit("mail", SEND_CONFIRMATION, subscription.id,
+        queues.enqueue_after_commit("mail", Job.SEND_SUBSCRIPTION_CONFIRMATION, subscription.id,
                                     job_id=f"confirm-{subscription.id}-{mail}")
     return subscription
 

@@ -15,6 +15,7 @@ from typing import Any, ClassVar
 import sqlalchemy as sa
 from markupsafe import Markup
 
+from maillage import reactions
 from maillage.accounts.models import User
 from maillage.database import session
 from maillage.digests.models import (
@@ -41,12 +42,12 @@ from maillage.notifications.models import Notification
 from maillage.themes.models import Theme
 from maillage.towns.models import Town
 
-# The events an email-only subscriber hears of, and the page each one links to: adding a kind
-# is adding a line (its payload must name `title`, `town_insee` and `themes`).
-PUBLIC_KINDS = {
-    "initiative.published": "/initiatives/{initiative_id}",
-    "help.requested": "/help-requests/{help_request_id}",
-}
+
+def _public_links() -> dict[str, str]:
+    """The events email-only subscribers hear of (their reaction's `public_link`), and the
+    page each links to; their payload names `title`, `town_insee` and `themes`."""
+    return {reaction.event.kind: reaction.public_link for reaction in reactions.every()
+            if reaction.public_link is not None}
 
 
 def get_preference(user_id: int) -> EmailPreference:
@@ -183,8 +184,9 @@ class Context:
 
 
 def _public_events(start: datetime, end: datetime) -> list[PublicEvent]:
+    links = _public_links()
     events = list(session.scalars(
-        sa.select(Event).where(Event.kind.in_(list(PUBLIC_KINDS)), Event.created_at >= start,
+        sa.select(Event).where(Event.kind.in_(list(links)), Event.created_at >= start,
                                Event.created_at < end)
         .order_by(Event.created_at.desc(), Event.id.desc())))
     hidden = _hidden_content(events)
@@ -194,7 +196,7 @@ def _public_events(start: datetime, end: datetime) -> list[PublicEvent]:
     return [PublicEvent(e.created_at, e.payload["title"], e.payload["town_insee"],
                         towns.get(e.payload["town_insee"], e.payload["town_insee"]),
                         list(e.payload.get("themes", [])),
-                        PUBLIC_KINDS[e.kind].format(**e.payload))
+                        links[e.kind].format(**e.payload))
             for e in events if not any((key, e.payload.get(key)) in hidden for key in _CONTENT)]
 
 

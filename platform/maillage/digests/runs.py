@@ -20,11 +20,11 @@ from maillage.digests.messages import digest_message
 from maillage.digests.models import Digest, Frequency
 from maillage.digests.periods import period_end
 from maillage.digests.queries import SOURCES, Context, Recipient, Source, set_windows
+from maillage.jobs import Job
 from maillage.mail.operations import Outcome, deliver, deliver_each
 from maillage.mail.queries import is_failing
 from maillage.mail.transport import Connection, transport
 
-SEND_DIGEST = "workers.mail.send_digest"
 BATCH = 500
 
 
@@ -128,7 +128,7 @@ def _record(digest_ids: list[int], outcomes: list[Outcome]) -> None:
     """Mark the digests sent, and hand those refused for now to a retried job each."""
     for digest_id, outcome in zip(digest_ids, outcomes, strict=True):
         if outcome is Outcome.RETRY:
-            queues.enqueue_after_commit("mail", SEND_DIGEST, digest_id,
+            queues.enqueue_after_commit("mail", Job.SEND_DIGEST, digest_id,
                                         job_id=f"digest-{digest_id}")
     operations.mark_digests_sent([digest_id for digest_id, outcome
                                   in zip(digest_ids, outcomes, strict=True)

@@ -12,6 +12,13 @@ from maillage.database import session, utcnow
 from maillage.errors import Conflict, Invalid, NotFound
 from maillage.follows.models import Target
 from maillage.follows.operations import follow
+from maillage.help.events import (
+    HelpAccepted,
+    HelpAnswered,
+    HelpClosed,
+    HelpEscalated,
+    HelpRequested,
+)
 from maillage.help.models import Circle, HelpAnswer, HelpOffer, HelpRequest, Status
 from maillage.help.queries import answers_to, circle_sizes, nearest_circle
 from maillage.text import render_markdown
@@ -52,7 +59,7 @@ def ask_for_help(author: User, *, town: str, title: str, body: str, themes: list
     session.add(request)
     session.flush()
     follow(author, Target.HELP_REQUEST, request.id)
-    events.record(events.HelpRequested(
+    events.record(HelpRequested(
         help_request_id=request.id, town_insee=request.town_insee,
         themes=[theme.slug for theme in chosen], title=request.title, circle=circle.value,
     ), actor_id=author.id)
@@ -81,7 +88,7 @@ def answer(author: User, request: HelpRequest, body: str) -> HelpAnswer:
         request.status = Status.ANSWERED
     session.flush()
     follow(author, Target.HELP_REQUEST, request.id)
-    events.record(events.HelpAnswered(
+    events.record(HelpAnswered(
         help_request_id=request.id, answer_id=posted.id, town_insee=request.town_insee,
         title=request.title, circle=request.circle.value, by_referent=posted.by_referent,
     ), actor_id=author.id)
@@ -106,7 +113,7 @@ def accept(actor: User, request: HelpRequest, answer_id: int) -> HelpRequest:
     accepted.accepted_at = request.resolved_at = utcnow()
     request.status = Status.RESOLVED
     session.flush()
-    events.record(events.HelpAccepted(
+    events.record(HelpAccepted(
         help_request_id=request.id, answer_id=accepted.id, town_insee=request.town_insee,
         title=request.title, circle=request.circle.value,
     ), actor_id=actor.id)
@@ -124,7 +131,7 @@ def close(actor: User, request: HelpRequest) -> HelpRequest:
         raise Conflict("This request is already closed.")
     request.status = Status.CLOSED
     session.flush()
-    events.record(events.HelpClosed(
+    events.record(HelpClosed(
         help_request_id=request.id, town_insee=request.town_insee, title=request.title,
         circle=request.circle.value,
     ), actor_id=actor.id)
@@ -163,7 +170,7 @@ def escalate_unanswered(now: datetime, delay: timedelta) -> list[int]:
         sizes = circle_sizes(request.town, [theme.id for theme in request.themes])
         request.circle = nearest_circle(sizes, beyond=previous)
         request.escalated_at = now
-        events.record(events.HelpEscalated(
+        events.record(HelpEscalated(
             help_request_id=request.id, town_insee=request.town_insee,
             themes=[theme.slug for theme in request.themes], title=request.title,
             circle=request.circle.value, previous_circle=previous.value,

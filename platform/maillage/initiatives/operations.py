@@ -13,6 +13,13 @@ from maillage.database import session, utcnow
 from maillage.errors import Conflict, Invalid, NotFound
 from maillage.follows.models import Target
 from maillage.follows.operations import follow
+from maillage.initiatives.events import (
+    InitiativeCommented,
+    InitiativePublished,
+    InitiativeReplicated,
+    InitiativeStatusChanged,
+    InitiativeUpdated,
+)
 from maillage.initiatives.models import Comment, Initiative, Replication, Status
 from maillage.text import render_markdown
 from maillage.themes.models import Theme
@@ -47,7 +54,7 @@ def publish_initiative(author: User, *, town: str, title: str, summary: str, bod
     session.add(initiative)
     session.flush()
     follow(author, Target.INITIATIVE, initiative.id)
-    events.record(events.InitiativePublished(
+    events.record(InitiativePublished(
         initiative_id=initiative.id, town_insee=initiative.town_insee,
         themes=[t.slug for t in initiative.themes], title=initiative.title,
     ), actor_id=author.id)
@@ -81,12 +88,12 @@ def update_initiative(actor: User, initiative: Initiative, changes: dict[str, An
     common = {"initiative_id": initiative.id, "town_insee": initiative.town_insee,
               "themes": [t.slug for t in initiative.themes], "title": initiative.title}
     if "status" in changed:
-        events.record(events.InitiativeStatusChanged(
+        events.record(InitiativeStatusChanged(
             **common, old_status=old_status.value, new_status=initiative.status.value,
         ), actor_id=actor.id)
     content = [name for name in changed if name != "status"]
     if content:
-        events.record(events.InitiativeUpdated(**common, fields=sorted(content)),
+        events.record(InitiativeUpdated(**common, fields=sorted(content)),
                       actor_id=actor.id)
     return initiative
 
@@ -106,7 +113,7 @@ def comment_on(author: User, initiative: Initiative, body: str) -> Comment:
     session.add(comment)
     session.flush()
     follow(author, Target.INITIATIVE, initiative.id)
-    events.record(events.InitiativeCommented(
+    events.record(InitiativeCommented(
         initiative_id=initiative.id, comment_id=comment.id, town_insee=initiative.town_insee,
         title=initiative.title,
     ), actor_id=author.id)
@@ -136,7 +143,7 @@ def replicate(actor: User, original: Initiative, *, town: str, initiative_id: in
     session.add(replication)
     session.flush()
     follow(actor, Target.INITIATIVE, original.id)
-    events.record(events.InitiativeReplicated(
+    events.record(InitiativeReplicated(
         initiative_id=original.id, replication_id=replication.id,
         town_insee=original.town_insee, replicating_town_insee=found.insee,
         title=original.title,

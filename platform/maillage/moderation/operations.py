@@ -6,7 +6,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from maillage import policy
+from maillage import policy, reactions
 from maillage.accounts.models import User
 from maillage.database import session, utcnow
 from maillage.errors import Conflict, NotFound
@@ -64,8 +64,7 @@ def _moderate(moderator: User, kind: str, target_id: int, action: str,
         if target.hidden_at is not None:
             raise Conflict(f"This {kind} is already hidden.")
         target.hidden_at = now
-        if TARGETS[kind].events is not None:
-            withdraw(*TARGETS[kind].events, target_id)
+        withdraw(reactions.about(kind), target_id)
     elif action == "restore":
         if target.hidden_at is None:
             raise Conflict(f"This {kind} is not hidden.")

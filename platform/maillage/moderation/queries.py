@@ -21,31 +21,27 @@ class Kind:
 
     model: Any  # a model with `hidden_at`
     shown: Callable[[Any], tuple[str, str]]  # the page that shows it, and what to read of it
-    # The events about it, if any: the prefix of their kind, the payload key that names it.
-    events: tuple[str, str] | None
     parent: Callable[[Any], Any] | None = None  # the content it belongs to, hidden with it
     # What else changes when it is hidden or shown again.
     changed: Callable[[Any], None] | None = None
 
 
-# By the name the API and the reports use. A new kind of content is one more line.
+# By the name the API and the reports use. A new kind of content is one more line; the events
+# about it say so in their reactions (`Reaction.about`), and hiding it withdraws theirs.
 TARGETS: dict[str, Kind] = {
     "initiative": Kind(Initiative, lambda initiative: (
-        f"/initiatives/{initiative.id}", initiative.title), ("initiative.", "initiative_id")),
+        f"/initiatives/{initiative.id}", initiative.title)),
     "comment": Kind(Comment, lambda comment: (
         f"/initiatives/{comment.initiative_id}#commentaire-{comment.id}", comment.body),
-        ("initiative.", "comment_id"),
         lambda comment: session.get(Initiative, comment.initiative_id)),
     "help-request": Kind(HelpRequest, lambda request: (
-        f"/help-requests/{request.id}", request.title), ("help.", "help_request_id")),
+        f"/help-requests/{request.id}", request.title)),
     "help-answer": Kind(HelpAnswer, lambda answer: (
         f"/help-requests/{answer.help_request_id}#reponse-{answer.id}", answer.body),
-        ("help.", "answer_id"),
         lambda answer: session.get(HelpRequest, answer.help_request_id),
         lambda answer: settle_status(answer.help_request_id)),
-    # Nobody is notified of an offer: it has no events.
     "help-offer": Kind(HelpOffer, lambda offer: (
-        f"/help-offers#offre-{offer.id}", f"{offer.title}\n\n{offer.body}"), None),
+        f"/help-offers#offre-{offer.id}", f"{offer.title}\n\n{offer.body}")),
 }
 
 

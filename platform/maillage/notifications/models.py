@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 from datetime import datetime
 from typing import Any
 
@@ -9,6 +10,19 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
 from maillage.database import Base, UTCDateTime, utcnow
+
+
+class Reason(enum.StrEnum):
+    """Why a person is notified, the closest first; the texts of `notifications.texts` say it."""
+
+    MEMBER = "member"  # it is about their own account
+    REFERENT = "referent"  # a request of their themes reached their circle
+    ASKER = "asker"  # an answer to their question
+    AUTHOR = "author"  # news of what they wrote
+    INITIATIVE = "initiative"  # they follow the initiative
+    HELP_REQUEST = "help-request"  # they follow the request
+    TOWN = "town"  # they follow the town
+    THEME = "theme"  # they follow the theme
 
 
 class Notification(Base):

@@ -51,15 +51,18 @@ def mark_read(user_id: int, *, ids: Sequence[int] = (), up_to: int | None = None
     return result.rowcount
 
 
-def withdraw(event_kinds: str, key: str, value: int) -> int:
+def withdraw(events: Sequence[tuple[str, str]], value: int) -> int:
     """Delete the notifications of the events about something a moderator hid; return how many.
 
-    `event_kinds` is the prefix of the events' kinds ("help."), `key` the field of their
-    payload that names the thing. Read or not, these notifications lead to what nobody may
-    see, from the list, the digests and the notices still queued (which find them gone).
+    `events` are the (kind, payload field) of the events that name the thing
+    (`reactions.about`), `value` its id. Read or not, these notifications lead to what nobody
+    may see, from the list, the digests and the notices still queued (which find them gone).
     Restoring the thing does not bring them back.
     """
-    about = sa.select(Event.id).where(Event.kind.startswith(event_kinds, autoescape=True),
-                                      Event.payload[key].as_integer() == value)
+    if not events:
+        return 0
+    about = sa.select(Event.id).where(sa.or_(*(
+        (Event.kind == kind) & (Event.payload[key].as_integer() == value)
+        for kind, key in events)))
     deleted = session.execute(sa.delete(Notification).where(Notification.event_id.in_(about)))
     return deleted.rowcount

@@ -16,7 +16,7 @@ from sqlalchemy.dialects import postgresql
 
 from maillage.database import session
 from maillage.follows.models import Follow
-from maillage.notifications.models import Notification
+from maillage.notifications.models import Notification, Reason
 from maillage.themes.models import Theme
 
 Candidates = sa.Select
@@ -25,41 +25,42 @@ Candidates = sa.Select
 PERSONAL, INITIATIVE, TOWN, THEME = 0, 1, 2, 3
 
 
-def _candidates(user_id: Any, priority: int, reason: str, reason_ref: Any) -> Candidates:
+def _candidates(user_id: Any, priority: int, reason: Reason, reason_ref: Any) -> Candidates:
     def column(value: Any) -> Any:
         return sa.literal(value) if isinstance(value, int | str) else value
 
     return sa.select(column(user_id).label("user_id"), sa.literal(priority).label("priority"),
-                     sa.literal(reason).label("reason"), column(reason_ref).label("reason_ref"))
+                     sa.literal(reason.value).label("reason"),
+                     column(reason_ref).label("reason_ref"))
 
 
-def person(user_id: int, reason: str) -> Candidates:
+def person(user_id: int, reason: Reason) -> Candidates:
     """One named person: the author of what was answered, the member verified..."""
     return _candidates(user_id, PERSONAL, reason, "")
 
 
 def initiative_followers(initiative_id: int) -> Candidates:
-    return _candidates(Follow.user_id, INITIATIVE, "initiative", str(initiative_id)) \
+    return _candidates(Follow.user_id, INITIATIVE, Reason.INITIATIVE, str(initiative_id)) \
         .where(Follow.initiative_id == initiative_id)
 
 
 def help_request_followers(help_request_id: int) -> Candidates:
-    return _candidates(Follow.user_id, INITIATIVE, "help-request", str(help_request_id)) \
+    return _candidates(Follow.user_id, INITIATIVE, Reason.HELP_REQUEST, str(help_request_id)) \
         .where(Follow.help_request_id == help_request_id)
 
 
 def routed_referents(user_ids: sa.Select, circle: str) -> Candidates:
     """The referents a help request was routed to (`user_ids`), in `circle`."""
     routed = user_ids.subquery("routed")
-    return _candidates(routed.c.user_id, PERSONAL, "referent", circle)
+    return _candidates(routed.c.user_id, PERSONAL, Reason.REFERENT, circle)
 
 
 def town_followers(insee: str) -> Candidates:
-    return _candidates(Follow.user_id, TOWN, "town", insee).where(Follow.town_insee == insee)
+    return _candidates(Follow.user_id, TOWN, Reason.TOWN, insee).where(Follow.town_insee == insee)
 
 
 def theme_followers(slugs: Iterable[str]) -> Candidates:
-    return _candidates(Follow.user_id, THEME, "theme", Theme.slug) \
+    return _candidates(Follow.user_id, THEME, Reason.THEME, Theme.slug) \
         .join(Theme, Theme.id == Follow.theme_id).where(Theme.slug.in_(list(slugs)))
 
 
