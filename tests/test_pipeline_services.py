@@ -219,8 +219,9 @@ def test_a_worker_killed_mid_fan_out_leaves_no_duplicate(services_app, create_us
     followers = 20_000
     bulk_followers(followers, "sobriete-numerique")
     author = create_user(town=LANNION, verified=True)
-    services_app.test_client().post("/api/v1/initiatives", json=NEW,
-                                    headers={"Authorization": f"Bearer {token_for(author)}"})
+    answer = services_app.test_client().post(
+        "/api/v1/initiatives", json=NEW, headers={"Authorization": f"Bearer {token_for(author)}"})
+    assert answer.status_code == 201, answer.get_data(as_text=True)
     event_id = session.scalar(sa.select(Event.id).where(Event.kind == "initiative.published"))
     session.remove()
     env = {**os.environ, "DATABASE_URL": database_url, "SECRET_KEY": "x",
