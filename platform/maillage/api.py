@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 import flask_smorest
-from flask import Flask, current_app, jsonify, render_template, request
+from flask import Flask, current_app, jsonify, render_template
 from flask_smorest import Api
 from flask_smorest.spec.plugins import integerconverter2paramschema
 from webargs.core import missing
@@ -20,13 +20,9 @@ from werkzeug.routing import IntegerConverter
 
 from maillage.errors import DomainError, Invalid
 from maillage.fields import INTEGER_MAX
+from maillage.web import is_api_request
 
 API_PREFIX = "/api/v1"
-
-
-def is_api_request() -> bool:
-    """Tell whether the current request is for the JSON API."""
-    return request.path == "/api" or request.path.startswith("/api/")
 
 
 class RowIdConverter(IntegerConverter):
