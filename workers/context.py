@@ -9,6 +9,8 @@ from rq import SimpleWorker
 from rq.job import Job
 from rq.queue import Queue
 
+from maillage.app import create_app
+
 _app: Flask | None = None
 
 
@@ -18,8 +20,6 @@ def job_app() -> Flask:
     if has_app_context():
         return current_app._get_current_object()  # type: ignore[attr-defined]
     if _app is None:
-        from maillage.app import create_app
-
         _app = create_app()
     return _app
 

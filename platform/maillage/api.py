@@ -6,10 +6,11 @@ for bad input; pages elsewhere keep HTML error pages.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 import flask_smorest
-from flask import Flask, current_app, jsonify, render_template, request
+from flask import Flask, current_app, jsonify, render_template
 from flask_smorest import Api
 from flask_smorest.spec.plugins import integerconverter2paramschema
 from webargs.core import missing
@@ -20,13 +21,9 @@ from werkzeug.routing import IntegerConverter
 
 from maillage.errors import DomainError, Invalid
 from maillage.fields import INTEGER_MAX
+from maillage.web import is_api_request
 
 API_PREFIX = "/api/v1"
-
-
-def is_api_request() -> bool:
-    """Tell whether the current request is for the JSON API."""
-    return request.path == "/api" or request.path.startswith("/api/")
 
 
 class RowIdConverter(IntegerConverter):
@@ -94,21 +91,8 @@ def handle_domain_error(error: DomainError) -> Any:
     return jsonify(body), error.status
 
 
-def init_app(app: Flask) -> None:
-    """Attach the API and register each capability's endpoints."""
-    from maillage.accounts.api import blueprint as accounts_api
-    from maillage.digests.api import blueprint as digests_api
-    from maillage.figures.api import blueprint as figures_api
-    from maillage.follows.api import blueprint as follows_api
-    from maillage.help.api import blueprint as help_api
-    from maillage.initiatives.api import blueprint as initiatives_api
-    from maillage.moderation.api import blueprint as moderation_api
-    from maillage.networks.api import blueprint as networks_api
-    from maillage.notifications.api import blueprint as notifications_api
-    from maillage.privacy.api import blueprint as privacy_api
-    from maillage.themes.api import blueprint as themes_api
-    from maillage.towns.api import blueprint as towns_api
-
+def init_app(app: Flask, blueprints: Iterable[Blueprint]) -> None:
+    """Attach the API and register each capability's endpoints, `blueprints`, under it."""
     app.config.update(
         API_TITLE="Maillage API",
         API_VERSION="v1",
@@ -128,8 +112,5 @@ def init_app(app: Flask) -> None:
     api.init_app(app)
     api.register_converter(RowIdConverter, integerconverter2paramschema)
     app.register_error_handler(DomainError, handle_domain_error)
-    for blueprint in (towns_api, themes_api, accounts_api, initiatives_api, follows_api,
-                      notifications_api, help_api, networks_api, figures_api, digests_api):
+    for blueprint in blueprints:
         api.register_blueprint(blueprint, url_prefix=API_PREFIX)
-    api.register_blueprint(privacy_api, url_prefix=API_PREFIX)
-    api.register_blueprint(moderation_api, url_prefix=API_PREFIX)

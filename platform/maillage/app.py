@@ -24,9 +24,38 @@ from maillage import (
     settings,
 )
 from maillage.accounts import auth
+from maillage.accounts.api import blueprint as accounts_api
+from maillage.accounts.views import blueprint as accounts_pages
+from maillage.digests.api import blueprint as digests_api
+from maillage.digests.views import blueprint as digests_pages
+from maillage.figures.api import blueprint as figures_api
+from maillage.figures.views import blueprint as figures_pages
+from maillage.follows.api import blueprint as follows_api
+from maillage.follows.views import blueprint as follows_pages
+from maillage.help.api import blueprint as help_api
+from maillage.help.views import blueprint as help_pages
+from maillage.home.views import home
+from maillage.initiatives.api import blueprint as initiatives_api
+from maillage.initiatives.views import blueprint as initiatives_pages
+from maillage.moderation.api import blueprint as moderation_api
+from maillage.moderation.views import blueprint as moderation_pages
+from maillage.networks.api import blueprint as networks_api
+from maillage.notifications.api import blueprint as notifications_api
 from maillage.notifications.queries import unread_count
+from maillage.notifications.views import blueprint as notifications_pages
 from maillage.oidc import client as oidc_client
+from maillage.oidc.views import blueprint as oidc_pages
+from maillage.privacy.api import blueprint as privacy_api
+from maillage.privacy.views import blueprint as privacy_pages
 from maillage.settings import PROJECT_ROOT
+from maillage.themes.api import blueprint as themes_api
+from maillage.themes.views import blueprint as themes_pages
+from maillage.towns.api import blueprint as towns_api
+from maillage.towns.views import blueprint as towns_pages
+
+API_BLUEPRINTS = (towns_api, themes_api, accounts_api, initiatives_api, follows_api,
+                  notifications_api, help_api, networks_api, figures_api, digests_api,
+                  privacy_api, moderation_api)
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
@@ -56,7 +85,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     limits.init_app(app)  # before auth: a refused request costs no query
     auth.init_app(app)
     oidc_client.init_app(app)
-    api.init_app(app)
+    api.init_app(app, API_BLUEPRINTS)
     headers.init_app(app)
     i18n.init_app(app)
     Compress(app)
@@ -65,20 +94,6 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
 
 def _register_pages(app: Flask) -> None:
-    from maillage.accounts.views import blueprint as accounts_pages
-    from maillage.digests.views import blueprint as digests_pages
-    from maillage.figures.views import blueprint as figures_pages
-    from maillage.follows.views import blueprint as follows_pages
-    from maillage.help.views import blueprint as help_pages
-    from maillage.home.views import home
-    from maillage.initiatives.views import blueprint as initiatives_pages
-    from maillage.moderation.views import blueprint as moderation_pages
-    from maillage.notifications.views import blueprint as notifications_pages
-    from maillage.oidc.views import blueprint as oidc_pages
-    from maillage.privacy.views import blueprint as privacy_pages
-    from maillage.themes.views import blueprint as themes_pages
-    from maillage.towns.views import blueprint as towns_pages
-
     for blueprint in (accounts_pages, towns_pages, themes_pages, initiatives_pages,
                       notifications_pages, follows_pages, help_pages, figures_pages, digests_pages):
         app.register_blueprint(blueprint)

@@ -8,6 +8,7 @@ import click
 from flask import current_app
 from flask.cli import FlaskGroup, with_appcontext
 
+from maillage import demo as demo_data
 from maillage import migrate, queues
 from maillage.accounts.cli import tokens, users
 from maillage.app import create_app
@@ -70,8 +71,6 @@ def revision(message: str) -> None:
 @with_appcontext
 def demo() -> None:
     """Load a small demo network: themes, towns, members of each role. Safe to re-run."""
-    from maillage import demo as demo_data
-
     with transaction():
         accounts = demo_data.load_demo()
     # Let the embedded worker tell the demo people about the demo's events before we exit.

@@ -14,8 +14,15 @@ from maillage.accounts import operations as accounts
 from maillage.accounts.models import Role, VerificationSource
 from maillage.accounts.queries import user_by_email
 from maillage.database import session
+from maillage.follows.models import Target
+from maillage.follows.operations import follow
+from maillage.help.models import HelpOffer, HelpRequest
+from maillage.help.operations import answer, ask_for_help, offer_help
+from maillage.initiatives.models import Initiative
+from maillage.initiatives.operations import publish_initiative
 from maillage.networks.models import LabelAward, Network, NetworkMembership
 from maillage.themes.operations import load_themes
+from maillage.themes.queries import get_theme
 from maillage.towns.models import Town
 from maillage.towns.operations import import_communes
 
@@ -94,12 +101,6 @@ INITIATIVES = (
 
 def _initiatives(people: list[DemoPerson]) -> None:
     """Post the demo initiatives once, and make the demo people follow a few themes."""
-    from maillage.follows.models import Target
-    from maillage.follows.operations import follow
-    from maillage.initiatives.models import Initiative
-    from maillage.initiatives.operations import publish_initiative
-    from maillage.themes.queries import get_theme
-
     for index, themes, title, summary, body in INITIATIVES:
         if session.scalar(sa.select(Initiative.id).where(Initiative.title == title)):
             continue
@@ -114,9 +115,6 @@ def _initiatives(people: list[DemoPerson]) -> None:
 
 def _help(people: list[DemoPerson]) -> None:
     """Ask for help twice, answer once, and offer help, once."""
-    from maillage.help.models import HelpOffer, HelpRequest
-    from maillage.help.operations import answer, ask_for_help, offer_help
-
     agent, referent, other_referent = (user_by_email(people[i].email) for i in (3, 5, 6))
     if session.scalar(sa.select(HelpRequest.id).limit(1)) is None:
         asked = ask_for_help(

@@ -14,8 +14,8 @@ from flask import Blueprint, Flask, abort, redirect, request
 from flask_babel import Babel, format_currency, format_percent, get_locale
 from werkzeug.wrappers import Response
 
-from maillage.accounts.auth import safe_next
 from maillage.settings import PROJECT_ROOT
+from maillage.web import safe_next
 
 LANGUAGES = ("fr", "en")
 COOKIE = "lang"

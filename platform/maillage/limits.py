@@ -16,7 +16,7 @@ from flask import Flask, current_app, request, session
 from flask_limiter import ApplicationLimit, Limiter
 from flask_limiter.util import get_remote_address
 
-SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+from maillage.web import SAFE_METHODS
 
 
 def _setting(name: str) -> str:

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import hmac
 import secrets
-from urllib.parse import urlsplit
 
 from flask import Flask, g, redirect, request, session, url_for
 from flask_login import LoginManager, current_user, login_user, logout_user
@@ -25,10 +24,9 @@ from werkzeug.wrappers import Response
 
 from maillage.accounts import operations, queries
 from maillage.accounts.models import Scope, User
-from maillage.api import is_api_request
 from maillage.fields import ascii_int
+from maillage.web import SAFE_METHODS, is_api_request
 
-SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 SIGN_IN = "maillage.sign_in"  # the session key of the browser's sign-in mark
 
 login_manager = LoginManager()
@@ -108,14 +106,3 @@ def _protect_cookie_writes() -> None:
         return
     if request.method not in SAFE_METHODS and g.get("api_token") is None:
         csrf.protect(apply_exemptions=True)
-
-
-def safe_next(target: str | None, default: str = "/") -> str:
-    """Return `target` if it is a path on this site, else `default`: no open redirect."""
-    if not target:
-        return default
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") \
-            or "\\" in target:
-        return default
-    return target

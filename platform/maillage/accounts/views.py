@@ -12,7 +12,6 @@ from werkzeug.wrappers import Response
 
 from maillage import limits
 from maillage.accounts import auth, operations, queries
-from maillage.accounts.auth import safe_next
 from maillage.accounts.messages import reset_minutes
 from maillage.accounts.models import Role, Scope
 from maillage.accounts.schemas import (
@@ -26,6 +25,7 @@ from maillage.accounts.schemas import (
 from maillage.errors import Invalid
 from maillage.forms import load_form
 from maillage.oidc import client as oidc_client
+from maillage.web import safe_next
 
 blueprint = Blueprint("accounts", __name__)
 

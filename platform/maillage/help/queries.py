@@ -28,6 +28,7 @@ from maillage.help.models import (
     help_request_themes,
 )
 from maillage.initiatives.models import Initiative
+from maillage.search.queries import matching_help_requests, ranked_initiatives, similarity_query
 from maillage.themes.models import Theme
 from maillage.towns.models import Town
 
@@ -162,8 +163,6 @@ def _waiting_first_page(query: sa.Select, after: list[Any] | None, limit: int) -
 
 
 def _matches_page(query: sa.Select, q: str, after: list[Any] | None, limit: int) -> Page:
-    from maillage.search.queries import matching_help_requests
-
     _check_cursor(after, 2)
     matches = matching_help_requests(q).subquery()
     query = query.add_columns(matches.c.rank) \
@@ -267,8 +266,6 @@ def _text_of(request: HelpRequest) -> str:
 
 def similar_resolved(request: HelpRequest, limit: int = 5) -> list[HelpRequest]:
     """Return visible resolved requests whose text is nearest to this one's, best first."""
-    from maillage.search.queries import matching_help_requests, similarity_query
-
     matches = matching_help_requests(similarity_query(_text_of(request))).subquery()
     return list(session.scalars(
         sa.select(HelpRequest).join(matches, matches.c.help_request_id == HelpRequest.id)
@@ -279,8 +276,6 @@ def similar_resolved(request: HelpRequest, limit: int = 5) -> list[HelpRequest]:
 
 def similar_initiatives(request: HelpRequest, limit: int = 5) -> list[Initiative]:
     """Return visible initiatives whose text is nearest to the request's, best first."""
-    from maillage.search.queries import ranked_initiatives, similarity_query
-
     matches = ranked_initiatives(similarity_query(_text_of(request))).subquery()
     return list(session.scalars(
         sa.select(Initiative).join(matches, matches.c.initiative_id == Initiative.id)

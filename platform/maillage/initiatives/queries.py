@@ -11,6 +11,7 @@ from maillage import pagination
 from maillage.database import session
 from maillage.errors import Invalid
 from maillage.initiatives.models import Comment, Initiative, Replication, initiative_themes
+from maillage.search.queries import excerpts, matching_initiatives
 from maillage.themes.models import Theme
 from maillage.towns.models import Town
 
@@ -72,8 +73,6 @@ def _newest_page(query: sa.Select, after: list[Any] | None, limit: int) -> Page:
 
 def _search_page(query: sa.Select, q: str, department: str | None, after: list[Any] | None,
                  limit: int) -> Page:
-    from maillage.search.queries import excerpts, matching_initiatives
-
     if after is not None and len(after) != 2:
         raise Invalid({"cursor": ["This cursor belongs to a list, not a search."]})
     # The page is chosen on ids and ranks alone, band after band until it is full, and only

@@ -25,13 +25,13 @@ from werkzeug.wrappers import Response
 from maillage import limits
 from maillage.accounts import auth
 from maillage.accounts import operations as accounts
-from maillage.accounts.auth import safe_next
 from maillage.accounts.models import User
 from maillage.accounts.queries import user_by_email
 from maillage.errors import DomainError, Invalid
 from maillage.forms import load_form
 from maillage.oidc import client, operations
 from maillage.oidc.schemas import LinkSchema, UserinfoSchema
+from maillage.web import safe_next
 
 blueprint = Blueprint("oidc", __name__)
 

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from maillage.database import Base
-
-if TYPE_CHECKING:
-    from maillage.networks.models import LabelAward, NetworkMembership
 
 
 class Region(Base):
@@ -51,11 +48,13 @@ class Town(Base):
     postal_codes: Mapped[list[PostalCode]] = relationship(
         order_by="PostalCode.code", cascade="all, delete-orphan"
     )
-    networks: Mapped[list[NetworkMembership]] = relationship(
-        viewonly=True, order_by="NetworkMembership.network_id"
+    # Networks build on towns (networks.models imports this module), so their classes are
+    # named here by string, and the lists typed loosely: NetworkMembership, LabelAward.
+    networks: Mapped[list[Any]] = relationship(
+        "NetworkMembership", viewonly=True, order_by="NetworkMembership.network_id"
     )
-    label_awards: Mapped[list[LabelAward]] = relationship(
-        viewonly=True, order_by="LabelAward.year.desc()"
+    label_awards: Mapped[list[Any]] = relationship(
+        "LabelAward", viewonly=True, order_by="LabelAward.year.desc()"
     )
 
     __table_args__ = (sa.Index("ix_towns_search_name_insee", "search_name", "insee"),)
