@@ -22,7 +22,7 @@ from maillage.digests.periods import period_end
 from maillage.digests.queries import SOURCES, Context, Recipient, Source, set_windows
 from maillage.mail.operations import Outcome, deliver, deliver_each
 from maillage.mail.queries import is_failing
-from maillage.mail.transport import Connection, transport
+from maillage.mail.smtp import Connection, transport
 
 SEND_DIGEST = "workers.mail.send_digest"
 BATCH = 500

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from maillage.database import session, utcnow
 from maillage.mail.addresses import normalise
 from maillage.mail.models import ConfirmationMail, FailingAddress
-from maillage.mail.transport import (
+from maillage.mail.smtp import (
     Connection,
     PermanentFailure,
     SendFailure,
