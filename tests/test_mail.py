@@ -27,10 +27,12 @@ from maillage.digests.models import (
 )
 from maillage.digests.texts import words
 from maillage.follows.models import Follow
+from maillage.mail.files import FileTransport
 from maillage.mail.messages import compose
 from maillage.mail.models import FailingAddress
 from maillage.mail.operations import Outcome, deliver_each
-from maillage.mail.smtp import FileTransport, SmtpTransport, transport
+from maillage.mail.smtp import SmtpTransport
+from maillage.mail.transport import transport
 
 LANNION = "22113"
 
@@ -264,7 +266,7 @@ def test_what_says_nothing_of_an_address_does_not_mark_it_failing(app: Flask, sm
 def test_the_embedded_mode_writes_eml_files(make_app, tmp_path) -> None:
     app = make_app(SMTP_URL=None, MAIL_DIR=tmp_path / "mail")
     with app.app_context():
-        from maillage.mail.smtp import transport
+        from maillage.mail.transport import transport
 
         assert isinstance(transport(), FileTransport)
     with app.app_context():

@@ -23,7 +23,7 @@ from maillage.digests.runs import Report, send_digests, send_one_digest
 from maillage.events import Event
 from maillage.mail.operations import deliver
 from maillage.mail.queries import is_failing
-from maillage.mail.smtp import transport
+from maillage.mail.transport import transport
 from workers.context import job_app
 from workers.fanout import Fanout
 

@@ -20,9 +20,10 @@ from maillage.digests.messages import digest_message
 from maillage.digests.models import Digest, Frequency
 from maillage.digests.periods import period_end
 from maillage.digests.queries import SOURCES, Context, Recipient, Source, set_windows
+from maillage.mail.connection import Connection
 from maillage.mail.operations import Outcome, deliver, deliver_each
 from maillage.mail.queries import is_failing
-from maillage.mail.smtp import Connection, transport
+from maillage.mail.transport import transport
 
 SEND_DIGEST = "workers.mail.send_digest"
 BATCH = 500

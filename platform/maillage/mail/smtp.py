@@ -1,8 +1,8 @@
-"""How mail leaves: over SMTP (SMTP_URL), or as .eml files in MAIL_DIR in the embedded mode.
+"""The SMTP client: one session for many messages, their verdicts read a message late.
 
-A transport opens a connection that sends many messages, so a digest run pays the SMTP
-handshake once. Refusals come out as `TemporaryFailure` (4xx, or no answer: worth a retry) or
-`PermanentFailure` (5xx: the address is failing).
+SMTP_URL names the server. The session is opened once for a digest run, which so pays the
+handshake once, and again after the server dropped it. Each refusal is classed by its code
+(`maillage.mail.connection`): 4xx or no answer is temporary, 5xx to the recipient permanent.
 """
 
 from __future__ import annotations
@@ -11,43 +11,19 @@ import io
 import re
 import smtplib
 import ssl
-import uuid
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from email.generator import BytesGenerator
 from email.message import Message
-from email.utils import parseaddr
-from pathlib import Path
-from typing import Protocol
 from urllib.parse import unquote, urlsplit
 
-from flask import Flask, current_app
-
-
-class SendFailure(Exception):
-    """The server refused the message with `code` (0 when it did not answer)."""
-
-    def __init__(self, code: int, message: str) -> None:
-        super().__init__(f"{code} {message}")
-        self.code = code
-        self.message = message
-
-
-class TemporaryFailure(SendFailure):
-    """A 4xx answer or a lost connection: the same message may pass later."""
-
-
-class PermanentFailure(SendFailure):
-    """A 5xx answer to the recipient, or an address this sender cannot write: no use
-    trying it again."""
-
-
-Verdict = tuple[Message, SendFailure | None]
-
-
-class Connection(Protocol):
-    def send_each(self, messages: Iterable[Message]) -> Iterator[Verdict]:
-        """Send `messages` in order; yield each with its refusal, None when accepted."""
+from maillage.mail.connection import (
+    Connection,
+    PermanentFailure,
+    SendFailure,
+    TemporaryFailure,
+    Verdict,
+)
 
 
 def _failure(error: Exception) -> SendFailure:
@@ -202,7 +178,6 @@ class SmtpConnection:
                 client.close()
 
 
-
 class SmtpTransport:
     """`smtp://user:password@host:port`: STARTTLS whenever the server offers it;
     `smtps://...`: TLS from the first byte."""
@@ -245,36 +220,3 @@ class SmtpTransport:
             yield connection
         finally:
             connection.close()
-
-
-class FileConnection:
-    def __init__(self, folder: Path) -> None:
-        self.folder = folder
-
-    def send_each(self, messages: Iterable[Message]) -> Iterator[Verdict]:
-        self.folder.mkdir(parents=True, exist_ok=True)
-        for message in messages:
-            (self.folder / f"{uuid.uuid4().hex}.eml").write_bytes(bytes(message))
-            yield message, None
-
-
-class FileTransport:
-    """Writes each message as an .eml file: the embedded mode's outbox, read with any client."""
-
-    def __init__(self, folder: Path) -> None:
-        self.folder = folder
-
-    @contextmanager
-    def connect(self) -> Iterator[Connection]:
-        yield FileConnection(self.folder)
-
-
-def transport(app: Flask | None = None) -> SmtpTransport | FileTransport:
-    """Return the app's transport, made once from SMTP_URL or MAIL_DIR."""
-    app = app or current_app._get_current_object()  # type: ignore[attr-defined]
-    if "maillage.mail" not in app.extensions:
-        config = app.config
-        app.extensions["maillage.mail"] = (
-            SmtpTransport(config["SMTP_URL"], parseaddr(config["MAIL_SENDER"])[1])
-            if config["SMTP_URL"] else FileTransport(Path(config["MAIL_DIR"])))
-    return app.extensions["maillage.mail"]
