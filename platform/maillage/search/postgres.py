@@ -5,11 +5,11 @@ The weighted tsvector of title (A), summary (B) and body (C) is stored in `initi
 `websearch_to_tsquery` in the `french_unaccent` configuration (Snowball's French stemmer after
 `unaccent`). The matches come in three bands, best first: the title alone matches the query,
 then title and summary together (`rank_document`, migration 0004), then only the whole text;
-newest first within a band (migration 0007 indexes the small vectors). Ranking every match, as
-ts_rank_cd did, costs as much as there are matches: 100 to 400 ms for a word in 61,000 of
-100,000 initiatives (bench/search.py). A band is read in the order of an index: the planner
-walks the primary key down, stopping after one page, when the words are common, or reads the
-band's GIN index when they are rare.
+newest first within a band (migration 0007 indexes the small vectors). Matches are not ranked
+one by one: that costs as much as there are matches, and a common word matches most
+initiatives. A band is read in the order of an index instead: the planner walks the primary
+key down, stopping after one page, when the words are common, or reads the band's GIN index
+when they are rare.
 
 Help requests have their own vectors, title (A) and body (C), in `help_requests_search`
 (migration 0005_help); they are few enough that every match is ranked.
@@ -39,9 +39,9 @@ def initiative_bands(q: str, department: str | None) -> list[sa.Select]:
     checking each row's small vector, when the words are common (a page is found in a few
     dozen rows), or the band's GIN index when they are rare. Which is cheaper depends on the
     user's words, so the plans are made for them (`force_custom_plan`, for this transaction):
-    a plan cached for any words would guess. Nor is a band read in parallel: the planner
-    chose parallel walks on its guesses, and starting the workers cost more than they saved
-    (a word in one department: 104 ms with two workers, 34 ms without, bench/search.py).
+    a plan cached for any words would guess. Nor is a band read in parallel: a walk that
+    stops after a page is done sooner than parallel workers start, and the planner, which
+    cannot know where the page ends, would choose them on its guesses of how many rows match.
     """
     session.execute(sa.text("SELECT set_config('plan_cache_mode', 'force_custom_plan', true),"
                             " set_config('max_parallel_workers_per_gather', '0', true)"))

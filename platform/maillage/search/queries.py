@@ -2,7 +2,7 @@
 excerpts to show.
 
 Both databases answer, each with its own engine, built by migrations 0003, 0004 and 0007
-(0010 makes the GIN indexes skip their pending list, which every search read whole; 0011
+(0010 makes the GIN indexes skip their pending list, which a search would read whole; 0011
 copies each initiative's department into its search row, for searches in a department):
 PostgreSQL's tsvectors (`search.postgres`), and SQLite's FTS5 tables (`search.sqlite`), which
 take the user's words as the parser (`search.parser`) rewrites them. This module chooses the
@@ -26,8 +26,8 @@ def matching_initiatives(q: str, department: str | None = None) -> list[sa.Selec
     """Return selects of `(initiative_id, rank)`, bands of the initiatives matching `q`, best first.
 
     With `department` (a code, as in `towns`), only the initiatives of its towns: PostgreSQL
-    reads it in the search rows themselves (migration 0011), where a join to the towns looked
-    each candidate up twice more.
+    reads it in the search rows themselves (migration 0011), where a join to the towns would
+    look each candidate up twice more.
 
     A larger rank is a better match, every rank of a band is above every rank of the next, and
     an initiative is in one band at most: callers read the bands in turn, each ordered by
