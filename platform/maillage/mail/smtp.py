@@ -1,8 +1,9 @@
 """The SMTP client: one session for many messages, their verdicts read a message late.
 
-SMTP_URL names the server. The session is opened once for a digest run, which so pays the
-handshake once, and again after the server dropped it. Each refusal is classed by its code
-(`maillage.mail.connection`): 4xx or no answer is temporary, 5xx to the recipient permanent.
+One session, to the server of SMTP_URL, sends all the messages of a digest run, which so
+pays the handshake once; it is opened again after the server dropped it. Each refusal is
+classed by its code (`maillage.mail.connection`): 4xx or no answer is temporary, 5xx to the
+recipient permanent.
 """
 
 from __future__ import annotations
@@ -42,8 +43,7 @@ NEWLINES = re.compile(r"\r\n|\r|\n")
 
 class _Generator(BytesGenerator):
     """The standard generator, but writing each body in one piece: it writes a body line by
-    line, two writes a line, and a digest's body has hundreds of lines. The bytes are the
-    same."""
+    line, two writes a line, and a digest's body has many lines. The bytes are the same."""
 
     def _write_lines(self, lines: str) -> None:
         if lines:
