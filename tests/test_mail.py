@@ -27,10 +27,12 @@ from maillage.digests.models import (
 )
 from maillage.digests.texts import words
 from maillage.follows.models import Follow
+from maillage.mail.files import FileTransport
 from maillage.mail.messages import compose
 from maillage.mail.models import FailingAddress
 from maillage.mail.operations import Outcome, deliver_each
-from maillage.mail.transport import FileTransport, SmtpTransport, transport
+from maillage.mail.smtp import SmtpTransport
+from maillage.mail.transport import transport
 
 LANNION = "22113"
 

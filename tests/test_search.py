@@ -10,7 +10,8 @@ from flask import Flask
 from maillage import migrate
 from maillage.database import session, transaction
 from maillage.initiatives.models import Initiative, Status
-from maillage.search.queries import excerpts, fts5_query, matching_initiatives
+from maillage.search.parser import fts5_query
+from maillage.search.queries import excerpts, matching_initiatives
 from maillage.towns.models import Town
 
 pytestmark = pytest.mark.usefixtures("app")

@@ -74,9 +74,9 @@ def digest_message(letter: str, reader: Recipient, frequency: Frequency,
 
 def _line(item: Item, locale: str, said: dict[str, object],
           context: Context) -> tuple[str, Markup]:
-    """An item's line in text and HTML, rendered once in a run for each language: its
-    readers get the same line but for their stop link, and rendering each line again for
-    each reader was half the cost of building a digest (bench/digests.py)."""
+    """An item's line in text and HTML, rendered once in a run for each language, not once
+    for each reader: its readers get the same line but for their stop link, which
+    `digest_message` adds."""
     key = (item.text, item.link, item.why, locale)
     if key not in context.lines:
         fields = {"text": item.text, "link": absolute(item.link), "why": item.why, "said": said}

@@ -179,8 +179,8 @@ def claim_digests(key: str, frequency: Frequency, period_end: datetime,
             [{key: recipient, "frequency": frequency, "window_start": start,
               "period_end": period_end, "items": items} for recipient, start, items in windows],
         ).all())
-    # The batch as three arrays: as thousands of parameters, psycopg parsed them out of the
-    # statement's text again at every batch, 6% of a run (bench/digests.py).
+    # The batch as three arrays, not thousands of parameters: psycopg would parse those out
+    # of the statement's text again at every batch.
     recipients, starts, items = zip(*windows, strict=True)
     batch = sa.func.unnest(
         sa.bindparam("recipients", list(recipients), type_=postgresql.ARRAY(sa.BigInteger)),

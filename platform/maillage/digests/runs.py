@@ -21,9 +21,10 @@ from maillage.digests.models import Digest, Frequency
 from maillage.digests.periods import period_end
 from maillage.digests.queries import SOURCES, Context, Recipient, Source, set_windows
 from maillage.jobs import Job
+from maillage.mail.connection import Connection
 from maillage.mail.operations import Outcome, deliver, deliver_each
 from maillage.mail.queries import is_failing
-from maillage.mail.transport import Connection, transport
+from maillage.mail.transport import transport
 
 BATCH = 500
 

@@ -11,7 +11,7 @@ from flask_smorest import abort
 from maillage.api import Blueprint
 from maillage.errors import Invalid
 from maillage.figures import queries
-from maillage.figures.queries import Figure
+from maillage.figures.figure import Figure
 from maillage.figures.schemas import FigureInfoSchema, FigureQueryArgs, FigureSchema, figure_csv
 
 blueprint = Blueprint("figures_api", __name__, description="Figures of the networks")

@@ -10,7 +10,7 @@ from flask_babel import format_decimal, gettext, ngettext
 
 from maillage.fields import ascii_int
 from maillage.figures.bands import BANDS, UNKNOWN
-from maillage.figures.queries import Figure
+from maillage.figures.figure import Figure
 from maillage.i18n import hours, percent
 
 ROW = 24

@@ -9,7 +9,7 @@ from marshmallow import Schema, fields, validate
 
 from maillage.fields import Integer
 from maillage.figures.bands import SCALES
-from maillage.figures.queries import Figure
+from maillage.figures.figure import Figure
 from maillage.forms import QuerySchema
 
 

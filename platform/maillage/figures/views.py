@@ -14,6 +14,7 @@ from maillage.errors import Invalid
 from maillage.figures import queries
 from maillage.figures.bands import SCALES
 from maillage.figures.charts import bar_chart, formatted
+from maillage.figures.figure import Figure
 from maillage.figures.schemas import FigureArgs
 from maillage.networks.queries import list_networks
 
@@ -42,7 +43,7 @@ def _section(name: str, args: dict[str, Any]) -> dict[str, Any]:
     return {"figure": figure, "chart": bar_chart(figure), "args": taken}
 
 
-def _translated(figure: queries.Figure) -> queries.Figure:
+def _translated(figure: Figure) -> Figure:
     """The figure with its words in the reader's language; the API keeps them in French."""
     return replace(figure, title=gettext(figure.title), description=gettext(figure.description),
                    columns=tuple(replace(column, label=gettext(column.label))

@@ -9,7 +9,7 @@ from flask_smorest import abort
 
 from maillage import policy
 from maillage.api import Blueprint
-from maillage.figures.queries import help_answers
+from maillage.figures.activity import help_answers
 from maillage.help import operations, queries
 from maillage.help.models import HelpAnswer, HelpOffer, HelpRequest
 from maillage.help.schemas import (

@@ -76,7 +76,8 @@ def _search_page(query: sa.Select, q: str, department: str | None, after: list[A
     if after is not None and len(after) != 2:
         raise Invalid({"cursor": ["This cursor belongs to a list, not a search."]})
     # The page is chosen on ids and ranks alone, band after band until it is full, and only
-    # its rows are read whole: sorting every match with its whole row cost more than the search.
+    # its rows are read whole: sorting every match with its whole row would cost more than the
+    # search.
     found: list[sa.Row[Any]] = []
     for band in matching_initiatives(q, department):
         matches = band.subquery()

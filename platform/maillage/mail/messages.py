@@ -19,10 +19,10 @@ from maillage.database import utcnow
 
 class MailPolicy(Compat32):
     """compat32, the classic MIME classes' policy, folding headers the same at a fraction
-    of the cost: compat32 runs every header through `email.header.Header`, a third of the
-    cost of writing a digest out (bench/digests.py). A header of ASCII that fits on a line
-    is written as it is; one with other characters, a subject or a sender's name that
-    repeat from message to message, is encoded once."""
+    of the cost: compat32 runs every header through `email.header.Header`, a parser and
+    encoder that nearly every header, ASCII on one line, does not need. A header of ASCII that
+    fits on a line is written as it is; one with other characters, a subject or a sender's
+    name that repeat from message to message, is encoded once."""
 
     def fold_binary(self, name: str, value: Any) -> bytes:
         if not isinstance(value, str):
@@ -55,7 +55,7 @@ def compose(*, to: str, subject: str, template: str, locale: str,
     list message that mail clients can unsubscribe from in one click.
 
     Built with the classic MIME classes: the modern `EmailMessage` parses every header and
-    sniffs every body's encoding, which cost three times as much a digest (bench/digests.py).
+    sniffs every body's encoding, work that a message Maillage writes itself does not need.
     """
     context |= {"subject": subject, "locale": locale, "unsubscribe_url": unsubscribe_url}
     sender = current_app.config["MAIL_SENDER"]
@@ -86,8 +86,8 @@ def _utf8_text(subtype: str, text: str) -> MIMENonMultipart:
     every server of today takes 8BITMIME, and lines stay far below 998 bytes.
 
     Its headers are written out, not built with `MIMEText` and a `Charset`, which parse and
-    rewrite the Content-Type parameters for each part: a tenth of the cost of a digest
-    (bench/digests.py). The payload is stored as `set_payload` would store it.
+    rewrite the Content-Type parameters for each part, though every part has the same. The
+    payload is stored as `set_payload` would store it.
     """
     part = MIMENonMultipart("text", subtype, charset="utf-8", policy=POLICY)
     del part["MIME-Version"]

@@ -11,13 +11,13 @@ import sqlalchemy as sa
 
 from maillage.database import session, utcnow
 from maillage.mail.addresses import normalise
-from maillage.mail.models import ConfirmationMail, FailingAddress
-from maillage.mail.transport import (
+from maillage.mail.connection import (
     Connection,
     PermanentFailure,
     SendFailure,
     TemporaryFailure,
 )
+from maillage.mail.models import ConfirmationMail, FailingAddress
 
 # How many confirmation mails an address receives in a day, at most, and how long after one
 # a repeated request sends nothing new (the first link still works).

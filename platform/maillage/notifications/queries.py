@@ -85,8 +85,8 @@ def of_event_for(event_id: int, user_ids: Collection[int], notified: int) -> dic
 
     `notified` is how many notifications the event has: whichever side is smaller travels.
     Fifty notifications are read whole and filtered here; for 100,000 of them, the ids of the
-    few thousand people online go to PostgreSQL as one array (bound one by one, 500 ids cost
-    more to plan than the query costs to run).
+    few thousand people online go to PostgreSQL as one array (bound one by one, hundreds of
+    ids would cost more to plan than the query costs to run).
     """
     if not user_ids or not notified:
         return {}
