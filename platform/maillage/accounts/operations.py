@@ -1,5 +1,9 @@
-"""Writing accounts: sign-up, sign-in, password reset, memberships of towns and their
-verification, tokens."""
+"""Writing accounts: sign-up and its confirmation, sign-in and its lockouts, sessions ended,
+passwords changed and reset, memberships of towns and their verification, expertise, tokens.
+
+About 300 lines: the sessions, passwords and tokens of an account are ended together
+(`end_sessions`), so they are written together.
+"""
 
 from __future__ import annotations
 

@@ -3,6 +3,10 @@
 The digest queries work on a batch of recipients at a time, with the same few queries
 whatever the batch's size: the recipients, their previous digests, what happened in their
 windows.
+
+Longer than the other modules (about 400 lines) because the two sources of recipients,
+account holders and email-only subscribers, share one protocol (`Source`) that the digest run
+walks; split, each half would read the other to be understood.
 """
 
 from __future__ import annotations
