@@ -71,7 +71,7 @@ from redis.exceptions import RedisError
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.common import free_port, scratch_database, wait_for
+from bench.common import scratch_database
 from maillage.accounts import operations as accounts
 from maillage.accounts.models import Role, Scope, User, VerificationSource
 from maillage.app import create_app
@@ -80,6 +80,7 @@ from maillage.follows.models import Follow
 from maillage.themes.models import Theme
 from maillage.themes.operations import load_themes
 from maillage.towns.operations import import_communes
+from tests.support.net import free_port, wait_for
 
 LANNION = "22113"
 BIN = Path(sys.executable).parent

@@ -24,7 +24,7 @@ from playwright.sync_api import sync_playwright
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.common import scratch_database
-from tests.browser import LOCALE, launch, serve, sign_in, weigh
+from tests.support.browser import LOCALE, launch, serve, sign_in, weigh
 
 PAGES = {"home": "/", "list": "/initiatives", "initiative": "/initiatives/1"}
 

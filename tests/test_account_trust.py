@@ -21,8 +21,8 @@ from maillage.digests.models import EmailPreference, Frequency, Subscription
 from maillage.digests.runs import send_digests
 from maillage.mail.models import ConfirmationMail
 from maillage.realtime import emit_notifications, socketio
-from tests.conftest import bearer
-from tests.test_mail import links, local
+from tests.support.api import bearer
+from tests.support.mail import links, local
 
 pytestmark = pytest.mark.smtp
 

@@ -10,7 +10,7 @@ from flask.cli import ScriptInfo
 from maillage.accounts.models import ReferentGrant, User
 from maillage.cli import main
 from maillage.database import session
-from tests.conftest import bearer
+from tests.support.api import bearer
 
 
 @pytest.fixture

@@ -27,7 +27,7 @@ from maillage.follows.models import Follow
 from maillage.initiatives.operations import publish_initiative
 from maillage.notifications.models import Notification
 from maillage.themes.queries import get_theme
-from tests.test_mail import links, local, tampered
+from tests.support.mail import links, local, tampered
 
 LANNION, LANDERNEAU = "22113", "29103"
 LONG_AGO = datetime(2020, 1, 1, tzinfo=UTC)

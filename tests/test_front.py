@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import email
 import email.policy
-import os
 import re
 import time
 from collections.abc import Callable, Iterator
@@ -25,12 +24,21 @@ from maillage.accounts.models import Role, User
 from maillage.database import session, transaction
 from maillage.help import operations as help_operations
 from maillage.initiatives import operations as initiatives
-from tests.browser import AXE, CHROMIUM, LOCALE, axe_violations, launch, serve, sign_in, weigh
-from tests.conftest import service_missing
+from tests.support.browser import (
+    AXE,
+    CHROMIUM,
+    LOCALE,
+    axe_violations,
+    launch,
+    serve,
+    sign_in,
+    weigh,
+)
+from tests.support.services import SHARED_REDIS as REDIS
+from tests.support.services import service_missing
 
 LANNION = "22113"
 PASSWORD = "un mot de passe assez long"
-REDIS = os.environ.get("MAILLAGE_TEST_REDIS_URL", "redis://127.0.0.1:6379/13")
 MAX_BYTES = 100_000
 MAX_REQUESTS = 10
 # The elements wider than the window that no scrolling box holds, when the page scrolls sideways.

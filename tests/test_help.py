@@ -23,7 +23,8 @@ from maillage.help.queries import circle_sizes, waiting_for
 from maillage.moderation.operations import hide
 from maillage.notifications.models import Notification
 from maillage.towns.queries import get_town
-from tests.conftest import bearer, declared_before_the_rule
+from tests.support.api import bearer
+from tests.support.users import declared_before_the_rule
 from workers.escalation import escalate_help_requests
 
 LANNION, PERROS, MORLAIX, QUIMPERLE, VITRE, FOUGERES, GRANVILLE = (

@@ -9,7 +9,7 @@ from maillage.accounts.models import Role, User
 from maillage.database import session, transaction
 from maillage.help import operations as help_operations
 from maillage.help.models import HelpRequest, Status
-from tests.conftest import declared_before_the_rule
+from tests.support.users import declared_before_the_rule
 
 LANNION, PERROS = "22113", "22168"
 

@@ -12,16 +12,8 @@ from maillage.database import session
 from maillage.events import Event
 from maillage.follows.models import Follow
 from maillage.initiatives.models import Comment, Initiative, Replication
-from tests.conftest import bearer
-
-LANNION, LANDERNEAU = "22113", "29103"
-VALID = {"town": LANNION, "title": "Des imprimantes moins gourmandes",
-         "summary": "Nous avons réduit de moitié la consommation du parc d'impression.",
-         "body": "**Étapes** : inventaire, mutualisation, *paramétrage* recto-verso.",
-         "themes": ["sobriete-numerique"], "status": "in_progress",
-         "started_on": "2025-03-01", "budget_eur": 1200, "partners": ["Lannion-Trégor"],
-         "links": ["https://www.lannion.bzh/"]}
-
+from tests.support.api import bearer
+from tests.support.initiatives import LANDERNEAU, LANNION, VALID
 
 
 @pytest.fixture

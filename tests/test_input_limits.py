@@ -24,8 +24,8 @@ from maillage.follows.models import Follow
 from maillage.initiatives.models import Initiative, Replication
 from maillage.notifications.models import Notification
 from maillage.settings import SettingsError, load
-from tests.conftest import bearer
-from tests.test_initiatives import LANDERNEAU, LANNION, VALID
+from tests.support.api import bearer
+from tests.support.initiatives import LANDERNEAU, LANNION, VALID
 
 HUGE = [INTEGER_MAX + 1, BIGINT_MAX + 1, 10**30]
 ARABIC_INDIC = str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from datetime import timedelta
 
@@ -15,9 +14,7 @@ from maillage.accounts.models import SignInFailure, User
 from maillage.database import session, transaction, utcnow
 from maillage.follows.models import Follow
 from maillage.limits import limiter
-from tests.conftest import service_missing
-
-SHARED_REDIS = os.environ.get("MAILLAGE_TEST_REDIS_URL", "redis://127.0.0.1:6379/13")
+from tests.support.services import SHARED_REDIS, service_missing
 
 
 def _csrf(client) -> str:

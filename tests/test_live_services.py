@@ -21,12 +21,11 @@ import socketio
 from redis import Redis
 from redis.exceptions import RedisError
 
-from bench.common import free_port, wait_for
 from maillage.accounts.models import Role
-from tests.conftest import service_missing
+from tests.support.net import free_port, wait_for
+from tests.support.services import SHARED_REDIS, service_missing
 
 LANNION = "22113"
-SHARED_REDIS = os.environ.get("MAILLAGE_TEST_REDIS_URL", "redis://127.0.0.1:6379/13")
 BIN = Path(sys.executable).parent
 
 

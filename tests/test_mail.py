@@ -33,29 +33,15 @@ from maillage.mail.models import FailingAddress
 from maillage.mail.operations import Outcome, deliver_each
 from maillage.mail.smtp import SmtpTransport
 from maillage.mail.transport import transport
+from tests.support.mail import links, local, tampered
 
 LANNION = "22113"
 
 pytestmark = pytest.mark.smtp
 
 
-def links(text: str) -> list[str]:
-    return re.findall(r"https?://[^\s\"<>]+", text)
-
-
-def local(url: str) -> str:
-    return url.removeprefix("http://127.0.0.1:5000")
-
-
 def deliver_all(connection, messages) -> list[Outcome]:  # type: ignore[no-untyped-def]
     return list(deliver_each(connection, messages))
-
-
-def tampered(url: str) -> str:
-    """`url` with a character of its signature changed where every bit counts: the last
-    base64 character of a signature carries padding bits, which decoders ignore."""
-    at = len(url) - 5
-    return url[:at] + ("A" if url[at] != "A" else "B") + url[at + 1:]
 
 
 def test_categories_are_keyed_on_kind_and_reason() -> None:

@@ -11,8 +11,8 @@ from maillage.initiatives.operations import comment_on
 from maillage.moderation.models import AuditEntry, Report
 from maillage.moderation.operations import hide
 from maillage.notifications.models import Notification
-from tests.conftest import bearer
-from tests.test_initiatives import VALID
+from tests.support.api import bearer
+from tests.support.initiatives import VALID
 
 
 def published(client, create_user, token_for) -> tuple[int, int, dict[str, str]]:

@@ -32,12 +32,12 @@ from joserfc.jwk import KeySet, RSAKey
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
-from bench.common import free_port
 from maillage.accounts.models import User
 from maillage.database import session
 from maillage.events import Event
 from maillage.oidc.models import OidcIdentity
-from tests.conftest import service_missing
+from tests.support.net import free_port
+from tests.support.services import service_missing
 
 PROVIDER_FOLDER = Path(__file__).parent / "oidc"
 CALLBACK = "http://localhost/sign-in/oidc/callback"

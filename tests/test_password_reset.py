@@ -12,7 +12,7 @@ from flask.testing import FlaskClient
 
 from maillage.accounts.models import SignInFailure, User
 from maillage.database import session, utcnow
-from tests.test_mail import links, local, tampered
+from tests.support.mail import links, local, tampered
 
 pytestmark = pytest.mark.smtp
 

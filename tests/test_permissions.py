@@ -16,8 +16,8 @@ from maillage.accounts.models import ApiToken, Role, Scope, User
 from maillage.database import Base, session, transaction
 from maillage.networks.operations import add_board_seat, create_network
 from maillage.themes.models import Theme
-from tests.conftest import REFERENCE_TABLES
-from tests.test_initiatives import VALID
+from tests.support.databases import REFERENCE_TABLES
+from tests.support.initiatives import VALID
 
 # "granted": a referent by an admin's grant, member of no town.
 ROLES = ["signed_out", "unverified", "other_town", "member", "referent", "granted", "moderator",

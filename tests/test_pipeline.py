@@ -16,7 +16,7 @@ from maillage.database import session, transaction, utcnow
 from maillage.events import Event
 from maillage.initiatives.models import Initiative
 from maillage.notifications.models import Notification
-from tests.conftest import bearer
+from tests.support.api import bearer
 from workers.events import process_event
 
 LANNION, LANDERNEAU = "22113", "29103"

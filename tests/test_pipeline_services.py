@@ -24,7 +24,6 @@ from redis import Redis
 from redis.exceptions import RedisError
 from rq.registry import StartedJobRegistry
 
-from bench.common import free_port
 from maillage.accounts.models import Role, User
 from maillage.cli import main
 from maillage.database import session, transaction, utcnow
@@ -32,14 +31,14 @@ from maillage.events import Event
 from maillage.follows.models import Follow
 from maillage.notifications.models import Notification
 from maillage.themes.models import Theme
-from tests.conftest import service_missing
+from tests.support.net import free_port
+from tests.support.services import SHARED_REDIS, service_missing
 from workers.context import AppWorker
 from workers.sweeper import sweep_outbox
 
 LANNION = "22113"
 NEW = {"town": LANNION, "title": "Wifi public sobre", "summary": "Bornes éteintes la nuit.",
        "body": "Détails.", "themes": ["sobriete-numerique"]}
-SHARED_REDIS = os.environ.get("MAILLAGE_TEST_REDIS_URL", "redis://127.0.0.1:6379/13")
 
 
 

@@ -13,8 +13,8 @@ from maillage.follows.models import Follow
 from maillage.initiatives.models import Comment, Initiative
 from maillage.mail.models import FailingAddress
 from maillage.mail.operations import mark_failing
-from tests.conftest import bearer
-from tests.test_initiatives import VALID
+from tests.support.api import bearer
+from tests.support.initiatives import VALID
 
 PASSWORD = "the right password"
 

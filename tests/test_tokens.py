@@ -17,7 +17,7 @@ from maillage.cli import main
 from maillage.database import session
 from maillage.events import Event
 from maillage.realtime import socketio
-from tests.conftest import bearer
+from tests.support.api import bearer
 
 
 @pytest.fixture
