@@ -39,7 +39,7 @@ from maillage.oidc.models import OidcIdentity
 from tests.support.net import free_port
 from tests.support.services import service_missing
 
-PROVIDER_FOLDER = Path(__file__).parent / "oidc"
+PROVIDER_FOLDER = Path(__file__).parent
 CALLBACK = "http://localhost/sign-in/oidc/callback"
 LANNION_SIRET = "21220113100018"  # SIREN of Lannion (22113), then an establishment number
 ACCOUNTS = {

@@ -1,6 +1,6 @@
 """The event pipeline in the embedded mode: outbox, the worker thread, notifications, the API.
 
-The same job functions run on RQ in the services mode (tests/test_pipeline_services.py).
+The same job functions run on RQ in the services mode (tests/e2e/test_pipeline_services.py).
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """The home page: the news and how to join for visitors, a feed of what one follows otherwise.
 
-That the feed grows live is tested in a browser (tests/test_front.py).
+That the feed grows live is tested in a browser (tests/e2e/test_front.py).
 """
 
 from __future__ import annotations
