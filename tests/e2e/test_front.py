@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import email
 import email.policy
+import os
 import re
 import time
 from collections.abc import Callable, Iterator
@@ -30,12 +31,12 @@ from tests.support.browser import (
     LOCALE,
     axe_violations,
     launch,
-    serve,
     sign_in,
     weigh,
 )
 from tests.support.services import SHARED_REDIS as REDIS
 from tests.support.services import service_missing
+from tests.support.stack import running_stack
 
 LANNION = "22113"
 PASSWORD = "un mot de passe assez long"
@@ -64,8 +65,9 @@ def site(database_url: str, instance: Path) -> Iterator[str]:
         redis.flushdb()
     except RedisError as error:
         service_missing(f"Redis does not answer at {REDIS}: {error}")
-    with serve(database_url, REDIS, instance) as url:
-        yield url
+    with running_stack(database_url, REDIS, instance, secret_key="front-test",
+                       channel=f"maillage-front-{os.getpid()}") as running:
+        yield running.url
     redis.flushdb()
 
 

@@ -9,11 +9,8 @@ from __future__ import annotations
 
 import os
 import queue
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 import requests
@@ -22,15 +19,10 @@ from redis import Redis
 from redis.exceptions import RedisError
 
 from maillage.accounts.models import Role
-from tests.support.net import free_port, wait_for
 from tests.support.services import SHARED_REDIS, service_missing
+from tests.support.stack import running_stack
 
 LANNION = "22113"
-BIN = Path(sys.executable).parent
-
-
-
-
 
 
 @pytest.fixture(scope="module")
@@ -41,30 +33,10 @@ def stack(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterat
         redis.flushdb()
     except RedisError as error:
         service_missing(f"Redis does not answer at {SHARED_REDIS}: {error}")
-    env = {**os.environ, "DATABASE_URL": database_url, "REDIS_URL": SHARED_REDIS,
-           "SOCKETIO_CHANNEL": f"maillage-test-{os.getpid()}",
-           "SECRET_KEY": "live-test", "MAILLAGE_INSTANCE": str(tmp_path_factory.mktemp("live"))}
-    ports = [free_port(), free_port()]
-    processes = [
-        subprocess.Popen([str(BIN / "gunicorn"), "--worker-class", "gevent", "--workers", "1",
-                          "--bind", f"127.0.0.1:{port}", "--no-control-socket",
-                          "--graceful-timeout", "2",
-                          "--log-level", "warning", "maillage.wsgi:app"], env=env)
-        for port in ports
-    ]
-    processes.append(subprocess.Popen([str(BIN / "maillage"), "worker"], env=env,
-                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
-    try:
-        urls = [f"http://127.0.0.1:{port}" for port in ports]
-        for url in urls:
-            wait_for(f"{url}/api/v1/themes")
-        yield urls
-    finally:
-        for process in processes:
-            process.terminate()
-        for process in processes:
-            process.wait(15)
-        redis.flushdb()
+    with running_stack(database_url, SHARED_REDIS, tmp_path_factory.mktemp("live"), web=2,
+                       secret_key="live-test", channel=f"maillage-test-{os.getpid()}") as running:
+        yield running.urls
+    redis.flushdb()
 
 
 class Listener:

@@ -1,5 +1,5 @@
-"""What the browser tests and bench/pages.py share: Maillage served as in production, Debian's
-Chromium driven by Playwright, axe-core injected into a page, and a page's weight.
+"""What the browser tests and bench/pages.py share: Debian's Chromium driven by Playwright,
+axe-core injected into a page, and a page's weight (the site runs by tests/support/stack.py).
 
 The browser is the machine's `/usr/bin/chromium` (Playwright's own download cannot be had
 here); axe-core comes from npm, installed under tests/node_modules by `npm ci --prefix tests`.
@@ -9,17 +9,11 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from playwright.sync_api import Browser, Page, Playwright, Request, WebSocket
-
-from tests.support.net import free_port, wait_for
 
 CHROMIUM = Path(os.environ.get("MAILLAGE_CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu",
@@ -28,35 +22,8 @@ CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu",
 # The site's own language: the browser tests and the page weights read the French pages.
 LOCALE = "fr-FR"
 AXE = Path(__file__).parents[1] / "node_modules" / "axe-core" / "axe.min.js"
-BIN = Path(sys.executable).parent
 # What axe checks: WCAG 2.1 A and AA, the level RGAA follows.
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
-
-
-@contextmanager
-def serve(database_url: str, redis_url: str, instance: Path) -> Iterator[str]:
-    """A gunicorn web process (gevent) and a worker on `database_url`; yields the site's URL."""
-    env = {**os.environ, "DATABASE_URL": database_url, "REDIS_URL": redis_url,
-           "SOCKETIO_CHANNEL": f"maillage-front-{os.getpid()}",
-           "SECRET_KEY": "front-test", "MAILLAGE_INSTANCE": str(instance)}
-    port = free_port()
-    processes = [
-        subprocess.Popen([str(BIN / "gunicorn"), "--worker-class", "gevent", "--workers", "1",
-                          "--bind", f"127.0.0.1:{port}", "--no-control-socket",
-                          "--graceful-timeout", "2", "--log-level", "warning",
-                          "maillage.wsgi:app"], env=env),
-        subprocess.Popen([str(BIN / "maillage"), "worker"], env=env,
-                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL),
-    ]
-    try:
-        url = f"http://127.0.0.1:{port}"
-        wait_for(f"{url}/api/v1/themes")
-        yield url
-    finally:
-        for process in processes:
-            process.terminate()
-        for process in processes:
-            process.wait(15)
 
 
 def launch(playwright: Playwright) -> Browser:
