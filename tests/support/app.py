@@ -12,10 +12,16 @@ from maillage.queues import ThreadQueues
 
 
 def app_config(url: str, instance: Path) -> dict[str, Any]:
-    """The configuration of a test app on the database `url`, its files under `instance`."""
+    """The configuration of a test app on the database `url`, its files under `instance`.
+
+    RATELIMIT_ENABLED is said: the one `maillage.limits.limiter` of the process otherwise keeps
+    what the last app set it to (Flask-Limiter's init_app defaults it to its current value), so
+    an app made with RATELIMIT_ENABLED=False (tests/api/test_schema.py) would disable the rate
+    limits of every app made after it.
+    """
     return {"DATABASE_URL": url, "INSTANCE_PATH": instance, "MAIL_DIR": instance / "mail",
             "SECRET_KEY": "test-secret", "TESTING": True, "REDIS_URL": None,
-            "SWEEP_INTERVAL": None, "JOB_RETRY_SCALE": 0.01}
+            "SWEEP_INTERVAL": None, "JOB_RETRY_SCALE": 0.01, "RATELIMIT_ENABLED": True}
 
 
 class ServerLikeClient(FlaskClient):
