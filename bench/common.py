@@ -1,15 +1,16 @@
-"""What the benchmarks and the service tests share: scratch databases, local servers."""
+"""What the benchmarks share: scratch databases, summaries of timings.
+
+The local servers' helpers (a free port, waiting for an answer) are the tests' own:
+tests/support/net.py.
+"""
 
 from __future__ import annotations
 
-import socket
 import statistics
-import time
 import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
-import requests
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
@@ -38,23 +39,3 @@ def summary(samples: Sequence[float]) -> dict[str, float]:
     """Median, min and max of `samples`, in milliseconds, rounded."""
     return {"median_ms": round(statistics.median(samples) * 1000, 1),
             "min_ms": round(min(samples) * 1000, 1), "max_ms": round(max(samples) * 1000, 1)}
-
-
-def free_port() -> int:
-    """Return a loopback TCP port free at this moment, for a server the caller starts."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def wait_for(url: str, seconds: float = 60) -> None:
-    """Wait until `url` answers without a server error; raise after `seconds`."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        try:
-            if requests.get(url, timeout=1).status_code < 500:
-                return
-        except requests.RequestException:
-            pass
-        time.sleep(0.2)
-    raise RuntimeError(f"{url} did not answer within {seconds} s")

@@ -32,7 +32,7 @@ from sqlalchemy import event
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.common import free_port, scratch_database
+from bench.common import scratch_database
 from maillage.app import create_app
 from maillage.database import session, transaction
 from maillage.digests.models import Digest, Frequency, Subscription
@@ -46,6 +46,7 @@ from maillage.themes.models import Theme
 from maillage.themes.operations import load_themes
 from maillage.towns.models import Town
 from maillage.towns.operations import import_communes
+from tests.support.net import free_port
 
 NOW = datetime(2026, 3, 30, 5, 10, tzinfo=UTC)  # a Monday, 07:10 in Paris
 

@@ -24,7 +24,8 @@ from playwright.sync_api import sync_playwright
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.common import scratch_database
-from tests.browser import LOCALE, launch, serve, sign_in, weigh
+from tests.support.browser import LOCALE, launch, sign_in, weigh
+from tests.support.stack import running_stack
 
 PAGES = {"home": "/", "list": "/initiatives", "initiative": "/initiatives/1"}
 
@@ -35,7 +36,10 @@ def main() -> None:
     parser.add_argument("--redis", default="redis://127.0.0.1:6379/6")
     args = parser.parse_args()
     with (scratch_database(args.postgres) as url, tempfile.TemporaryDirectory() as instance,
-          serve(url, args.redis, Path(instance)) as site, sync_playwright() as playwright):
+          running_stack(url, args.redis, Path(instance), secret_key="front-test",
+                        channel=f"maillage-front-{os.getpid()}") as stack,
+          sync_playwright() as playwright):
+        site = stack.url
         subprocess.run([str(Path(sys.executable).parent / "maillage"), "demo"], check=True,
                        env={**os.environ, "DATABASE_URL": url}, stdout=subprocess.DEVNULL)
         browser = launch(playwright)

@@ -38,7 +38,6 @@ from sqlalchemy.engine import make_url
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.common import free_port
 from maillage import migrate
 from maillage.app import create_app
 from maillage.database import session, transaction
@@ -48,6 +47,7 @@ from maillage.themes.models import Theme
 from maillage.themes.operations import load_themes
 from maillage.towns.models import Town
 from maillage.towns.operations import import_communes
+from tests.support.net import free_port
 
 SERVER = "postgresql://127.0.0.1/postgres"
 BENCH_DATABASE = "maillage_bench_search"

@@ -2,48 +2,34 @@
 
 The suite runs on SQLite by default and on PostgreSQL when MAILLAGE_TEST_DATABASE_URL names a
 server (`make test` runs both). With MAILLAGE_REQUIRE_SERVICES=1 (as in CI), a service that
-does not answer fails the run instead of skipping it.
+does not answer fails the run instead of skipping it. The classes and helpers behind these
+fixtures are in tests/support/.
 """
 
 from __future__ import annotations
 
-import email
-import email.policy
 import os
-import threading
-import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from aiosmtpd.controller import Controller
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy.engine import make_url
 from sqlalchemy.orm import selectinload
 
-from bench.common import free_port
 from maillage import migrate
 from maillage.accounts import operations as accounts
 from maillage.accounts.models import Role, Scope, User, VerificationSource
 from maillage.app import create_app
 from maillage.database import Base, session, transaction
-from maillage.queues import ThreadQueues
 from maillage.themes.operations import load_themes
-from maillage.themes.queries import themes_by_slug
 from maillage.towns.operations import import_communes
-
-REFERENCE_TABLES = {"regions", "departments", "towns", "postal_codes", "themes"}
-REQUIRE_SERVICES = os.environ.get("MAILLAGE_REQUIRE_SERVICES") == "1"
-
-
-def service_missing(message: str) -> None:
-    """Fail when services are required (CI), skip otherwise (a laptop without them)."""
-    if REQUIRE_SERVICES:
-        pytest.fail(f"{message} (MAILLAGE_REQUIRE_SERVICES=1: a missing service is a failure)")
-    pytest.skip(message)
+from tests.support.app import ServerLikeClient, app_config, finish_jobs
+from tests.support.databases import REFERENCE_TABLES, Databases
+from tests.support.services import service_missing
+from tests.support.smtp import SmtpServer
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -55,39 +41,6 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if len(kept) < len(items):
         config.hook.pytest_deselected(items=[item for item in items if item not in kept])
         items[:] = kept
-
-
-class Databases:
-    """Creates empty databases on the backend under test and drops them at the end."""
-
-    def __init__(self, server_url: str | None, folder: Path) -> None:
-        self.server_url = server_url
-        self.folder = folder
-        self.created: list[str] = []
-
-    @property
-    def backend(self) -> str:
-        return "postgresql" if self.server_url else "sqlite"
-
-    def create(self) -> str:
-        """Return the URL of a new empty database."""
-        name = f"maillage_test_{uuid.uuid4().hex[:10]}"
-        if self.server_url is None:
-            return f"sqlite:///{self.folder / name}.db"
-        with self._admin() as connection:
-            connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
-        self.created.append(name)
-        return make_url(self.server_url).set(database=name).render_as_string(hide_password=False)
-
-    def drop_all(self) -> None:
-        with self._admin() as connection:
-            for name in self.created:
-                connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-
-    def _admin(self) -> sa.Connection:
-        engine = sa.create_engine(self.server_url, isolation_level="AUTOCOMMIT",
-                                  poolclass=sa.pool.NullPool)
-        return engine.connect()
 
 
 @pytest.fixture(scope="session")
@@ -113,37 +66,12 @@ def database_url(databases: Databases, tmp_path_factory: pytest.TempPathFactory)
     """A migrated database holding the real communes and the themes, shared by the run."""
     url = databases.create()
     migrate.upgrade(url)
-    app = create_app(_config(url, tmp_path_factory.mktemp("reference")))
+    app = create_app(app_config(url, tmp_path_factory.mktemp("reference")))
     with app.app_context(), transaction():
         import_communes()
         load_themes()
     app.extensions["maillage.engine"].dispose()
     return url
-
-
-def _config(url: str, instance: Path) -> dict[str, Any]:
-    return {"DATABASE_URL": url, "INSTANCE_PATH": instance, "MAIL_DIR": instance / "mail",
-            "SECRET_KEY": "test-secret", "TESTING": True, "REDIS_URL": None,
-            "SWEEP_INTERVAL": None, "JOB_RETRY_SCALE": 0.01}
-
-
-class ServerLikeClient(FlaskClient):
-    """A test client whose every request has its own app context, as under a real server.
-
-    The tests hold an app context to read the database; without this, requests would share
-    it, and with it `g` and the signed-in user of the previous request.
-    """
-
-    def open(self, *args: Any, **kwargs: Any) -> Any:
-        with self.application.app_context():
-            return super().open(*args, **kwargs)
-
-
-def _finish_jobs(app: Flask) -> None:
-    """Let the jobs of the embedded worker thread end before what they use goes away."""
-    queues = app.extensions["maillage.queues"]
-    if isinstance(queues, ThreadQueues):
-        assert queues.join(timeout=60), "the embedded worker did not finish its jobs"
 
 
 @pytest.fixture
@@ -152,14 +80,14 @@ def make_app(database_url: str, tmp_path: Path) -> Iterator[Callable[..., Flask]
     apps: list[Flask] = []
 
     def make(**overrides: Any) -> Flask:
-        app = create_app(_config(database_url, tmp_path) | overrides)
+        app = create_app(app_config(database_url, tmp_path) | overrides)
         app.test_client_class = ServerLikeClient
         apps.append(app)
         return app
 
     yield make
     for app in apps:
-        _finish_jobs(app)
+        finish_jobs(app)
         engine = app.extensions["maillage.engine"]
         if app.config["DATABASE_URL"] != database_url:
             engine.dispose()
@@ -183,13 +111,8 @@ def app(make_app: Callable[..., Flask], request: pytest.FixtureRequest) -> Itera
     with app.app_context():
         yield app
     # Before the SMTP server of a test marked `smtp` stops: a job may still be sending to it.
-    _finish_jobs(app)
+    finish_jobs(app)
     session.remove()
-
-
-def bearer(secret: str) -> dict[str, str]:
-    """The headers of an API call made with the personal token `secret`."""
-    return {"Authorization": f"Bearer {secret}"}
 
 
 @pytest.fixture
@@ -238,13 +161,6 @@ def create_user(app: Flask) -> Callable[..., User]:
     return create
 
 
-def declared_before_the_rule(user: User, *slugs: str) -> None:
-    """Give `user` expertise as anyone could declare it before migration 0013, which kept it
-    for those who are no referents now (no verified town, no grant): it routes them nothing."""
-    with transaction():
-        session.get(User, user.id).expertise = themes_by_slug(slugs)[0]
-
-
 @pytest.fixture
 def token_for(app: Flask) -> Callable[[User, Scope], str]:
     """Return a factory of personal API tokens: `token_for(user, Scope.WRITE)`."""
@@ -281,43 +197,6 @@ def csrf(client: FlaskClient) -> Callable[[], str]:
         return page[start:page.index('"', start)]
 
     return token
-
-
-class SmtpServer:
-    """A real SMTP server on loopback (aiosmtpd) that keeps what it accepted, parsed.
-
-    `script` holds answers to give to the next messages instead of accepting them ("421 ...");
-    `refused` maps addresses to the answer their RCPT gets ("550 ...").
-    """
-
-    def __init__(self) -> None:
-        self.messages: list[email.message.EmailMessage] = []
-        self.script: list[str] = []
-        self.refused: dict[str, str] = {}
-        self.attempts: list[str] = []
-        self.lock = threading.Lock()
-        self.controller = Controller(self, hostname="127.0.0.1", port=free_port(),
-                                     ready_timeout=30)
-        self.url = f"smtp://127.0.0.1:{self.controller.port}"
-
-    async def handle_RCPT(self, server, session, envelope, address, options):
-        self.attempts.append(address)
-        if address in self.refused:
-            return self.refused[address]
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
-
-    async def handle_DATA(self, server, session, envelope):
-        with self.lock:
-            if self.script:
-                return self.script.pop(0)
-            self.messages.append(email.message_from_bytes(envelope.content,
-                                                          policy=email.policy.default))
-        return "250 Message accepted"
-
-    def to(self, address: str) -> list[email.message.EmailMessage]:
-        """The messages accepted for `address`."""
-        return [m for m in self.messages if m["To"] == address]
 
 
 @pytest.fixture

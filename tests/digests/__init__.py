@@ -1,0 +1,1 @@
+"""Digests and email-only subscriptions (maillage/digests)."""

@@ -1,0 +1,1 @@
+"""Peer help (maillage/help): the API and the pages."""

@@ -1,0 +1,1 @@
+"""The language of the pages (maillage/i18n.py)."""

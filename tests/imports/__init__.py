@@ -1,0 +1,1 @@
+"""The import graph of maillage and workers: no cycles."""

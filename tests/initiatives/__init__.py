@@ -1,0 +1,1 @@
+"""Initiatives (maillage/initiatives): the API and the pages."""

@@ -1,0 +1,1 @@
+"""Rate limits and password lockout (maillage/limits.py)."""

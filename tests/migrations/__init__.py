@@ -1,0 +1,1 @@
+"""The migration history (migrations/, maillage/migrate.py)."""

@@ -1,0 +1,1 @@
+"""Networks (maillage/networks)."""

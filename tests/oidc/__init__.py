@@ -1,0 +1,1 @@
+"""Sign-in through OpenID Connect (maillage/oidc), against the provider beside these tests."""

@@ -1,0 +1,1 @@
+"""The live channel (maillage/realtime)."""

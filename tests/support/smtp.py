@@ -1,0 +1,48 @@
+"""A real SMTP server on loopback, behind the `smtp` fixture."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import threading
+
+from aiosmtpd.controller import Controller
+
+from tests.support.net import free_port
+
+
+class SmtpServer:
+    """A real SMTP server on loopback (aiosmtpd) that keeps what it accepted, parsed.
+
+    `script` holds answers to give to the next messages instead of accepting them ("421 ...");
+    `refused` maps addresses to the answer their RCPT gets ("550 ...").
+    """
+
+    def __init__(self) -> None:
+        self.messages: list[email.message.EmailMessage] = []
+        self.script: list[str] = []
+        self.refused: dict[str, str] = {}
+        self.attempts: list[str] = []
+        self.lock = threading.Lock()
+        self.controller = Controller(self, hostname="127.0.0.1", port=free_port(),
+                                     ready_timeout=30)
+        self.url = f"smtp://127.0.0.1:{self.controller.port}"
+
+    async def handle_RCPT(self, server, session, envelope, address, options):
+        self.attempts.append(address)
+        if address in self.refused:
+            return self.refused[address]
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        with self.lock:
+            if self.script:
+                return self.script.pop(0)
+            self.messages.append(email.message_from_bytes(envelope.content,
+                                                          policy=email.policy.default))
+        return "250 Message accepted"
+
+    def to(self, address: str) -> list[email.message.EmailMessage]:
+        """The messages accepted for `address`."""
+        return [m for m in self.messages if m["To"] == address]

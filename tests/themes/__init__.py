@@ -1,0 +1,1 @@
+"""Themes (maillage/themes)."""

@@ -1,0 +1,1 @@
+"""Towns (maillage/towns): the communes import, the API and the pages."""
