@@ -3,7 +3,7 @@ limit: the same messages, pre-rendered, sent with smtplib over one connection to
 
 Each subscriber follows 3 themes and 3 towns of the real communes (2,500 to 25,000
 inhabitants); the week holds 100 published initiatives. Measures, on a scratch PostgreSQL
-database, for each batch size: emails per second of `digests.runs.send_digests` (queries,
+database, for each batch size: emails per second of `emails.runs.send_digests` (queries,
 rendering, SMTP, the digests recorded) and SQL queries per batch (a SQLAlchemy event listener
 counts them). The sink (`python -m aiosmtpd -c aiosmtpd.handlers.Sink`) runs in its own
 process. Prints JSON. Run: `.venv/bin/python bench/digests.py --help`.
@@ -35,11 +35,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench.common import scratch_database
 from maillage.app import create_app
 from maillage.database import session, transaction
-from maillage.digests.models import Digest, Frequency, Subscription
-from maillage.digests.models import subscription_themes as sub_themes
-from maillage.digests.models import subscription_towns as sub_towns
-from maillage.digests.periods import period_end
-from maillage.digests.runs import send_digests
+from maillage.emails.models import Digest, Frequency, Subscription
+from maillage.emails.models import subscription_themes as sub_themes
+from maillage.emails.models import subscription_towns as sub_towns
+from maillage.emails.periods import period_end
+from maillage.emails.runs import send_digests
 from maillage.events import Event
 from maillage.initiatives.models import Initiative, Status, initiative_themes
 from maillage.themes.models import Theme

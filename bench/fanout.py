@@ -104,7 +104,7 @@ def main() -> None:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--postgres", default="postgresql://127.0.0.1:5432/postgres",
                         help="a PostgreSQL server where a scratch database is made and dropped")
-    parser.add_argument("--redis", default="redis://127.0.0.1:6379/14",
+    parser.add_argument("--redis", default="redis://127.0.0.1:6379/9",
                         help="the Redis of the Socket.IO message queue")
     parser.add_argument("--sizes", default="10000,100000", help="follower counts")
     parser.add_argument("--repeats", type=int, default=5, help="runs per size")

@@ -15,10 +15,10 @@ from maillage.accounts.messages import (
 )
 from maillage.accounts.queries import get_user
 from maillage.database import transaction, utcnow
-from maillage.digests import operations, queries
-from maillage.digests.messages import notice_message, subscription_confirmation_message
-from maillage.digests.models import Frequency
-from maillage.digests.runs import Report, send_digests, send_one_digest
+from maillage.emails import operations, queries
+from maillage.emails.messages import notice_message, subscription_confirmation_message
+from maillage.emails.models import Frequency
+from maillage.emails.runs import Report, send_digests, send_one_digest
 from maillage.mail.operations import deliver
 from maillage.mail.queries import is_failing
 from maillage.mail.transport import transport

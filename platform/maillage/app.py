@@ -26,8 +26,8 @@ from maillage import (
 from maillage.accounts import auth
 from maillage.accounts.api import blueprint as accounts_api
 from maillage.accounts.views import blueprint as accounts_pages
-from maillage.digests.api import blueprint as digests_api
-from maillage.digests.views import blueprint as digests_pages
+from maillage.emails.api import blueprint as emails_api
+from maillage.emails.views import blueprint as emails_pages
 from maillage.figures.api import blueprint as figures_api
 from maillage.figures.views import blueprint as figures_pages
 from maillage.follows.api import blueprint as follows_api
@@ -54,7 +54,7 @@ from maillage.towns.api import blueprint as towns_api
 from maillage.towns.views import blueprint as towns_pages
 
 API_BLUEPRINTS = (towns_api, themes_api, accounts_api, initiatives_api, follows_api,
-                  notifications_api, help_api, networks_api, figures_api, digests_api,
+                  notifications_api, help_api, networks_api, figures_api, emails_api,
                   privacy_api, moderation_api)
 
 
@@ -95,7 +95,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
 def _register_pages(app: Flask) -> None:
     for blueprint in (accounts_pages, towns_pages, themes_pages, initiatives_pages,
-                      notifications_pages, follows_pages, help_pages, figures_pages, digests_pages):
+                      notifications_pages, follows_pages, help_pages, figures_pages, emails_pages):
         app.register_blueprint(blueprint)
     app.register_blueprint(oidc_pages)
     app.register_blueprint(privacy_pages)

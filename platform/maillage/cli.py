@@ -13,7 +13,7 @@ from maillage import migrate, queues
 from maillage.accounts.cli import tokens, users
 from maillage.app import create_app
 from maillage.database import transaction
-from maillage.digests.cli import digests
+from maillage.emails.cli import digests
 from maillage.networks.cli import board, import_labels, import_members, networks
 from maillage.realtime import socketio
 from maillage.towns.cli import import_communes

@@ -2,8 +2,8 @@
 the registry of `maillage.reactions` is whole only then."""
 
 from maillage.accounts import reactions as accounts
-from maillage.digests import reactions as digests
+from maillage.emails import reactions as emails
 from maillage.help import reactions as help_
 from maillage.initiatives import reactions as initiatives
 
-FEATURES = (accounts, initiatives, help_, digests)
+FEATURES = (accounts, initiatives, help_, emails)

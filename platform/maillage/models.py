@@ -8,7 +8,7 @@ from maillage.accounts.models import (
     user_expertise,
 )
 from maillage.database import Base
-from maillage.digests.models import (
+from maillage.emails.models import (
     Digest,
     EmailPreference,
     SentNotice,

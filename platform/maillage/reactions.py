@@ -52,7 +52,7 @@ class Reaction:
 
     - `handlers`: run in order, in the transaction that marks the event processed.
     - `text`: what its notifications say; None when it notifies nobody.
-    - `category`: the email category (`digests.models.CATEGORIES`) of its notifications, per
+    - `category`: the email category (`emails.models.CATEGORIES`) of its notifications, per
       reason, `None` as the key for any other reason; empty when it notifies nobody.
     - `about`: the moderated content it names, kind of content (`moderation.queries.TARGETS`)
       to the payload field holding its id: hiding that content withdraws its notifications.

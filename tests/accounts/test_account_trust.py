@@ -17,8 +17,8 @@ from flask.testing import FlaskClient
 
 from maillage.accounts.models import Scope, User
 from maillage.database import Base, session, utcnow
-from maillage.digests.models import EmailPreference, Frequency, Subscription
-from maillage.digests.runs import send_digests
+from maillage.emails.models import EmailPreference, Frequency, Subscription
+from maillage.emails.runs import send_digests
 from maillage.mail.models import ConfirmationMail
 from maillage.realtime import emit_notifications, socketio
 from tests.support.api import bearer

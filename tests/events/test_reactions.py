@@ -12,7 +12,7 @@ from werkzeug.utils import import_string
 
 from maillage import reactions
 from maillage.database import session, transaction
-from maillage.digests.models import CATEGORY_NAMES
+from maillage.emails.models import CATEGORY_NAMES
 from maillage.events import DomainEvent, Event, UnknownEvent
 from maillage.jobs import Job
 from maillage.moderation.queries import TARGETS

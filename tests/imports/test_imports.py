@@ -1,5 +1,7 @@
-"""No import cycles in `maillage` and `workers`: every import counts, at module level, inside a
-function or under `if TYPE_CHECKING:` alike, so that a cycle cannot hide in any of them."""
+"""No import cycles in `maillage` and `workers`, and the layers of docs/architecture.md kept.
+
+Every import counts, at module level, inside a function or under `if TYPE_CHECKING:` alike,
+so that a cycle or a step up cannot hide in any of them."""
 
 from __future__ import annotations
 
@@ -9,6 +11,28 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 SOURCES = ((ROOT / "platform", "maillage"), (ROOT, "workers"))
+
+# The packages of `maillage`, lowest first: a package's models, operations, queries and
+# schemas use those of its own layer and the layers below, never above. Within a layer they
+# may use each other (the cycle test keeps that one way).
+LAYERS = (
+    ("mail",),
+    ("towns",),
+    ("themes",),
+    ("accounts",),
+    ("initiatives", "help", "follows", "networks", "search", "oidc"),
+    ("notifications",),
+    ("emails", "moderation", "figures", "privacy", "home"),
+    ("realtime",),
+)
+# The modules at a package's edge (pages, endpoints, commands, what its events cause): they use
+# any package's inner modules, and no inner module uses them.
+EDGES = {"views", "api", "cli", "reactions"}
+# The shared modules that know the features: the app, its commands and its registries.
+# `policy` and `rooms` read models, nothing else of the features; the others know none.
+ABOVE_ALL = {"maillage.app", "maillage.cli", "maillage.wsgi", "maillage.demo",
+             "maillage.features", "maillage.models"}
+READ_MODELS = {"maillage.policy", "maillage.rooms"}
 
 
 def modules() -> dict[str, Path]:
@@ -46,3 +70,35 @@ def test_no_import_cycles() -> None:
         TopologicalSorter(graph).prepare()
     except CycleError as error:
         raise AssertionError("import cycle: " + " -> ".join(reversed(error.args[1]))) from None
+
+
+def layer(package: str) -> int:
+    return next(i for i, packages in enumerate(LAYERS) if package in packages)
+
+
+def test_every_package_has_its_layer() -> None:
+    packages = {path.parent.name for path in (ROOT / "platform" / "maillage").glob("*/__init__.py")}
+    assert packages == {package for packages in LAYERS for package in packages}
+
+
+def test_imports_go_down_the_layers() -> None:
+    known = modules()
+    wrong = []
+    for name, path in sorted(known.items()):
+        parts = name.split(".")
+        if parts[0] != "maillage" or name in ABOVE_ALL:
+            continue
+        for target in sorted(imported(name, path, known)):
+            into = target.split(".")
+            if len(into) < 3:
+                continue  # a shared module: anything may use it
+            if len(parts) < 3 or name.startswith("maillage.realtime"):
+                allowed = name in READ_MODELS and into[2] == "models"
+                allowed = allowed or name.startswith("maillage.realtime")
+            elif parts[2] in EDGES:
+                allowed = into[2] not in EDGES or into[2] == parts[2] == "views"
+            else:
+                allowed = into[2] not in EDGES and layer(into[1]) <= layer(parts[1])
+            if not allowed:
+                wrong.append(f"{name} -> {target}")
+    assert wrong == []

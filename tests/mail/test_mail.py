@@ -18,14 +18,14 @@ from flask import Flask
 
 from maillage.accounts.models import Role
 from maillage.database import session, transaction
-from maillage.digests.models import (
+from maillage.emails.models import (
     EmailPreference,
     Mode,
     SentNotice,
     category_of,
     immediate_by_default,
 )
-from maillage.digests.texts import words
+from maillage.emails.texts import words
 from maillage.follows.models import Follow
 from maillage.mail.files import FileTransport
 from maillage.mail.messages import compose

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 
 from maillage.accounts.models import ApiToken, Scope, TownMembership, User
 from maillage.database import session, transaction
-from maillage.digests.models import Subscription, subscription_themes, subscription_towns
+from maillage.emails.models import Subscription, subscription_themes, subscription_towns
 from maillage.follows.models import Follow
 from maillage.initiatives.models import Comment, Initiative
 from maillage.mail.models import FailingAddress

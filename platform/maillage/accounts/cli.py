@@ -7,6 +7,7 @@ from flask.cli import with_appcontext
 
 from maillage.accounts import operations, queries
 from maillage.accounts.models import Role, Scope, User, VerificationSource
+from maillage.console import explain
 from maillage.database import transaction
 from maillage.errors import DomainError
 
@@ -48,7 +49,7 @@ def create_user(email: str, name: str | None, password: str | None, town: str | 
             if expertise:
                 operations.set_expertise(user, [s.strip() for s in expertise.split(",")])
     except DomainError as error:
-        raise click.ClickException(_explain(error)) from None
+        raise click.ClickException(explain(error)) from None
     click.echo(f"Created {user.email} (id {user.id}).")
 
 
@@ -65,7 +66,7 @@ def grant_referent(email: str, admin_email: str | None) -> None:
             admin = _user(admin_email) if admin_email else None
             operations.grant_referent(_user(email), admin)
     except DomainError as error:
-        raise click.ClickException(_explain(error)) from None
+        raise click.ClickException(explain(error)) from None
     click.echo(f"{email} may now be a referent.")
 
 
@@ -79,7 +80,7 @@ def revoke_referent(email: str) -> None:
         with transaction():
             operations.revoke_referent(_user(email))
     except DomainError as error:
-        raise click.ClickException(_explain(error)) from None
+        raise click.ClickException(explain(error)) from None
     click.echo(f"{email} is no longer a referent by grant.")
 
 
@@ -130,11 +131,6 @@ def revoke_token(email: str, token_id: int) -> None:
         with transaction():
             operations.revoke_token(_user(email), token_id)
     except DomainError as error:
-        raise click.ClickException(_explain(error)) from None
+        raise click.ClickException(explain(error)) from None
     click.echo(f"Revoked token {token_id} of {email}.")
 
-
-def _explain(error: DomainError) -> str:
-    details = getattr(error, "errors", {})
-    return "; ".join(f"{field}: {' '.join(msgs)}" for field, msgs in details.items()) \
-        or error.message

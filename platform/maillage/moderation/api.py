@@ -19,9 +19,6 @@ from maillage.moderation.schemas import (
 
 blueprint = Blueprint("moderation_api", __name__, description="Reports and moderation")
 
-KIND = f"<any({','.join(repr(kind) for kind in queries.TARGETS)}):kind>"  # quoted: "help-request"
-ACTIONS = {"hide": operations.hide, "restore": operations.restore,
-           "dismiss": operations.dismiss}
 
 
 def _moderator() -> None:
@@ -47,14 +44,14 @@ def open_reports() -> list[Report]:
     return queries.open_reports()
 
 
-@blueprint.route(f"/moderation/{KIND}/<int:target_id>/<any(hide,restore,dismiss):action>",
+@blueprint.route(f"/moderation/{operations.ACTION_RULE}",
                  methods=["POST"])
 @blueprint.arguments(ModerationActionSchema)
 @blueprint.response(200, AuditEntrySchema)
 @login_required
 def moderate(args: dict[str, Any], kind: str, target_id: int, action: str) -> AuditEntry:
     """Hide content, show it again, or close its reports: for moderators, audited."""
-    return ACTIONS[action](current_user, kind, target_id, args["note"])
+    return operations.ACTIONS[action](current_user, kind, target_id, args["note"])
 
 
 @blueprint.route("/moderation/audit")

@@ -55,6 +55,12 @@ def dismiss(moderator: User, kind: str, target_id: int, note: str = "") -> Audit
     return _moderate(moderator, kind, target_id, "dismiss", note)
 
 
+ACTIONS = {"hide": hide, "restore": restore, "dismiss": dismiss}
+# The part of a moderation URL naming its target and action (kinds quoted: "help-request").
+ACTION_RULE = (f"<any({','.join(repr(kind) for kind in TARGETS)}):kind>/<int:target_id>/"
+               f"<any({','.join(ACTIONS)}):action>")
+
+
 def _moderate(moderator: User, kind: str, target_id: int, action: str,
               note: str) -> AuditEntry:
     policy.require(policy.can_moderate(moderator), "Only moderators may moderate content.")

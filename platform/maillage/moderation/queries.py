@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections import defaultdict
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -56,6 +57,19 @@ def parent_of(kind: str, target: Any) -> Any | None:
     parent = TARGETS[kind].parent
     return parent(target) if parent is not None else None
 
+
+
+def hidden_among(named: Iterable[tuple[str, int]]) -> set[tuple[str, int]]:
+    """Return those of the `(kind, id)` of content that moderators hid, a query a kind."""
+    ids: dict[str, set[int]] = defaultdict(set)
+    for kind, target_id in named:
+        ids[kind].add(target_id)
+    hidden: set[tuple[str, int]] = set()
+    for kind, of_kind in ids.items():
+        model = TARGETS[kind].model
+        hidden.update((kind, found) for found in session.scalars(
+            sa.select(model.id).where(model.id.in_(of_kind), model.hidden_at.is_not(None))))
+    return hidden
 
 @dataclass(frozen=True)
 class Content:

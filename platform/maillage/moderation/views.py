@@ -12,7 +12,6 @@ from maillage import policy
 from maillage.errors import Invalid
 from maillage.forms import load_form
 from maillage.moderation import operations, queries
-from maillage.moderation.api import ACTIONS, KIND
 from maillage.moderation.schemas import ModerationActionSchema, ReportCreateSchema
 
 blueprint = Blueprint("moderation", __name__)
@@ -31,11 +30,11 @@ def index() -> str:
                            contents=contents)
 
 
-@blueprint.post(f"/moderation/{KIND}/<int:target_id>/<any(hide,restore,dismiss):action>")
+@blueprint.post(f"/moderation/{operations.ACTION_RULE}")
 @login_required
 def moderate(kind: str, target_id: int, action: str) -> Response:
     data = load_form(ModerationActionSchema(), request.form)
-    ACTIONS[action](current_user, kind, target_id, data["note"])
+    operations.ACTIONS[action](current_user, kind, target_id, data["note"])
     flash(_("C'est fait, et inscrit au journal de modération."))
     return redirect(url_for("moderation.index"), 303)
 

@@ -8,12 +8,11 @@ from pathlib import Path
 import click
 from flask.cli import with_appcontext
 
-from maillage.accounts.cli import _explain as explain
+from maillage.console import echo_report, explain, progress_bar
 from maillage.database import transaction
 from maillage.errors import DomainError
 from maillage.networks import operations, queries
 from maillage.networks.models import Network
-from maillage.towns.cli import echo_report, progress_bar
 
 CSV_FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
 

@@ -19,11 +19,11 @@ from marshmallow import Schema, ValidationError
 from maillage import policy
 from maillage.accounts.models import User
 from maillage.database import session
+from maillage.datafiles import BATCH, ImportReport, RowError
 from maillage.errors import Conflict, Invalid
 from maillage.networks.models import BoardSeat, LabelAward, Network, NetworkMembership
 from maillage.networks.queries import find_town, get_network, town_codes
 from maillage.networks.schemas import TOWN_COLUMNS, LabelRow, MemberRow
-from maillage.towns.operations import BATCH, ImportReport, RowError
 
 Progress = Callable[[int], None]
 

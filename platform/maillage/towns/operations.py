@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import gzip
 import json
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
@@ -13,36 +11,13 @@ import sqlalchemy as sa
 from marshmallow import ValidationError
 
 from maillage.database import session
+from maillage.datafiles import BATCH, ImportReport, RowError, open_text
 from maillage.text import fold
 from maillage.towns.models import Department, PostalCode, Region, Town
 from maillage.towns.schemas import CommuneRow
 
 DATA_DIR = Path(__file__).parent / "data"
 COMMUNES = DATA_DIR / "communes.json.gz"
-BATCH = 2000
-
-
-@dataclass(frozen=True)
-class RowError:
-    line: int
-    message: str
-
-
-@dataclass
-class ImportReport:
-    """What an import did; `errors` holds the skipped rows with their line numbers."""
-
-    created: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    errors: list[RowError] = field(default_factory=list)
-
-
-def open_text(path: Path) -> IO[str]:
-    """Open a UTF-8 file, gzipped or not."""
-    if path.suffix == ".gz":
-        return gzip.open(path, "rt", encoding="utf-8")
-    return path.open(encoding="utf-8")
 
 
 def import_areas(data_dir: Path = DATA_DIR) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from maillage.digests.models import Frequency
+from maillage.emails.models import Frequency
 
 PARIS = ZoneInfo("Europe/Paris")
 SEND_AT = time(7, 0)

@@ -8,9 +8,9 @@ from itertools import groupby
 from flask import render_template
 from markupsafe import Markup
 
-from maillage.digests.models import Frequency, Subscription
-from maillage.digests.queries import Context, Item, Notice, Recipient
-from maillage.digests.texts import words
+from maillage.emails.models import Frequency, Subscription
+from maillage.emails.queries import Context, Item, Notice, Recipient
+from maillage.emails.texts import words
 from maillage.mail.messages import absolute, compose
 from maillage.mail.tokens import sign
 from maillage.notifications import texts

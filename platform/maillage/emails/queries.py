@@ -22,7 +22,7 @@ from markupsafe import Markup
 from maillage import reactions
 from maillage.accounts.models import User
 from maillage.database import session
-from maillage.digests.models import (
+from maillage.emails.models import (
     CATEGORIES,
     Digest,
     EmailPreference,
@@ -35,12 +35,11 @@ from maillage.digests.models import (
     subscription_themes,
     subscription_towns,
 )
-from maillage.digests.periods import previous_end
-from maillage.digests.texts import words
+from maillage.emails.periods import previous_end
+from maillage.emails.texts import words
 from maillage.events import Event
-from maillage.help.models import HelpRequest
-from maillage.initiatives.models import Initiative
 from maillage.mail.queries import not_failing
+from maillage.moderation.queries import hidden_among
 from maillage.notifications import texts
 from maillage.notifications.models import Notification
 from maillage.themes.models import Theme
@@ -171,7 +170,7 @@ class Context:
         self._events: dict[datetime, list[PublicEvent]] = {}
         self._names: dict[str, dict[str, str]] = {}
         # Digest lines as rendered, by item and language: every reader of an item gets the
-        # same line but for its stop link (digests.messages).
+        # same line but for its stop link (emails.messages).
         self.lines: dict[tuple[str, str, str, str], tuple[str, Markup]] = {}
 
     def theme_names(self, locale: str) -> dict[str, str]:
@@ -193,7 +192,10 @@ def _public_events(start: datetime, end: datetime) -> list[PublicEvent]:
         sa.select(Event).where(Event.kind.in_(list(links)), Event.created_at >= start,
                                Event.created_at < end)
         .order_by(Event.created_at.desc(), Event.id.desc())))
-    hidden = _hidden_content(events)
+    named = {event.id: [(kind, event.payload[key])
+                        for kind, key in reactions.of_kind(event.kind).about.items()]
+             for event in events}
+    hidden = hidden_among(pair for pairs in named.values() for pair in pairs)
     insees = {e.payload["town_insee"] for e in events}
     towns = dict(session.execute(sa.select(Town.insee, Town.name)
                                  .where(Town.insee.in_(insees))).all()) if insees else {}
@@ -201,22 +203,7 @@ def _public_events(start: datetime, end: datetime) -> list[PublicEvent]:
                         towns.get(e.payload["town_insee"], e.payload["town_insee"]),
                         list(e.payload.get("themes", [])),
                         links[e.kind].format(**e.payload))
-            for e in events if not any((key, e.payload.get(key)) in hidden for key in _CONTENT)]
-
-
-# What public events are about, by the key of their payload that names it.
-_CONTENT = {"initiative_id": Initiative, "help_request_id": HelpRequest}
-
-
-def _hidden_content(events: list[Event]) -> set[tuple[str, int]]:
-    """Return `(payload key, id)` of the content of `events` that moderators hid."""
-    hidden: set[tuple[str, int]] = set()
-    for key, model in _CONTENT.items():
-        ids = {e.payload[key] for e in events if key in e.payload}
-        if ids:
-            hidden.update((key, found) for found in session.scalars(
-                sa.select(model.id).where(model.id.in_(ids), model.hidden_at.is_not(None))))
-    return hidden
+            for e in events if hidden.isdisjoint(named[e.id])]
 
 
 class Source:

@@ -7,15 +7,15 @@ from typing import Any
 from flask_login import current_user, login_required
 
 from maillage.api import Blueprint
-from maillage.digests import operations, queries
-from maillage.digests.models import Frequency, Mode
-from maillage.digests.schemas import (
+from maillage.emails import operations, queries
+from maillage.emails.models import Frequency, Mode
+from maillage.emails.schemas import (
     PreferencesSchema,
     SubscriptionRequestedSchema,
     SubscriptionSchema,
 )
 
-blueprint = Blueprint("digests_api", __name__, description="Email preferences and subscriptions")
+blueprint = Blueprint("emails_api", __name__, description="Email preferences and subscriptions")
 
 
 @blueprint.route("/me/email-preferences")

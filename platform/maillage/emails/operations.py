@@ -13,7 +13,7 @@ from sqlalchemy.dialects import postgresql
 from maillage import queues
 from maillage.accounts.models import User
 from maillage.database import UTCDateTime, insert, session, utcnow
-from maillage.digests.models import (
+from maillage.emails.models import (
     CATEGORY_NAMES,
     Digest,
     EmailPreference,
@@ -22,7 +22,7 @@ from maillage.digests.models import (
     SentNotice,
     Subscription,
 )
-from maillage.digests.queries import subscription_by_secret
+from maillage.emails.queries import subscription_by_secret
 from maillage.errors import Invalid, NotFound
 from maillage.follows import operations as follows
 from maillage.follows.models import Target

@@ -7,7 +7,7 @@ from typing import Any
 
 from marshmallow import Schema, fields, pre_load, validate
 
-from maillage.digests.models import CATEGORY_NAMES, Frequency, Mode
+from maillage.emails.models import CATEGORY_NAMES, Frequency, Mode
 from maillage.towns.schemas import INSEE_CODE
 
 FREQUENCY = validate.OneOf([frequency.value for frequency in Frequency])

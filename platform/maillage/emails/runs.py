@@ -15,11 +15,11 @@ from datetime import datetime
 
 from maillage import queues
 from maillage.database import session, transaction
-from maillage.digests import operations
-from maillage.digests.messages import digest_message
-from maillage.digests.models import Digest, Frequency
-from maillage.digests.periods import period_end
-from maillage.digests.queries import SOURCES, Context, Recipient, Source, set_windows
+from maillage.emails import operations
+from maillage.emails.messages import digest_message
+from maillage.emails.models import Digest, Frequency
+from maillage.emails.periods import period_end
+from maillage.emails.queries import SOURCES, Context, Recipient, Source, set_windows
 from maillage.jobs import Job
 from maillage.mail.connection import Connection
 from maillage.mail.operations import Outcome, deliver, deliver_each

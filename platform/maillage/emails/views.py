@@ -10,11 +10,11 @@ from marshmallow import ValidationError
 from werkzeug.wrappers import Response
 
 from maillage.accounts.auth import csrf
-from maillage.digests import operations, queries
-from maillage.digests.models import CATEGORY_NAMES, Frequency, Mode
-from maillage.digests.operations import CONFIRM_WITHIN
-from maillage.digests.schemas import PreferencesForm, SubscriptionForm
-from maillage.digests.texts import CATEGORY_LABELS, MODE_LABELS
+from maillage.emails import operations, queries
+from maillage.emails.models import CATEGORY_NAMES, Frequency, Mode
+from maillage.emails.operations import CONFIRM_WITHIN
+from maillage.emails.schemas import PreferencesForm, SubscriptionForm
+from maillage.emails.texts import CATEGORY_LABELS, MODE_LABELS
 from maillage.errors import Invalid, NotFound
 from maillage.fields import ascii_int
 from maillage.forms import load_form
@@ -23,7 +23,7 @@ from maillage.mail import tokens
 from maillage.themes.queries import get_theme, list_themes
 from maillage.towns.queries import get_town
 
-blueprint = Blueprint("digests", __name__)
+blueprint = Blueprint("emails", __name__)
 
 
 def _errors(error: ValidationError | Invalid) -> dict[str, list[str]]:
@@ -48,8 +48,8 @@ def preferences() -> Response | tuple[str, int] | str:
                 current_user, frequency=Frequency(data["frequency"]),
                 modes={name: Mode(data[name]) for name in CATEGORY_NAMES})
             flash(_("Vos choix d'envoi par courriel sont enregistrés."))
-            return redirect(url_for("digests.preferences"), 303)
-    page = render_template("digests/preferences.html", view=queries.preferences_view(
+            return redirect(url_for("emails.preferences"), 303)
+    page = render_template("emails/preferences.html", view=queries.preferences_view(
         current_user.id), labels=CATEGORY_LABELS, modes=MODE_LABELS, errors=errors)
     return (page, 422) if errors else page
 
@@ -65,9 +65,9 @@ def subscribe() -> tuple[str, int] | str:
         except (ValidationError, Invalid) as error:
             errors = _errors(error)
         else:
-            return render_template("digests/requested.html", email=data["email"],
+            return render_template("emails/requested.html", email=data["email"],
                                    days=CONFIRM_WITHIN.days)
-    page = render_template("digests/subscribe.html", themes=list_themes(), form=request.form,
+    page = render_template("emails/subscribe.html", themes=list_themes(), form=request.form,
                            errors=errors)
     return (page, 422) if errors else page
 
@@ -82,8 +82,8 @@ def confirm(token: str) -> str:
         raise NotFound(_("Cette demande d'abonnement a expiré ; abonnez-vous à nouveau."))
     if request.method == "POST":
         subscription = operations.confirm_subscription(subscription.secret)
-        return render_template("digests/confirmed.html", subscription=subscription)
-    return render_template("digests/confirm.html", subscription=subscription)
+        return render_template("emails/confirmed.html", subscription=subscription)
+    return render_template("emails/confirm.html", subscription=subscription)
 
 
 def _unsubscribe_link(token: str) -> tuple[str, str, str, str]:
@@ -113,6 +113,6 @@ def unsubscribe(token: str) -> str:
     letter, key, topic, ref = _unsubscribe_link(token)
     if request.method == "POST":
         done = operations.unsubscribe(letter, key, topic, ref)
-        return render_template("digests/unsubscribed.html", what=_topic_name(
+        return render_template("emails/unsubscribed.html", what=_topic_name(
             done, ref), account=letter == "u")
-    return render_template("digests/unsubscribe.html", what=_topic_name(topic, ref))
+    return render_template("emails/unsubscribe.html", what=_topic_name(topic, ref))

@@ -16,12 +16,12 @@ from flask.cli import ScriptInfo
 from maillage.accounts.models import User
 from maillage.cli import main
 from maillage.database import session, transaction
-from maillage.digests import runs
-from maillage.digests.models import Digest, Frequency, Subscription
-from maillage.digests.operations import forget_unconfirmed
-from maillage.digests.periods import period_end, previous_end
-from maillage.digests.queries import Recipient
-from maillage.digests.runs import send_digests
+from maillage.emails import runs
+from maillage.emails.models import Digest, Frequency, Subscription
+from maillage.emails.operations import forget_unconfirmed
+from maillage.emails.periods import period_end, previous_end
+from maillage.emails.queries import Recipient
+from maillage.emails.runs import send_digests
 from maillage.events import Event
 from maillage.follows.models import Follow
 from maillage.initiatives.operations import publish_initiative
@@ -319,6 +319,22 @@ def test_unsubscribing_from_a_theme_keeps_the_rest(publish, create_user, subscri
     assert client.post(local(everything)).status_code == 200
     with transaction():
         assert session.scalar(sa.select(sa.func.count()).select_from(Subscription)) == 0
+
+
+
+def test_content_moderators_hid_leaves_the_subscribers_digest(publish, create_user, subscriber,
+                                                              smtp, client, token_for) -> None:
+    author = create_user("maire@lannion.fr", town=LANNION, verified=True)
+    subscriber("abonne@example.org", towns=[LANNION])
+    publish(author, "Atelier", ["inclusion-numerique"], LANNION, utc(2026, 3, 24, 10, 0))
+    hidden = publish(author, "Annonce douteuse", ["inclusion-numerique"], LANNION,
+                     utc(2026, 3, 25, 10, 0))
+    moderator = {"Authorization": f"Bearer {token_for(create_user(moderator=True))}"}
+    assert client.post(f"/api/v1/moderation/initiative/{hidden}/hide", json={},
+                       headers=moderator).status_code == 200
+    send_digests(Frequency.WEEKLY, now=utc(2026, 3, 30, 5, 10))
+    [digest] = smtp.to("abonne@example.org")
+    assert [item.split(" (")[0] for item in items(digest)] == ["Atelier"]
 
 
 def test_preferences_api(create_user, client, token_for) -> None:

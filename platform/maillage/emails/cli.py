@@ -6,8 +6,8 @@ import click
 from flask.cli import with_appcontext
 
 from maillage.database import utcnow
-from maillage.digests.models import Frequency
-from maillage.digests.runs import count_recipients, send_digests
+from maillage.emails.models import Frequency
+from maillage.emails.runs import count_recipients, send_digests
 
 
 @click.group()

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from maillage import queues
-from maillage.digests.queries import immediate_notices
+from maillage.emails.queries import immediate_notices
 from maillage.events import Event
 from maillage.jobs import Job
 from maillage.reactions import Fanout, after_every_event
