@@ -43,7 +43,8 @@ class Queues(Protocol):
 
     def enqueue(self, queue_name: str, func: Callable[..., Any] | str, *args: Any,
                 job_id: str) -> bool:
-        """Queue `func(*args)` once under `job_id`; False when the queue could not be reached.
+        """Queue `func(*args)` under `job_id`, unless a job of that id is queued, running or
+        waiting for a retry; False when the queue could not be reached.
 
         `func` may be the dotted path of a job in `workers/`, so that the domain never
         imports its consumers.

@@ -23,6 +23,7 @@ from click.testing import CliRunner
 from flask.cli import ScriptInfo
 from redis import Redis
 from redis.exceptions import RedisError
+from rq.job import Job as RQJob
 from rq.registry import StartedJobRegistry
 
 from maillage.accounts.models import Role, User
@@ -223,6 +224,10 @@ def test_a_poison_event_is_tried_five_times_then_left_failed_until_replayed(
         session.get(Event, event_id).payload = {k: v for k, v in payload.items()
                                                 if k != "themes"}
     work(services_app)  # the first try and RQ's retries, all at once (JOB_RETRY_SCALE=0)
+    connection = services_app.extensions["maillage.queues"].connection
+    job = RQJob.fetch(f"event-{event_id}", connection=connection)
+    # The fifth try ended the job, with RQ's last retry unused.
+    assert (job.get_status(), job.retries_left) == ("finished", 1)
     event = session.get(Event, event_id)
     assert (event.tries, event.processed_at) == (5, None)
     assert event.failed_at is not None
