@@ -260,6 +260,29 @@ def test_a_poison_event_is_tried_five_times_then_left_failed_until_replayed(
     assert "nothing to replay" in events_command(services_app, "replay", str(event_id))
 
 
+def test_an_event_waiting_for_its_retry_is_not_queued_beside_it(
+        services_app, author_and_follower, make_app) -> None:
+    headers, _ = author_and_follower
+    services_app.test_client().post("/api/v1/initiatives", json=NEW, headers=headers)
+    event_id = session.scalar(sa.select(Event.id).where(Event.kind == "initiative.published"))
+    with transaction():
+        event = session.get(Event, event_id)
+        event.payload = {**event.payload, "town": LANNION}  # a field its class does not know
+    # Queued again with RQ's real retry intervals.
+    queues = services_app.extensions["maillage.queues"]
+    queues.queue("events").empty()
+    patient = make_app(REDIS_URL=services_app.config["REDIS_URL"], JOB_RETRY_SCALE=1)
+    patient.extensions["maillage.queues"].enqueue(
+        "events", "workers.events.process_event", event_id, job_id=f"event-{event_id}")
+    work(patient)  # the first try fails: RQ schedules the retry 2 s later
+    assert queues.queue("events").scheduled_job_registry.get_job_ids() == [f"event-{event_id}"]
+    with services_app.app_context():
+        for _ in range(10):
+            sweep_outbox(grace=timedelta(0))
+    assert jobs_of(services_app)[event_id] == 0
+    assert tries_of(event_id) == 1
+
+
 def test_a_try_that_killed_its_worker_counts(services_app, author_and_follower) -> None:
     headers, _ = author_and_follower
     services_app.test_client().post("/api/v1/initiatives", json=NEW, headers=headers)
