@@ -82,7 +82,23 @@ def load(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
         "LOCKOUT_MINUTES": int(env.get("LOCKOUT_MINUTES", "15")),
         # How long a mailed password reset link works (hours); it works once in any case.
         "PASSWORD_RESET_MAX_AGE": _hours(env, "PASSWORD_RESET_MAX_AGE", default=1),
+        # Log lines as plain text (`make run`) or one JSON object each (the Procfile's).
+        "LOG_FORMAT": log_format(env),
+        # When set, /metrics answers only `Authorization: Bearer <METRICS_TOKEN>`.
+        "METRICS_TOKEN": env.get("METRICS_TOKEN") or None,
+        # The folder where each web process keeps its request counters, for /metrics to add
+        # them up; prometheus_client reads it from the environment itself, when imported.
+        "PROMETHEUS_MULTIPROC_DIR": env.get("PROMETHEUS_MULTIPROC_DIR") or None,
     }
+
+
+def log_format(environ: Mapping[str, str] | None = None) -> str:
+    """LOG_FORMAT: `text` (the default) or `json`; read alone too, by gunicorn's master."""
+    env = os.environ if environ is None else environ
+    value = env.get("LOG_FORMAT") or "text"
+    if value not in {"text", "json"}:
+        raise SettingsError(f"LOG_FORMAT is text or json, not {value!r}.")
+    return value
 
 
 def _hours(env: Mapping[str, str], name: str, *, default: float) -> timedelta:
