@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from maillage import gauges
-from maillage.accounts.models import Role
-from tests.support.initiatives import LANNION, VALID
+from maillage.database import session, transaction, utcnow
+from maillage.emails.models import Digest, Frequency
+from maillage.events import Event
+from tests.support.app import finish_jobs
 from tests.support.net import free_port
 
 
@@ -102,12 +105,10 @@ def test_the_latency_histogram_is_by_route_and_method(client) -> None:
     assert not any("22113" in str(labels) for _name, labels in after)
 
 
-def test_the_gauges_read_the_outbox_and_the_digests(app, client, create_user, token_for,
-                                                     wait) -> None:
-    author = create_user(town=LANNION, role=Role.AGENT, verified=True)
-    wait()  # the events of the account's creation
-    text = client.get("/metrics").get_data(as_text=True)
-    values = samples(text)
+def test_the_gauges_read_the_outbox_and_the_digests(app, client, create_user) -> None:
+    person = create_user()
+    finish_jobs(app)  # the events of the account's creation
+    values = samples(client.get("/metrics").get_data(as_text=True))
     assert values[("maillage_events_pending", ())] == 0
     assert values[("maillage_events_oldest_pending_seconds", ())] == 0
     assert values[("maillage_live_sockets", ())] == 0
@@ -116,12 +117,19 @@ def test_the_gauges_read_the_outbox_and_the_digests(app, client, create_user, to
     assert {labels for name, labels in values if name == "maillage_gauge_up"} == \
         {(("gauge", declared.name),) for declared in gauges.declared()}
     assert all(value == 1 for (name, _), value in values.items() if name == "maillage_gauge_up")
-    response = client.post("/api/v1/initiatives", json=VALID,
-                           headers={"Authorization": f"Bearer {token_for(author)}"})
-    assert response.status_code == 201
-    wait()
-    assert samples(client.get("/metrics").get_data(as_text=True))[
-        ("maillage_events_pending", ())] == 0
+    # An event committed and never queued (Redis was away), and a digest recorded, not sent.
+    now = utcnow()
+    with transaction():
+        session.add(Event(kind="account.signed_out", payload={}, created_at=now
+                          - timedelta(minutes=5)))
+        session.add(Digest(user_id=person.id, frequency=Frequency.DAILY, items=1,
+                           window_start=now - timedelta(days=1, hours=2),
+                           period_end=now - timedelta(hours=2)))
+    values = samples(client.get("/metrics").get_data(as_text=True))
+    assert values[("maillage_events_pending", ())] == 1
+    assert 300 <= values[("maillage_events_oldest_pending_seconds", ())] < 400
+    assert values[("maillage_digests_unsent", ())] == 1
+    assert 7200 <= values[("maillage_digest_lag_seconds", ())] < 7300
 
 
 def test_every_request_has_an_id(client) -> None:
