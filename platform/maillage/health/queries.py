@@ -23,7 +23,7 @@ from maillage.emails.models import Digest
 from maillage.events import Event
 from maillage.mail.smtp import SmtpTransport
 
-TIMEOUT = 2  # seconds each check may take
+TIMEOUT = 2  # seconds a check waits for each answer of its service
 
 
 @dataclass(frozen=True)
