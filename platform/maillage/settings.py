@@ -88,7 +88,7 @@ def load(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
         "METRICS_TOKEN": env.get("METRICS_TOKEN") or None,
         # The folder where each web process keeps its request counters, for /metrics to add
         # them up; prometheus_client reads it from the environment itself, when imported.
-        "PROMETHEUS_MULTIPROC_DIR": env.get("PROMETHEUS_MULTIPROC_DIR") or None,
+        "PROMETHEUS_MULTIPROC_DIR": _folder(env, "PROMETHEUS_MULTIPROC_DIR"),
     }
 
 
@@ -110,6 +110,14 @@ def _hours(env: Mapping[str, str], name: str, *, default: float) -> timedelta:
     if not hours > 0:
         raise SettingsError(f"{name} is a number of hours above 0 (for instance 72), not {raw!r}.")
     return timedelta(hours=hours)
+
+
+def _folder(env: Mapping[str, str], name: str) -> str | None:
+    path = env.get(name)
+    if path and not Path(path).is_dir():
+        raise SettingsError(f"{name} is an existing folder (empty when the web processes "
+                            f"start), not {path!r}: create it, or unset {name}.")
+    return path or None
 
 
 def _bytes(env: Mapping[str, str], name: str, *, default: int) -> int:

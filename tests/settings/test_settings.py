@@ -41,3 +41,17 @@ def test_development_keeps_a_generated_secret_key_in_the_instance(tmp_path: Path
     assert len(first) > 40
     assert settings.secret_key(config) == first
     assert (tmp_path / "secret_key").stat().st_mode & 0o077 == 0
+
+
+def test_the_health_settings_are_checked(tmp_path: Path) -> None:
+    config = settings.load({"MAILLAGE_INSTANCE": str(tmp_path)})
+    assert (config["LOG_FORMAT"], config["METRICS_TOKEN"],
+            config["PROMETHEUS_MULTIPROC_DIR"]) == ("text", None, None)
+    config = settings.load({"LOG_FORMAT": "json", "METRICS_TOKEN": "s3cret",
+                            "PROMETHEUS_MULTIPROC_DIR": str(tmp_path)})
+    assert (config["LOG_FORMAT"], config["METRICS_TOKEN"],
+            config["PROMETHEUS_MULTIPROC_DIR"]) == ("json", "s3cret", str(tmp_path))
+    with pytest.raises(SettingsError, match="LOG_FORMAT is text or json, not 'xml'"):
+        settings.load({"LOG_FORMAT": "xml"})
+    with pytest.raises(SettingsError, match="PROMETHEUS_MULTIPROC_DIR is an existing folder"):
+        settings.load({"PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "missing")})
