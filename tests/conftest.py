@@ -9,6 +9,7 @@ fixtures are in tests/support/.
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,8 @@ import pytest
 import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
+from redis import Redis
+from redis.exceptions import RedisError
 from sqlalchemy.orm import selectinload
 
 from maillage import migrate
@@ -28,7 +31,8 @@ from maillage.themes.operations import load_themes
 from maillage.towns.operations import import_communes
 from tests.support.app import ServerLikeClient, app_config, finish_jobs
 from tests.support.databases import REFERENCE_TABLES, Databases
-from tests.support.services import service_missing
+from tests.support.redis_server import RedisServer
+from tests.support.services import SHARED_REDIS, service_missing
 from tests.support.smtp import SmtpServer
 
 
@@ -206,3 +210,26 @@ def smtp() -> Iterator[SmtpServer]:
     server.controller.start()
     yield server
     server.controller.stop()
+
+
+@pytest.fixture
+def own_redis() -> Iterator[RedisServer]:
+    """A redis-server of the test's own, started; the test may stop and start it again."""
+    if shutil.which("redis-server") is None:
+        service_missing("redis-server is not installed")
+    server = RedisServer()
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def shared_redis() -> Iterator[str]:
+    """The machine's Redis, on a database of the tests' own, emptied before and after."""
+    client = Redis.from_url(SHARED_REDIS, socket_connect_timeout=1)
+    try:
+        client.flushdb()
+    except RedisError as error:
+        service_missing(f"Redis does not answer at {SHARED_REDIS}: {error}")
+    yield SHARED_REDIS
+    client.flushdb()

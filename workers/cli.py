@@ -10,6 +10,7 @@ from flask.cli import with_appcontext
 from maillage import events as outbox
 from maillage.database import session, transaction
 from maillage.events import Event
+from maillage.health import logs
 from maillage.queues import RedisQueues
 from workers.context import AppWorker
 from workers.events import process_event
@@ -32,6 +33,7 @@ def worker(burst: bool) -> None:
         raise click.ClickException("REDIS_URL is not set: in the embedded mode, jobs run in "
                                    "the web process and need no worker.")
     app = current_app._get_current_object()  # type: ignore[attr-defined]
+    logs.configure(app.config["LOG_FORMAT"])
     AppWorker([queues.queue(name) for name in QUEUES], connection=queues.connection, app=app) \
         .work(burst=burst, with_scheduler=True)
 

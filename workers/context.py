@@ -10,6 +10,7 @@ from rq.job import Job
 from rq.queue import Queue
 
 from maillage.app import create_app
+from maillage.health import logs
 
 _app: Flask | None = None
 
@@ -25,7 +26,8 @@ def job_app() -> Flask:
 
 
 class AppWorker(SimpleWorker):
-    """RQ's SimpleWorker running each job in an app context of one app, made once.
+    """RQ's SimpleWorker running each job in an app context of one app, made once, its log
+    lines carrying the id of the event it processes (`logs.about`).
 
     SimpleWorker runs jobs in its own process instead of forking one per job, so a fan-out
     costs its queries, not a new interpreter and new database connections.
@@ -36,5 +38,5 @@ class AppWorker(SimpleWorker):
         self.app = app
 
     def perform_job(self, job: Job, queue: Queue) -> bool:
-        with self.app.app_context():
+        with self.app.app_context(), logs.about(job):
             return super().perform_job(job, queue)

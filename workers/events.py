@@ -73,7 +73,8 @@ def process_event(event_id: int) -> Outcome:
     outcome = Outcome(sum(result.notified for result in results), persisted,
                       time.perf_counter() - started)
     log.info("Event %s (%s): %d notified, persisted in %.3f s, delivered in %.3f s", event_id,
-             kind, outcome.notified, outcome.persisted_seconds, outcome.delivered_seconds)
+             kind, outcome.notified, outcome.persisted_seconds, outcome.delivered_seconds,
+             extra={"event_id": event_id, "kind": kind})
     return outcome
 
 

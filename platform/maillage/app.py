@@ -32,6 +32,8 @@ from maillage.figures.api import blueprint as figures_api
 from maillage.figures.views import blueprint as figures_pages
 from maillage.follows.api import blueprint as follows_api
 from maillage.follows.views import blueprint as follows_pages
+from maillage.health import logs, metrics
+from maillage.health.views import blueprint as health_pages
 from maillage.help.api import blueprint as help_api
 from maillage.help.views import blueprint as help_pages
 from maillage.home.views import home
@@ -78,7 +80,11 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.config.setdefault("COMPRESS_MIMETYPES", ["text/css", "text/javascript",
                                                  "application/javascript"])
 
-    bodies.init_app(app)  # first: a body too large costs nothing
+    # First: the time a request takes counts every other hook, the commit included, and its
+    # id is known to every line it logs.
+    metrics.init_app(app)
+    logs.init_app(app)
+    bodies.init_app(app)  # before the rest: a body too large costs nothing
     database.init_app(app)
     realtime.init_app(app)
     queues.init_app(app)
@@ -100,6 +106,7 @@ def _register_pages(app: Flask) -> None:
     app.register_blueprint(oidc_pages)
     app.register_blueprint(privacy_pages)
     app.register_blueprint(moderation_pages)
+    app.register_blueprint(health_pages)
     app.jinja_env.globals["policy"] = policy
     app.jinja_env.globals["oidc_enabled"] = oidc_client.enabled
     app.jinja_env.globals["unread_notifications"] = _unread_notifications

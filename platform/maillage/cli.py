@@ -14,6 +14,7 @@ from maillage.accounts.cli import tokens, users
 from maillage.app import create_app
 from maillage.database import transaction
 from maillage.emails.cli import digests
+from maillage.health import logs
 from maillage.networks.cli import board, import_labels, import_members, networks
 from maillage.realtime import socketio
 from maillage.towns.cli import import_communes
@@ -39,6 +40,7 @@ def serve(host: str, port: int, debug: bool) -> None:
     """Serve the site and its live updates (Socket.IO) in one process."""
     # Flask refuses app.run() under its own command line; `serve` is that command here.
     os.environ.pop("FLASK_RUN_FROM_CLI", None)
+    logs.configure(current_app.config["LOG_FORMAT"])
     queues.start_sweeping(current_app)
     click.echo(f"Maillage is on http://{host}:{port}/ (Ctrl+C stops it).")
     socketio.run(current_app, host=host, port=port, debug=debug, use_reloader=debug,

@@ -86,7 +86,23 @@ def load(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
         "LOCKOUT_MINUTES": int(env.get("LOCKOUT_MINUTES", "15")),
         # How long a mailed password reset link works (hours); it works once in any case.
         "PASSWORD_RESET_MAX_AGE": _hours(env, "PASSWORD_RESET_MAX_AGE", default=1),
+        # Log lines as plain text (`make run`) or one JSON object each (the Procfile's).
+        "LOG_FORMAT": log_format(env),
+        # When set, /metrics answers only `Authorization: Bearer <METRICS_TOKEN>`.
+        "METRICS_TOKEN": env.get("METRICS_TOKEN") or None,
+        # The folder where each web process keeps its request counters, for /metrics to add
+        # them up; prometheus_client reads it from the environment itself, when imported.
+        "PROMETHEUS_MULTIPROC_DIR": _folder(env, "PROMETHEUS_MULTIPROC_DIR"),
     }
+
+
+def log_format(environ: Mapping[str, str] | None = None) -> str:
+    """LOG_FORMAT: `text` (the default) or `json`; read alone too, by gunicorn's master."""
+    env = os.environ if environ is None else environ
+    value = env.get("LOG_FORMAT") or "text"
+    if value not in {"text", "json"}:
+        raise SettingsError(f"LOG_FORMAT is text or json, not {value!r}.")
+    return value
 
 
 def _hours(env: Mapping[str, str], name: str, *, default: float) -> timedelta:
@@ -98,6 +114,14 @@ def _hours(env: Mapping[str, str], name: str, *, default: float) -> timedelta:
     if not hours > 0:
         raise SettingsError(f"{name} is a number of hours above 0 (for instance 72), not {raw!r}.")
     return timedelta(hours=hours)
+
+
+def _folder(env: Mapping[str, str], name: str) -> str | None:
+    path = env.get(name)
+    if path and not Path(path).is_dir():
+        raise SettingsError(f"{name} is an existing folder (empty when the web processes "
+                            f"start), not {path!r}: create it, or unset {name}.")
+    return path or None
 
 
 def _whole(env: Mapping[str, str], name: str, *, default: int, unit: str) -> int:

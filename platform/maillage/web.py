@@ -3,10 +3,13 @@ where may it be sent next. A leaf: it imports nothing of Maillage."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
-from flask import request
+from flask import current_app, request
 
+F = TypeVar("F", bound=Callable[..., Any])
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
@@ -24,3 +27,16 @@ def safe_next(target: str | None, default: str = "/") -> str:
             or "\\" in target:
         return default
     return target
+
+
+def own_authorization(view: F) -> F:
+    """Mark a view that reads the Authorization header itself (/metrics and its token): the
+    personal tokens' check leaves its requests alone."""
+    view.own_authorization = True  # type: ignore[attr-defined]
+    return view
+
+
+def has_own_authorization() -> bool:
+    """Tell whether the current request's view reads the Authorization header itself."""
+    view = current_app.view_functions.get(request.endpoint or "")
+    return bool(getattr(view, "own_authorization", False))

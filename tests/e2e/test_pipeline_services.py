@@ -7,13 +7,11 @@ shared one stays up.
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import subprocess
 import sys
 import time
 from collections import Counter
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -21,8 +19,6 @@ import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner
 from flask.cli import ScriptInfo
-from redis import Redis
-from redis.exceptions import RedisError
 from rq.job import Job as RQJob
 from rq.registry import StartedJobRegistry
 
@@ -33,67 +29,12 @@ from maillage.events import Event
 from maillage.follows.models import Follow
 from maillage.notifications.models import Notification
 from maillage.themes.models import Theme
-from tests.support.net import free_port
-from tests.support.services import SHARED_REDIS, service_missing
 from workers.context import AppWorker
 from workers.sweeper import sweep_outbox
 
 LANNION = "22113"
 NEW = {"town": LANNION, "title": "Wifi public sobre", "summary": "Bornes éteintes la nuit.",
        "body": "Détails.", "themes": ["sobriete-numerique"]}
-
-
-
-
-class RedisServer:
-    """A redis-server of the test's own, which the test may stop and start again."""
-
-    def __init__(self) -> None:
-        self.port = free_port()
-        self.url = f"redis://127.0.0.1:{self.port}/0"
-        self.process: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        self.process = subprocess.Popen(
-            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-             "--appendonly", "no"], stdout=subprocess.DEVNULL)
-        client = Redis.from_url(self.url)
-        for _ in range(100):
-            try:
-                client.ping()
-                return
-            except RedisError:
-                time.sleep(0.05)
-        raise RuntimeError("redis-server did not start")
-
-    def stop(self) -> None:
-        if self.process is not None:
-            self.process.terminate()
-            self.process.wait(10)
-            self.process = None
-
-
-@pytest.fixture
-def shared_redis() -> Iterator[str]:
-    """The machine's Redis, on a database of the tests' own, emptied before and after."""
-    client = Redis.from_url(SHARED_REDIS, socket_connect_timeout=1)
-    try:
-        client.flushdb()
-    except RedisError as error:
-        service_missing(f"Redis does not answer at {SHARED_REDIS}: {error}")
-    yield SHARED_REDIS
-    client.flushdb()
-
-
-@pytest.fixture
-def own_redis() -> Iterator[RedisServer]:
-    if shutil.which("redis-server") is None:
-        service_missing("redis-server is not installed")
-    server = RedisServer()
-    server.start()
-    yield server
-    server.stop()
-
 
 @pytest.fixture
 def services_app(make_app, request):

@@ -24,6 +24,7 @@ LAYERS = (
     ("notifications",),
     ("emails", "moderation", "figures", "privacy", "home"),
     ("realtime",),
+    ("health",),
 )
 # The modules at a package's edge (pages, endpoints, commands, what its events cause): they use
 # any package's inner modules, and no inner module uses them.

@@ -49,3 +49,17 @@ def test_event_max_tries_is_a_whole_number_above_zero() -> None:
     for wrong in ("0", "-1", "five", "2.5", "٣"):
         with pytest.raises(SettingsError, match="EVENT_MAX_TRIES is a number of tries above 0"):
             settings.load({"EVENT_MAX_TRIES": wrong})
+
+
+def test_the_health_settings_are_checked(tmp_path: Path) -> None:
+    config = settings.load({"MAILLAGE_INSTANCE": str(tmp_path)})
+    assert (config["LOG_FORMAT"], config["METRICS_TOKEN"],
+            config["PROMETHEUS_MULTIPROC_DIR"]) == ("text", None, None)
+    config = settings.load({"LOG_FORMAT": "json", "METRICS_TOKEN": "s3cret",
+                            "PROMETHEUS_MULTIPROC_DIR": str(tmp_path)})
+    assert (config["LOG_FORMAT"], config["METRICS_TOKEN"],
+            config["PROMETHEUS_MULTIPROC_DIR"]) == ("json", "s3cret", str(tmp_path))
+    with pytest.raises(SettingsError, match="LOG_FORMAT is text or json, not 'xml'"):
+        settings.load({"LOG_FORMAT": "xml"})
+    with pytest.raises(SettingsError, match="PROMETHEUS_MULTIPROC_DIR is an existing folder"):
+        settings.load({"PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "missing")})

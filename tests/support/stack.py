@@ -7,6 +7,7 @@ database and a Redis the caller gives: the queue of RQ and the message queue of 
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -52,12 +53,18 @@ def running_stack(database_url: str, redis_url: str, instance: Path, *, web: int
     `channel` is the Socket.IO channel on Redis (SOCKETIO_CHANNEL; the app's default when
     None): Redis publish/subscribe ignores database numbers, so processes sharing a server and
     a channel exchange live messages. `env` adds to or overrides the environment (the rate
-    limits of a benchmark...). With `logs`, each process writes its output to a file of
-    `instance` (web-<port>.log, worker-<n>.log); otherwise the web processes write to this
-    process's standard streams and the workers nowhere.
+    limits of a benchmark, LOG_FORMAT...). With `logs`, each process writes its output to a
+    file of `instance` (web-<port>.log, worker-<n>.log); otherwise the web processes write to
+    this process's standard streams and the workers nowhere. The web processes keep their
+    request counters in `instance`/prometheus (PROMETHEUS_MULTIPROC_DIR), emptied first, so
+    that /metrics of any of them adds up those of all.
     """
+    counters = instance / "prometheus"
+    shutil.rmtree(counters, ignore_errors=True)
+    counters.mkdir(parents=True)
     environment = {**os.environ, "DATABASE_URL": database_url, "REDIS_URL": redis_url,
-                   "SECRET_KEY": secret_key, "MAILLAGE_INSTANCE": str(instance)}
+                   "SECRET_KEY": secret_key, "MAILLAGE_INSTANCE": str(instance),
+                   "PROMETHEUS_MULTIPROC_DIR": str(counters)}
     if channel is not None:
         environment["SOCKETIO_CHANNEL"] = channel
     environment.update(env or {})
@@ -75,7 +82,8 @@ def running_stack(database_url: str, redis_url: str, instance: Path, *, web: int
     try:
         for port in ports:
             stack.web.append(start(
-                [str(BIN / "gunicorn"), "--worker-class", "gevent", "--workers", "1",
+                [str(BIN / "gunicorn"), "-c", "python:maillage.health.gunicorn",
+                 "--worker-class", "gevent", "--workers", "1",
                  "--bind", f"127.0.0.1:{port}", "--no-control-socket",
                  "--graceful-timeout", "2", "--log-level", "warning", "maillage.wsgi:app"],
                 f"web-{port}.log" if logs else None, quiet=False))

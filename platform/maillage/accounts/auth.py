@@ -25,7 +25,7 @@ from werkzeug.wrappers import Response
 from maillage.accounts import operations, queries
 from maillage.accounts.models import Scope, User
 from maillage.fields import ascii_int
-from maillage.web import SAFE_METHODS, is_api_request
+from maillage.web import SAFE_METHODS, has_own_authorization, is_api_request
 
 SIGN_IN = "maillage.sign_in"  # the session key of the browser's sign-in mark
 
@@ -83,7 +83,7 @@ def _unauthorized() -> Response:
 
 def _authenticate_bearer() -> None:
     header = request.headers.get("Authorization")
-    if header is None:
+    if header is None or has_own_authorization():
         return
     scheme, _, secret = header.partition(" ")
     if scheme.lower() != "bearer" or not secret.strip():

@@ -22,6 +22,12 @@ class LocalPresence:
         return {int(name.removeprefix("user:")) for name, sockets in rooms.items()
                 if sockets and name and name.startswith("user:")}
 
+    def sockets(self) -> int:
+        """How many sockets signed-in people hold open."""
+        rooms = socketio.server.manager.rooms.get("/", {}) if socketio.server else {}
+        return sum(len(sockets) for name, sockets in rooms.items()
+                   if name and name.startswith("user:"))
+
 
 class RedisPresence:
     """Who has a socket open on any web process: a count of sockets per user, in Redis.
@@ -44,6 +50,10 @@ class RedisPresence:
 
     def online(self) -> set[int]:
         return {int(key) for key in self.redis.hkeys(self.KEY)}
+
+    def sockets(self) -> int:
+        """How many sockets signed-in people hold open, on every web process."""
+        return sum(int(count) for count in self.redis.hvals(self.KEY))
 
 
 def presence() -> LocalPresence | RedisPresence:

@@ -1,0 +1,12 @@
+"""Gunicorn's settings for Maillage's web processes: `gunicorn -c python:maillage.health.gunicorn`
+(the Procfile's `web`); the command line gives the rest.
+
+Gunicorn's own lines (booting, a worker timed out) follow LOG_FORMAT like the app's. Its master
+reads this module before any worker patches for gevent: it loads the settings and the log
+format, never the app.
+"""
+
+from maillage.health.logformat import gunicorn_config as _gunicorn_config
+from maillage.settings import log_format as _log_format
+
+logconfig_dict = _gunicorn_config(_log_format())
