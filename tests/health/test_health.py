@@ -111,23 +111,28 @@ def test_the_gauges_read_the_outbox_and_the_digests(app, client, create_user) ->
     values = samples(client.get("/metrics").get_data(as_text=True))
     assert values[("maillage_events_pending", ())] == 0
     assert values[("maillage_events_oldest_pending_seconds", ())] == 0
+    assert values[("maillage_events_failed", ())] == 0
     assert values[("maillage_live_sockets", ())] == 0
     assert values[("maillage_digests_unsent", ())] == 0
     assert values[("maillage_digest_lag_seconds", ())] == 0
     assert {labels for name, labels in values if name == "maillage_gauge_up"} == \
         {(("gauge", declared.name),) for declared in gauges.declared()}
     assert all(value == 1 for (name, _), value in values.items() if name == "maillage_gauge_up")
-    # An event committed and never queued (Redis was away), and a digest recorded, not sent.
+    # An event committed and never queued (Redis was away), one failed for good (older: it
+    # counts as failed, not pending), and a digest recorded, not sent.
     now = utcnow()
     with transaction():
         session.add(Event(kind="account.signed_out", payload={}, created_at=now
                           - timedelta(minutes=5)))
+        session.add(Event(kind="account.signed_out", payload={}, tries=5, failed_at=now,
+                          last_error="Boom", created_at=now - timedelta(hours=1)))
         session.add(Digest(user_id=person.id, frequency=Frequency.DAILY, items=1,
                            window_start=now - timedelta(days=1, hours=2),
                            period_end=now - timedelta(hours=2)))
     values = samples(client.get("/metrics").get_data(as_text=True))
     assert values[("maillage_events_pending", ())] == 1
     assert 300 <= values[("maillage_events_oldest_pending_seconds", ())] < 400
+    assert values[("maillage_events_failed", ())] == 1
     assert values[("maillage_digests_unsent", ())] == 1
     assert 7200 <= values[("maillage_digest_lag_seconds", ())] < 7300
 

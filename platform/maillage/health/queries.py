@@ -20,7 +20,7 @@ from sqlalchemy.pool import NullPool
 from maillage import gauges, realtime
 from maillage.database import session, utcnow
 from maillage.emails.models import Digest
-from maillage.events import Event
+from maillage.events import Event, to_process
 from maillage.mail.smtp import SmtpTransport
 
 TIMEOUT = 2  # seconds a check waits for each answer of its service
@@ -97,16 +97,21 @@ def _age(since: datetime | None) -> float:
     return max((utcnow() - since).total_seconds(), 0.0) if since is not None else 0.0
 
 
-@gauges.gauge("maillage_events_pending", "Events of the outbox not processed yet.")
+@gauges.gauge("maillage_events_pending", "Events of the outbox not processed yet, nor failed.")
 def pending_events() -> float:
-    return session.scalar(sa.select(sa.func.count()).where(Event.processed_at.is_(None))) or 0
+    return session.scalar(sa.select(sa.func.count()).where(to_process())) or 0
 
 
 @gauges.gauge("maillage_events_oldest_pending_seconds",
-              "Age of the oldest event not processed yet (0 when none waits).")
+              "Age of the oldest event not processed yet, nor failed (0 when none waits).")
 def oldest_pending_event() -> float:
-    return _age(session.scalar(sa.select(sa.func.min(Event.created_at))
-                               .where(Event.processed_at.is_(None))))
+    return _age(session.scalar(sa.select(sa.func.min(Event.created_at)).where(to_process())))
+
+
+@gauges.gauge("maillage_events_failed", "Events failed for good after EVENT_MAX_TRIES tries, "
+              "waiting for `maillage events replay`.")
+def failed_events() -> float:
+    return session.scalar(sa.select(sa.func.count()).where(Event.failed_at.is_not(None))) or 0
 
 
 @gauges.gauge("maillage_live_sockets", "Sockets that signed-in people hold open, on every "
