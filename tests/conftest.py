@@ -9,6 +9,7 @@ fixtures are in tests/support/.
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -28,6 +29,7 @@ from maillage.themes.operations import load_themes
 from maillage.towns.operations import import_communes
 from tests.support.app import ServerLikeClient, app_config, finish_jobs
 from tests.support.databases import REFERENCE_TABLES, Databases
+from tests.support.redis import RedisServer
 from tests.support.services import service_missing
 from tests.support.smtp import SmtpServer
 
@@ -203,6 +205,17 @@ def csrf(client: FlaskClient) -> Callable[[], str]:
 def smtp() -> Iterator[SmtpServer]:
     """A loopback SMTP server for the test; point an app at it with SMTP_URL=smtp.url."""
     server = SmtpServer()
-    server.controller.start()
+    server.start()
     yield server
-    server.controller.stop()
+    server.stop()
+
+
+@pytest.fixture
+def own_redis() -> Iterator[RedisServer]:
+    """A redis-server of the test's own, which the test may stop and start again."""
+    if shutil.which("redis-server") is None:
+        service_missing("redis-server is not installed")
+    server = RedisServer()
+    server.start()
+    yield server
+    server.stop()

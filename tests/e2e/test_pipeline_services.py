@@ -7,7 +7,6 @@ shared one stays up.
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -31,7 +30,6 @@ from maillage.events import Event
 from maillage.follows.models import Follow
 from maillage.notifications.models import Notification
 from maillage.themes.models import Theme
-from tests.support.net import free_port
 from tests.support.services import SHARED_REDIS, service_missing
 from workers.context import AppWorker
 from workers.sweeper import sweep_outbox
@@ -39,36 +37,6 @@ from workers.sweeper import sweep_outbox
 LANNION = "22113"
 NEW = {"town": LANNION, "title": "Wifi public sobre", "summary": "Bornes éteintes la nuit.",
        "body": "Détails.", "themes": ["sobriete-numerique"]}
-
-
-
-
-class RedisServer:
-    """A redis-server of the test's own, which the test may stop and start again."""
-
-    def __init__(self) -> None:
-        self.port = free_port()
-        self.url = f"redis://127.0.0.1:{self.port}/0"
-        self.process: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        self.process = subprocess.Popen(
-            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-             "--appendonly", "no"], stdout=subprocess.DEVNULL)
-        client = Redis.from_url(self.url)
-        for _ in range(100):
-            try:
-                client.ping()
-                return
-            except RedisError:
-                time.sleep(0.05)
-        raise RuntimeError("redis-server did not start")
-
-    def stop(self) -> None:
-        if self.process is not None:
-            self.process.terminate()
-            self.process.wait(10)
-            self.process = None
 
 
 @pytest.fixture
@@ -81,16 +49,6 @@ def shared_redis() -> Iterator[str]:
         service_missing(f"Redis does not answer at {SHARED_REDIS}: {error}")
     yield SHARED_REDIS
     client.flushdb()
-
-
-@pytest.fixture
-def own_redis() -> Iterator[RedisServer]:
-    if shutil.which("redis-server") is None:
-        service_missing("redis-server is not installed")
-    server = RedisServer()
-    server.start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture
