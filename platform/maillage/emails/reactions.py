@@ -8,7 +8,7 @@ from typing import Any
 from maillage.emails.queries import immediate_notices
 from maillage.events import Event
 from maillage.mail.models import Kind
-from maillage.mail.operations import queue_mail
+from maillage.mail.operations import queue_mails
 from maillage.reactions import Fanout, after_every_event
 
 
@@ -19,6 +19,5 @@ def queue_immediate_notices(event: Event, _happened: Any) -> Fanout:
     Runs last among the event's handlers, in their transaction: the mails are in the outbox
     exactly when the notifications are committed, and the event marked processed.
     """
-    for notification_id in immediate_notices(event.id, event.kind):
-        queue_mail(Kind.NOTICE, notification_id)
+    queue_mails(Kind.NOTICE, immediate_notices(event.id, event.kind))
     return Fanout()
