@@ -164,6 +164,12 @@ def test_a_mail_refused_for_days_is_given_up(create_user, smtp, wait, app: Flask
     assert outbox() == [(Kind.PASSWORD_RESET, 1, Status.FAILED)]
     with transaction():
         assert session.scalar(sa.select(OutgoingMail.error)).startswith("given up: 421")
+    assert sweep_mail() == 0
+    assert len(outbox()) == 1, "kept a while, to tell what became of it"
+    with transaction():
+        session.execute(sa.update(OutgoingMail).values(done_at=utcnow() - timedelta(days=8)))
+    assert sweep_mail() == 0
+    assert outbox() == []
 
 
 def test_a_mail_sent_again_keeps_its_message_id_and_one_try_sends_once(
