@@ -6,11 +6,10 @@ import click
 import sqlalchemy as sa
 from flask import current_app
 from flask.cli import with_appcontext
-from rq.job import Job
-from rq.registry import FailedJobRegistry
 
-from maillage.database import session
-from maillage.events import Event, dispatch
+from maillage import events as outbox
+from maillage.database import session, transaction
+from maillage.events import Event
 from maillage.queues import RedisQueues
 from workers.context import AppWorker
 from workers.events import process_event
@@ -45,26 +44,13 @@ def events() -> None:
 @events.command("failed")
 @with_appcontext
 def failed() -> None:
-    """List the events whose processing failed for good, with the error."""
-    queues = _redis_queues()
-    if queues is None:
-        raise click.ClickException("REDIS_URL is not set: the embedded mode keeps no failed "
-                                   "registry; see `maillage events pending`.")
-    registry = FailedJobRegistry(queue=queues.queue("events"))
-    job_ids = registry.get_job_ids()
-    if not job_ids:
+    """List the events that failed for good (EVENT_MAX_TRIES tries), with their error."""
+    rows = outbox.failed()
+    if not rows:
         click.echo("No failed event.")
-    for job in Job.fetch_many(job_ids, connection=queues.connection):
-        if job is None:
-            continue
-        result = job.latest_result()
-        click.echo(f"{job.args[0]}\t{_kind(job.args[0])}\t{job.ended_at or ''}\t"
-                   f"{_error_line(result.exc_string if result else None)}")
-
-
-def _kind(event_id: int) -> str:
-    event = session.get(Event, event_id)
-    return event.kind if event else "(deleted)"
+    for event in rows:
+        click.echo(f"{event.id}\t{event.kind}\t{event.tries} tries\t"
+                   f"{event.failed_at:%Y-%m-%d %H:%M:%S}\t{_error_line(event.last_error)}")
 
 
 def _error_line(traceback: str | None) -> str:
@@ -77,9 +63,9 @@ def _error_line(traceback: str | None) -> str:
 @events.command("pending")
 @with_appcontext
 def pending() -> None:
-    """List the events not processed yet, oldest first."""
+    """List the events still to process (neither processed nor failed), oldest first."""
     rows = session.execute(sa.select(Event.id, Event.kind, Event.created_at)
-                           .where(Event.processed_at.is_(None)).order_by(Event.id)).all()
+                           .where(outbox.to_process()).order_by(Event.id)).all()
     if not rows:
         click.echo("No pending event.")
     for event_id, kind, created_at in rows:
@@ -90,23 +76,22 @@ def pending() -> None:
 @click.argument("event_id", type=int)
 @with_appcontext
 def replay(event_id: int) -> None:
-    """Process event EVENT_ID again: on RQ, requeue its failed job; else process it here."""
-    event = session.get(Event, event_id)
-    if event is None:
-        raise click.ClickException(f"No event has the id {event_id}.")
-    if event.processed_at is not None:
-        click.echo(f"Event {event_id} was processed at {event.processed_at:%Y-%m-%d %H:%M:%S}; "
-                   "nothing to replay.")
+    """Try failed event EVENT_ID again, its tries counted anew, once its cause is fixed: on
+    RQ, queue it; in the embedded mode, process it here."""
+    with transaction():
+        event = session.get(Event, event_id)
+        if event is None:
+            raise click.ClickException(f"No event has the id {event_id}.")
+        processed_at = event.processed_at
+        replayed = outbox.replay(event_id)
+    if not replayed:
+        click.echo(f"Event {event_id} " + (
+            f"was processed at {processed_at:%Y-%m-%d %H:%M:%S}" if processed_at else
+            "has not failed: it is still being tried") + "; nothing to replay.")
         return
-    session.remove()
-    queues = _redis_queues()
-    if queues is None:
+    if _redis_queues() is None:
         outcome = process_event(event_id)
         click.echo(f"Event {event_id} processed: {outcome.notified} notified.")
         return
-    registry = FailedJobRegistry(queue=queues.queue("events"))
-    for job in Job.fetch_many(registry.get_job_ids(), connection=queues.connection):
-        if job is not None and job.args[:1] == (event_id,):
-            registry.remove(job, delete_job=True)
-    dispatch(current_app._get_current_object(), [event_id])  # type: ignore[attr-defined]
+    outbox.dispatch(current_app._get_current_object(), [event_id])  # type: ignore[attr-defined]
     click.echo(f"Event {event_id} queued again.")

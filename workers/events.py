@@ -3,19 +3,23 @@
 What an event causes is declared by its feature (`maillage.reactions`); this only runs it.
 It is safe to run twice, at once or one after the other: the event row is locked while it is
 processed, a processed event is skipped, and notifications are unique per event and person.
-Failures raise, so RQ retries the job and, in the end, keeps it in its failed registry; an
-event of a kind nobody declares fails too, rather than passing as processed.
+Each run counts a try in the event's row, committed before the reactions run, so that a run
+killing its worker counts too. A failed try raises, so that RQ (or the sweeper) tries again
+later; the EVENT_MAX_TRIES-th marks the event failed with its error and returns, and nobody
+tries it again until it is replayed. An event of a kind nobody declares fails too, rather than
+passing as processed.
 """
 
 from __future__ import annotations
 
 import logging
 import time
+import traceback
 from dataclasses import dataclass
 
 import sqlalchemy as sa
 
-from maillage import reactions, realtime
+from maillage import events, reactions, realtime
 from maillage.database import session, transaction, utcnow
 from maillage.events import Event
 from maillage.notifications.queries import of_event_for
@@ -37,16 +41,31 @@ class Outcome:
 def process_event(event_id: int) -> Outcome:
     """Notify the people event `event_id` concerns, then tell their open pages."""
     started = time.perf_counter()
-    with job_app().app_context():
+    app = job_app()
+    with app.app_context():
+        max_tries = app.config["EVENT_MAX_TRIES"]
         with transaction():
-            event = session.scalar(sa.select(Event).where(Event.id == event_id)
-                                   .with_for_update())
-            if event is None or event.processed_at is not None:
-                return Outcome(0, 0.0, 0.0)
-            kind = event.kind
-            happened = event.as_domain()
-            results = [handle(event, happened) for handle in reactions.handlers_of(kind)]
-            event.processed_at = utcnow()
+            tries = events.count_try(event_id, max_tries)
+        if tries is None:
+            return Outcome(0, 0.0, 0.0)
+        try:
+            with transaction():
+                event = session.scalar(sa.select(Event).where(Event.id == event_id)
+                                       .with_for_update())
+                if event is None or event.processed_at or event.failed_at:
+                    return Outcome(0, 0.0, 0.0)
+                kind = event.kind
+                happened = event.as_domain()
+                results = [handle(event, happened) for handle in reactions.handlers_of(kind)]
+                event.processed_at = utcnow()
+        except Exception:
+            final = tries >= max_tries
+            with transaction():
+                events.note_failure(event_id, traceback.format_exc(), final=final)
+            if not final:
+                raise
+            log.exception("Event %s failed for good after %d tries", event_id, tries)
+            return Outcome(0, 0.0, 0.0)
         persisted = time.perf_counter() - started
         # Live messages only once the notifications are committed, and only by the run that
         # processed the event: a second run stops above and sends nothing twice.

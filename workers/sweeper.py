@@ -2,7 +2,9 @@
 while, and the mails that nobody answers for any more.
 
 Dispatch after commit is best effort (Redis may be down, a process may die between the commit
-and the enqueue, a sender in the middle of a try); these jobs make it at-least-once.
+and the enqueue, a sender in the middle of a try); these jobs make it at-least-once. Events
+failed for good are left alone, and an event whose job is still queued or running is not
+queued twice (`queues.RedisQueues`).
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from datetime import timedelta
 import sqlalchemy as sa
 
 from maillage.database import session, transaction, utcnow
-from maillage.events import Event, dispatch
+from maillage.events import Event, dispatch, to_process
 from maillage.jobs import Job
 from maillage.mail.operations import take_expired
 from workers.context import job_app
@@ -28,7 +30,7 @@ def sweep_outbox(grace: timedelta = GRACE) -> int:
         cutoff = utcnow() - grace
         waiting = list(session.scalars(
             sa.select(Event.id).where(
-                Event.processed_at.is_(None),
+                to_process(),
                 sa.func.coalesce(Event.dispatched_at, Event.created_at) < cutoff,
             ).order_by(Event.id).limit(BATCH)
         ))

@@ -1,7 +1,7 @@
 """The outbox of single mails: notices, confirmations, password resets, security notices
 
 Revision ID: 0016_mail_outbox
-Revises: 0014_accounts_trust
+Revises: 0015_event_failures
 Create Date: 2026-12-03 15:00:00
 
 Each mail is decided as a row of `outgoing_mails` in the transaction that decides it, and
@@ -15,7 +15,7 @@ from alembic import op
 import maillage.database
 
 revision = '0016_mail_outbox'
-down_revision = '0014_accounts_trust'
+down_revision = '0015_event_failures'
 branch_labels = None
 depends_on = None
 

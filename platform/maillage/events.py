@@ -7,6 +7,9 @@ feature declares (`maillage.reactions`).
 
 Each event is a past-tense dataclass of its feature's `events.py`; its `kind` is what the
 table stores.
+
+An event that keeps failing (a poison event) is tried EVENT_MAX_TRIES times, counted in its
+row, then marked failed with its error; nobody tries it again until `maillage events replay`.
 """
 
 from __future__ import annotations
@@ -37,6 +40,10 @@ class Event(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     dispatched_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     processed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The runs that began, counted before each runs: one that killed its worker counts too.
+    tries: Mapped[int] = mapped_column(default=0, server_default="0")
+    failed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(sa.Text)
 
     __table_args__ = (
         sa.Index("ix_events_kind", "kind"),
@@ -100,3 +107,47 @@ def dispatch(app: Flask, event_ids: Iterable[int]) -> None:
     queues = app.extensions["maillage.queues"]
     for event_id in event_ids:
         queues.enqueue("events", Job.PROCESS_EVENT, event_id, job_id=f"event-{event_id}")
+
+
+def to_process() -> sa.ColumnElement[bool]:
+    """The events still to process: neither processed nor failed for good."""
+    return sa.and_(Event.processed_at.is_(None), Event.failed_at.is_(None))
+
+
+def count_try(event_id: int, max_tries: int) -> int | None:
+    """Count a try of event `event_id`; return its number, or None when it is not to be tried:
+    processed, failed, deleted, or out of tries.
+
+    Out of tries means the last try never came back (its worker died): the event is marked
+    failed here, with the last error it recorded, if any.
+    """
+    counted = session.execute(sa.update(Event).where(Event.id == event_id, to_process(),
+                                                     Event.tries < max_tries)
+                              .values(tries=Event.tries + 1))
+    if counted.rowcount:
+        return session.scalar(sa.select(Event.tries).where(Event.id == event_id))
+    session.execute(sa.update(Event).where(Event.id == event_id, to_process()).values(
+        failed_at=utcnow(),
+        last_error=sa.func.coalesce(Event.last_error, "the worker stopped during the last try")))
+    return None
+
+
+def note_failure(event_id: int, error: str, *, final: bool) -> None:
+    """Keep the error of a failed try of event `event_id`; a `final` one fails the event."""
+    session.execute(sa.update(Event).where(Event.id == event_id, to_process())
+                    .values(last_error=error, failed_at=utcnow() if final else None))
+
+
+def replay(event_id: int) -> bool:
+    """Give failed event `event_id` its tries back, for when its cause is gone; False if it
+    is not failed. The caller queues it once this commits."""
+    reset = session.execute(sa.update(Event).where(Event.id == event_id,
+                                                   Event.failed_at.is_not(None))
+                            .values(tries=0, failed_at=None, last_error=None))
+    return bool(reset.rowcount)
+
+
+def failed() -> list[Event]:
+    """The events failed for good, most recent failure first."""
+    return list(session.scalars(sa.select(Event).where(Event.failed_at.is_not(None))
+                                .order_by(Event.failed_at.desc(), Event.id.desc())))

@@ -15,13 +15,15 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 from flask import Flask, current_app
 from redis import Redis
-from redis.exceptions import RedisError
+from redis.exceptions import RedisError, WatchError
 from rq import Queue, Retry
+from rq.job import Job as RQJob
+from rq.job import JobStatus
 from werkzeug.utils import import_string
 
 from maillage.database import after_commit
@@ -32,6 +34,9 @@ log = logging.getLogger(__name__)
 # Seconds before each retry of a failing job; then it lands in RQ's failed registry.
 RETRY_INTERVALS = [2, 10, 60, 300, 1800]
 FAILURE_TTL = 30 * 24 * 3600
+# The states of a job that will run: the same work is not queued beside it.
+WILL_RUN = {status.value for status in (JobStatus.QUEUED, JobStatus.STARTED,
+                                         JobStatus.SCHEDULED, JobStatus.DEFERRED)}
 
 
 class Queues(Protocol):
@@ -39,8 +44,9 @@ class Queues(Protocol):
 
     def enqueue(self, queue_name: str, func: Callable[..., Any] | str, *args: Any,
                 job_id: str, delay: float = 0) -> bool:
-        """Queue `func(*args)` once under `job_id`, to run in `delay` seconds; False when the
-        queue could not be reached.
+        """Queue `func(*args)` under `job_id`, to run in `delay` seconds, unless a job of that
+        id is queued, running or waiting for a retry; False when the queue could not be
+        reached.
 
         `func` may be the dotted path of a job in `workers/`, so that the domain never
         imports its consumers.
@@ -50,9 +56,13 @@ class Queues(Protocol):
 class RedisQueues:
     """RQ queues on Redis; a Redis that does not answer makes `enqueue` return False.
 
-    `job_id` becomes the job's description, not its RQ id: a job of a worker killed mid-run
-    keeps its id in RQ's registries for a while, and must not stop the same work from being
-    queued again. Jobs are safe to run twice, so a duplicate costs a no-op.
+    `job_id` is the RQ job's id, and a job is queued only when no job of that id will run
+    (queued, running, or waiting for a retry): a sweep or a replay beside a job queued or
+    running adds nothing, where a duplicate would hold a worker waiting on the first one's
+    lock. A job whose worker was killed mid-run stays "started" in RQ until its lease (the
+    execution's heartbeat) runs out; then RQ retries it, or fails it when it has no retry
+    left, and it may be queued again. A job that ended (finished, failed) gives way to the
+    new one.
     """
 
     def __init__(self, redis_url: str, retry_scale: float = 1.0) -> None:
@@ -65,19 +75,52 @@ class RedisQueues:
 
     def enqueue(self, queue_name: str, func: Callable[..., Any] | str, *args: Any,
                 job_id: str, delay: float = 0) -> bool:
-        # A job's name as a plain str (a `Job` is a StrEnum): RQ stores what it is given.
-        func = str(func) if isinstance(func, str) else func
-        options = {"description": job_id, "retry": self.retry, "failure_ttl": FAILURE_TTL}
         try:
-            if delay > 0:  # RQ's scheduler, which `maillage worker` runs, queues it then
-                self.queue(queue_name).enqueue_in(timedelta(seconds=delay), func, *args,
-                                                  **options)
-            else:
-                self.queue(queue_name).enqueue(func, *args, **options)
+            self._enqueue_once(self.queue(queue_name), func, args, job_id, delay)
         except RedisError as error:
             log.warning("Could not queue %s: %s; the sweeper will queue it again", job_id, error)
             return False
         return True
+
+    def _enqueue_once(self, queue: Queue, func: Callable[..., Any] | str,
+                      args: tuple[Any, ...], job_id: str, delay: float) -> None:
+        # RQ's `unique=True` refuses any id whose job is still stored, finished and failed
+        # ones included (kept for days): the status decides here, under WATCH, as RQ does
+        # with dependencies, so that two clients queueing at once queue one job.
+        key = RQJob.key_for(job_id)
+        cleaned = False
+        while True:
+            with self.connection.pipeline() as pipe:
+                try:
+                    pipe.watch(key)
+                    status = pipe.hget(key, "status")
+                    status = status.decode() if status else None
+                    if status == JobStatus.STARTED and not cleaned:
+                        # Abandoned past its lease? Then RQ retries it or fails it now.
+                        queue.started_job_registry.cleanup()
+                        cleaned = True
+                        continue
+                    if status in WILL_RUN:
+                        return
+                    ended = RQJob.fetch(job_id, connection=self.connection) if status else None
+                    pipe.multi()
+                    if ended is not None:
+                        ended.delete(pipeline=pipe)
+                    # A job's name as a plain str (a `Job` is a StrEnum): RQ stores what it is
+                    # given.
+                    func = str(func) if isinstance(func, str) else func
+                    options = {"job_id": job_id, "description": job_id, "retry": self.retry,
+                               "failure_ttl": FAILURE_TTL}
+                    if delay > 0:  # RQ's scheduler, which `maillage worker` runs, queues it
+                        queue.schedule_job(
+                            queue.create_job(func, args, status=JobStatus.SCHEDULED, **options),
+                            datetime.now(UTC) + timedelta(seconds=delay), pipeline=pipe)
+                    else:
+                        queue.enqueue_call(func, args, pipeline=pipe, **options)
+                    pipe.execute()
+                    return
+                except WatchError:
+                    continue  # another client queued it, or a worker took it: look again
 
 
 @dataclass

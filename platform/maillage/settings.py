@@ -53,10 +53,14 @@ def load(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
         # The largest request body, in bytes: a larger one is refused (413) before it is read.
         # The largest body any form or endpoint takes, an initiative (50,000 characters), stays
         # below 1 MiB even percent-encoded.
-        "MAX_CONTENT_LENGTH": _bytes(env, "MAX_CONTENT_LENGTH", default=1024 * 1024),
+        "MAX_CONTENT_LENGTH": _whole(env, "MAX_CONTENT_LENGTH", default=1024 * 1024,
+                                     unit="bytes"),
         # The embedded worker thread sweeps the outbox this often (seconds); the scheduler
         # process does it with RQ.
         "SWEEP_INTERVAL": 60,
+        # The tries an event gets before it is marked failed and left alone (`maillage events
+        # failed`, `maillage events replay`).
+        "EVENT_MAX_TRIES": _whole(env, "EVENT_MAX_TRIES", default=5, unit="tries"),
         # A help request nobody answered within this delay reaches the next circle, once.
         "HELP_ESCALATION_DELAY": _hours(env, "HELP_ESCALATION_DELAY", default=72),
         # How often the embedded worker thread looks for requests to escalate (seconds).
@@ -96,11 +100,11 @@ def _hours(env: Mapping[str, str], name: str, *, default: float) -> timedelta:
     return timedelta(hours=hours)
 
 
-def _bytes(env: Mapping[str, str], name: str, *, default: int) -> int:
+def _whole(env: Mapping[str, str], name: str, *, default: int, unit: str) -> int:
     raw = env.get(name) or str(default)
     number = ascii_int(raw, BIGINT_MAX)
     if not number:
-        raise SettingsError(f"{name} is a number of bytes above 0 (for instance 1048576), "
+        raise SettingsError(f"{name} is a number of {unit} above 0 (for instance {default}), "
                             f"not {raw!r}.")
     return number
 

@@ -11,6 +11,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections import Counter
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -21,6 +22,7 @@ from click.testing import CliRunner
 from flask.cli import ScriptInfo
 from redis import Redis
 from redis.exceptions import RedisError
+from rq.job import Job as RQJob
 from rq.registry import StartedJobRegistry
 
 from maillage.accounts.models import Role, User
@@ -129,7 +131,25 @@ def test_a_redis_outage_loses_nothing(services_app, own_redis, author_and_follow
     assert len(published_notifications()) == 3
 
 
-def test_a_failing_event_ends_in_the_failed_registry_and_replays(
+def events_command(app, *args: str) -> str:
+    """Run `maillage events ...` on `app`; return what it said."""
+    with app.app_context():  # commands run in the app of the context they find
+        result = CliRunner().invoke(main, ["events", *args],
+                                    obj=ScriptInfo(create_app=lambda: app))
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def jobs_of(app) -> Counter[int]:
+    """The jobs in RQ's `events` queue, by event id."""
+    return Counter(job.args[0] for job in app.extensions["maillage.queues"].queue("events").jobs)
+
+
+def listed(output: str, event_id: int) -> list[str]:
+    return [line for line in output.splitlines() if line.startswith(f"{event_id}\t")]
+
+
+def test_an_unreachable_database_leaves_the_event_pending_for_the_sweeper(
         services_app, author_and_follower, make_app, tmp_path) -> None:
     headers, follower = author_and_follower
     services_app.test_client().post("/api/v1/initiatives", json=NEW, headers=headers)
@@ -137,23 +157,126 @@ def test_a_failing_event_ends_in_the_failed_registry_and_replays(
     session.remove()
     broken = make_app(REDIS_URL=services_app.config["REDIS_URL"], JOB_RETRY_SCALE=0,
                       DATABASE_URL=f"sqlite:///{tmp_path}/missing/nowhere.db")
-    work(broken)
+    work(broken)  # every try, RQ's retries included, fails before it can count itself
     assert published_notifications() == []
-    runner = CliRunner()
-    info = ScriptInfo(create_app=lambda: services_app)
-    with services_app.app_context():  # commands run in the app of the context they find
-        listed = runner.invoke(main, ["events", "failed"], obj=info)
-        assert listed.exit_code == 0, listed.output
-        assert f"{event_id}\tinitiative.published" in listed.output
-        assert "OperationalError" in listed.output
-        replayed = runner.invoke(main, ["events", "replay", str(event_id)], obj=info)
-        assert replayed.exit_code == 0, replayed.output
+    assert session.get(Event, event_id).tries == 0
+    session.remove()
+    assert listed(events_command(services_app, "pending"), event_id)
+    assert "No failed event." in events_command(services_app, "failed")
+    assert "nothing to replay" in events_command(services_app, "replay", str(event_id))
+    with services_app.app_context():
+        sweep_outbox(grace=timedelta(0))  # RQ's job failed: it gives way to a new one
+    assert jobs_of(services_app)[event_id] == 1
     work(services_app)
     assert published_notifications() == [(event_id, follower.id)]
+
+
+def test_a_poison_event_is_tried_five_times_then_left_failed_until_replayed(
+        services_app, author_and_follower) -> None:
+    headers, follower = author_and_follower
+    services_app.test_client().post("/api/v1/initiatives", json=NEW, headers=headers)
+    event = session.scalar(sa.select(Event).where(Event.kind == "initiative.published"))
+    event_id, payload = event.id, dict(event.payload)
+    # As an event recorded by a version that had no themes yet: its class cannot take it.
+    with transaction():
+        session.get(Event, event_id).payload = {k: v for k, v in payload.items()
+                                                if k != "themes"}
+    work(services_app)  # the first try and RQ's retries, all at once (JOB_RETRY_SCALE=0)
+    connection = services_app.extensions["maillage.queues"].connection
+    job = RQJob.fetch(f"event-{event_id}", connection=connection)
+    # The fifth try ended the job, with RQ's last retry unused.
+    assert (job.get_status(), job.retries_left) == ("finished", 1)
+    event = session.get(Event, event_id)
+    assert (event.tries, event.processed_at) == (5, None)
+    assert event.failed_at is not None
+    assert "TypeError" in event.last_error
+    session.remove()
+    failed = listed(events_command(services_app, "failed"), event_id)
+    assert len(failed) == 1
+    assert failed[0].startswith(f"{event_id}\tinitiative.published\t5 tries\t")
+    assert failed[0].endswith("missing 1 required positional argument: 'themes'")
+    assert not listed(events_command(services_app, "pending"), event_id)
     with services_app.app_context():
-        assert "No failed event." in runner.invoke(main, ["events", "failed"], obj=info).output
-        again = runner.invoke(main, ["events", "replay", str(event_id)], obj=info)
-        assert "nothing to replay" in again.output
+        for _ in range(3):
+            sweep_outbox(grace=timedelta(0))
+    assert jobs_of(services_app)[event_id] == 0
+    services_app.extensions["maillage.queues"].enqueue(  # a job queued anyway runs no try
+        "events", "workers.events.process_event", event_id, job_id=f"event-{event_id}")
+    work(services_app)
+    assert session.get(Event, event_id).tries == 5
+    # The cause gone (the code or the payload fixed), it is replayed, and processed once.
+    with transaction():
+        session.get(Event, event_id).payload = payload
+    assert "queued again" in events_command(services_app, "replay", str(event_id))
+    assert jobs_of(services_app)[event_id] == 1
+    work(services_app)
+    assert published_notifications() == [(event_id, follower.id)]
+    event = session.get(Event, event_id)
+    assert (event.tries, event.failed_at, event.last_error) == (1, None, None)
+    session.remove()
+    assert "No failed event." in events_command(services_app, "failed")
+    assert "nothing to replay" in events_command(services_app, "replay", str(event_id))
+
+
+def test_an_event_waiting_for_its_retry_is_not_queued_beside_it(
+        services_app, author_and_follower, make_app) -> None:
+    headers, _ = author_and_follower
+    services_app.test_client().post("/api/v1/initiatives", json=NEW, headers=headers)
+    event_id = session.scalar(sa.select(Event.id).where(Event.kind == "initiative.published"))
+    with transaction():
+        event = session.get(Event, event_id)
+        event.payload = {**event.payload, "town": LANNION}  # a field its class does not know
+    # Queued again with RQ's real retry intervals.
+    queues = services_app.extensions["maillage.queues"]
+    queues.queue("events").empty()
+    patient = make_app(REDIS_URL=services_app.config["REDIS_URL"], JOB_RETRY_SCALE=1)
+    patient.extensions["maillage.queues"].enqueue(
+        "events", "workers.events.process_event", event_id, job_id=f"event-{event_id}")
+    work(patient)  # the first try fails: RQ schedules the retry 2 s later
+    assert queues.queue("events").scheduled_job_registry.get_job_ids() == [f"event-{event_id}"]
+    with services_app.app_context():
+        for _ in range(10):
+            sweep_outbox(grace=timedelta(0))
+    assert jobs_of(services_app)[event_id] == 0
+    assert tries_of(event_id) == 1
+
+
+def test_a_try_that_killed_its_worker_counts(services_app, author_and_follower) -> None:
+    headers, _ = author_and_follower
+    services_app.test_client().post("/api/v1/initiatives", json=NEW, headers=headers)
+    event_id = session.scalar(sa.select(Event.id).where(Event.kind == "initiative.published"))
+    # As the fifth try leaves it when it kills its worker: counted, never ended.
+    with transaction():
+        session.get(Event, event_id).tries = 5
+    work(services_app)
+    event = session.get(Event, event_id)
+    assert (event.tries, event.processed_at) == (5, None)
+    assert event.failed_at is not None
+    assert event.last_error == "the worker stopped during the last try"
+    assert published_notifications() == []
+
+
+def test_an_event_swept_ten_times_while_no_worker_runs_is_queued_once(
+        services_app, author_and_follower) -> None:
+    headers, follower = author_and_follower
+    services_app.test_client().post("/api/v1/initiatives", json=NEW, headers=headers)
+    event_id = session.scalar(sa.select(Event.id).where(Event.kind == "initiative.published"))
+    session.remove()
+    with services_app.app_context():
+        for _ in range(10):
+            sweep_outbox(grace=timedelta(0))
+    jobs = jobs_of(services_app)
+    assert jobs[event_id] == 1
+    assert set(jobs.values()) == {1}  # the fixture's events too
+    work(services_app)
+    assert published_notifications() == [(event_id, follower.id)]
+    assert session.get(Event, event_id).tries == 1
+
+
+def tries_of(event_id: int) -> int:
+    tries = session.scalar(sa.select(Event.tries).where(Event.id == event_id))
+    session.remove()
+    return tries
 
 
 def bulk_followers(count: int, theme: str) -> None:
@@ -192,6 +315,8 @@ def test_a_worker_killed_mid_fan_out_leaves_no_duplicate(services_app, create_us
     deadline = time.monotonic() + 30
     while not started.get_job_ids() and time.monotonic() < deadline:
         time.sleep(0.002)
+    while not tries_of(event_id) and time.monotonic() < deadline:
+        time.sleep(0.002)
     time.sleep(0.05)
     os.killpg(worker.pid, signal.SIGKILL)
     worker.wait(10)
@@ -199,10 +324,22 @@ def test_a_worker_killed_mid_fan_out_leaves_no_duplicate(services_app, create_us
                              .where(Notification.event_id == event_id))
     session.remove()
     assert counted in (0, followers)
+    # Its job stays started until its lease runs out: sweeps queue nothing beside it.
+    with services_app.app_context():
+        for _ in range(10):
+            sweep_outbox(grace=timedelta(0))
+    assert jobs_of(services_app)[event_id] == 0
+    # Past the lease (its score in the registry), RQ's cleanup, which workers and the
+    # sweeper's queueing run, retries the job: once.
+    lease_end = max(score for _, score in queues.connection.zrange(started.key, 0, -1,
+                                                                    withscores=True))
+    started.cleanup(timestamp=lease_end + 1)
     with services_app.app_context():
         sweep_outbox(grace=timedelta(0))
+    assert jobs_of(services_app)[event_id] == 1
     work(services_app)
     rows = session.execute(sa.select(sa.func.count(), sa.func.count(sa.distinct(
         Notification.user_id))).where(Notification.event_id == event_id)).one()
     assert tuple(rows) == (followers, followers)
+    assert tries_of(event_id) == 2  # the killed try counted
     print(f"killed worker had committed {counted} of {followers} notifications")

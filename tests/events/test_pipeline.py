@@ -6,6 +6,8 @@ The same job functions run on RQ in the services mode (tests/e2e/test_pipeline_s
 from __future__ import annotations
 
 import html
+import threading
+from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -18,6 +20,7 @@ from maillage.initiatives.models import Initiative
 from maillage.notifications.models import Notification
 from tests.support.api import bearer
 from workers.events import process_event
+from workers.sweeper import sweep_outbox
 
 LANNION, LANDERNEAU = "22113", "29103"
 NEW = {"town": LANNION, "title": "Un portail citoyen mutualisé",
@@ -211,6 +214,46 @@ def test_an_event_left_behind_is_swept_up(app, client, people, wait) -> None:
     wait()
     assert set(notifications()) == {"theme", "town", "both"}
     assert sweep_outbox(grace=timedelta(0)) == 0
+
+
+def test_an_event_swept_ten_times_while_the_worker_thread_is_busy_is_queued_once(
+        app, client, people, wait) -> None:
+    queues = app.extensions["maillage.queues"]
+    busy = threading.Event()
+    queues.enqueue("events", lambda: busy.wait(30), job_id="busy")
+    client.post("/api/v1/initiatives", json=NEW, headers=bearer(people["token"]))
+    event_id = session.scalar(sa.select(Event.id).where(Event.kind == "initiative.published"))
+    session.remove()
+    for _ in range(10):
+        sweep_outbox(grace=timedelta(0))
+    with queues.condition:
+        queued = [job.job_id for job in queues.ready]
+    busy.set()
+    wait()
+    assert queued.count(f"event-{event_id}") == 1
+    assert len(queued) == len(set(queued))
+    assert set(notifications()) == {"theme", "town", "both"}
+    assert session.get(Event, event_id).tries == 1
+
+
+def test_a_poison_event_fails_for_good_in_the_embedded_mode_too(app, client, people,
+                                                                wait) -> None:
+    app.config["EVENT_MAX_TRIES"] = 2
+    queues = app.extensions["maillage.queues"]
+    busy = threading.Event()
+    queues.enqueue("events", lambda: busy.wait(30), job_id="busy")
+    client.post("/api/v1/initiatives", json=NEW, headers=bearer(people["token"]))
+    # As an event recorded by a later version, with a field this one does not know.
+    with transaction():
+        event = session.scalar(sa.select(Event).where(Event.kind == "initiative.published"))
+        event_id, event.payload = event.id, {**event.payload, "town": LANNION}
+    busy.set()
+    wait()
+    event = session.get(Event, event_id)
+    assert (event.tries, event.processed_at) == (2, None)
+    assert event.failed_at is not None
+    assert "TypeError" in event.last_error
+    assert notifications() == {}
 
 
 def test_live_delivery_in_the_embedded_mode(app, client, people, wait, token_for) -> None:

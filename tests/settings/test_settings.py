@@ -41,3 +41,11 @@ def test_development_keeps_a_generated_secret_key_in_the_instance(tmp_path: Path
     assert len(first) > 40
     assert settings.secret_key(config) == first
     assert (tmp_path / "secret_key").stat().st_mode & 0o077 == 0
+
+
+def test_event_max_tries_is_a_whole_number_above_zero() -> None:
+    assert settings.load({})["EVENT_MAX_TRIES"] == 5
+    assert settings.load({"EVENT_MAX_TRIES": "8"})["EVENT_MAX_TRIES"] == 8
+    for wrong in ("0", "-1", "five", "2.5", "٣"):
+        with pytest.raises(SettingsError, match="EVENT_MAX_TRIES is a number of tries above 0"):
+            settings.load({"EVENT_MAX_TRIES": wrong})
