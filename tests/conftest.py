@@ -207,9 +207,9 @@ def csrf(client: FlaskClient) -> Callable[[], str]:
 def smtp() -> Iterator[SmtpServer]:
     """A loopback SMTP server for the test; point an app at it with SMTP_URL=smtp.url."""
     server = SmtpServer()
-    server.controller.start()
+    server.start()
     yield server
-    server.controller.stop()
+    server.stop()
 
 
 @pytest.fixture

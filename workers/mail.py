@@ -1,83 +1,121 @@
-"""The mail jobs: immediate notices after a fan-out, confirmations, password reset links,
-digests and their retries.
+"""The mail jobs: the single mails of the outbox (notices, confirmations, password reset
+links, security notices), digests and their retries.
 
-Each job reloads what it sends by id and sends nothing twice. A temporary refusal (4xx, or no
-answer) raises, so RQ retries the job (queues.RETRY_INTERVALS); a permanent one (5xx) marks the
-address failing and ends the job, with no retry.
+A single mail is a row of `outgoing_mails`, written by the operation that decided it. Its job
+takes the row for one try, reads what the mail is about and builds it, commits, and only then
+talks to the server; a short transaction records the verdict: sent (the server's acceptance,
+nothing else), failing (a 5xx: the address is marked failing), or the next try (a 4xx, or no
+answer), which the job queues with its delay and the sweep would queue anyway.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
+from email.message import Message
+
+from flask import current_app
 
 from maillage.accounts.messages import (
     confirmation_message,
     password_reset_message,
     security_notice_message,
 )
+from maillage.accounts.models import User
 from maillage.accounts.queries import get_user
 from maillage.database import transaction, utcnow
 from maillage.emails import operations, queries
 from maillage.emails.messages import notice_message, subscription_confirmation_message
 from maillage.emails.models import Frequency
 from maillage.emails.runs import Report, send_digests, send_one_digest
-from maillage.mail.operations import deliver
+from maillage.jobs import Job
+from maillage.mail import operations as outbox
+from maillage.mail.messages import stable_message_id
+from maillage.mail.models import Kind, OutgoingMail, Status
 from maillage.mail.queries import is_failing
 from maillage.mail.transport import transport
 from workers.context import job_app
 
 
-def send_notice(notification_id: int) -> bool:
-    """Mail one notification now; False when it was already sent or is no longer wanted."""
-    with job_app().app_context(), transaction():
-        notice = queries.notice(notification_id)
-        if notice is None:
-            return False
+def _notice(mail: OutgoingMail) -> Message | None:
+    notice = queries.notice(mail.about)  # None once sent, or no longer wanted at once
+    return notice_message(notice) if notice is not None else None
+
+
+def _subscription_confirmation(mail: OutgoingMail) -> Message | None:
+    subscription = queries.get_subscription(mail.about)
+    if subscription is None or subscription.confirmed_at is not None \
+            or is_failing(subscription.email):
+        return None
+    return subscription_confirmation_message(subscription)
+
+
+def _to_account(build: Callable[[User, OutgoingMail], Message], *, unconfirmed: bool = False
+                ) -> Callable[[OutgoingMail], Message | None]:
+    """A mail to an account that still exists and whose address is not failing (and, with
+    `unconfirmed`, not confirmed yet)."""
+    def message(mail: OutgoingMail) -> Message | None:
+        user = get_user(mail.about)
+        if user is None or is_failing(user.email) or (unconfirmed and user.email_confirmed):
+            return None
+        return build(user, mail)
+    return message
+
+
+# How each kind of mail is built from what it is about; None: not to send any more.
+MESSAGES: dict[Kind, Callable[[OutgoingMail], Message | None]] = {
+    Kind.NOTICE: _notice,
+    Kind.SUBSCRIPTION: _subscription_confirmation,
+    Kind.ACCOUNT: _to_account(lambda user, _mail: confirmation_message(user), unconfirmed=True),
+    # Signed now, against the session secret the account has when the link leaves.
+    Kind.PASSWORD_RESET: _to_account(lambda user, _mail: password_reset_message(user)),
+    Kind.SECURITY: _to_account(lambda user, mail: security_notice_message(
+        user, mail.args["what"], mail.args["tokens_revoked"])),
+}
+# What a mail's acceptance also records: a notice is mailed once, and left out of digests.
+WHEN_SENT: dict[Kind, Callable[[int], None]] = {Kind.NOTICE: operations.record_notice_sent}
+
+
+def send_mail(mail_id: int, attempt: int) -> Status | None:
+    """Try to send the mail `mail_id` for its try `attempt`; return what it became (None: it
+    waits for another try, or another job has it)."""
+    with job_app().app_context():
+        with transaction():
+            mail = outbox.claim(mail_id, attempt)
+        if mail is None:
+            return None
+        try:
+            with transaction():
+                message = MESSAGES[mail.kind](mail)
+                if message is None:
+                    outbox.finish(mail_id, Status.DROPPED)
+                    return Status.DROPPED
+        except Exception as error:
+            # A mail that cannot be built is tried again like one refused for now, not forever.
+            with transaction():
+                delay = outbox.retry_later(mail_id, repr(error))
+            _next_try(mail, delay)
+            raise
+        # The same on every try, so that a mail sent twice (a sender killed between the
+        # server's acceptance and its record) can be told for one.
+        message.replace_header("Message-ID", stable_message_id(mail.id, mail.created_at))
         with transport().connect() as connection:
-            delivered = deliver(connection, notice_message(notice))
-        if delivered:
-            operations.record_notice_sent(notification_id)
-        return delivered
+            [(_message, failure)] = list(connection.send_each([message]))
+        with transaction():
+            delay = outbox.record_verdict(mail_id, message, failure)
+            if failure is None and mail.kind in WHEN_SENT:
+                WHEN_SENT[mail.kind](mail.about)
+        _next_try(mail, delay)
+        if failure is None:
+            return Status.SENT
+        return Status.FAILED if delay is None else None
 
 
-def send_confirmation(subscription_id: int) -> bool:
-    """Mail the double opt-in link of a subscription not confirmed yet."""
-    with job_app().app_context(), transaction():
-        subscription = queries.get_subscription(subscription_id)
-        if subscription is None or subscription.confirmed_at is not None \
-                or is_failing(subscription.email):
-            return False
-        with transport().connect() as connection:
-            return deliver(connection, subscription_confirmation_message(subscription))
-
-
-def send_password_reset(user_id: int) -> bool:
-    """Mail a password reset link to an account that asked for one; sending it twice only
-    sends two links that work alike."""
-    with job_app().app_context(), transaction():
-        user = get_user(user_id)
-        if user is None or is_failing(user.email):
-            return False
-        with transport().connect() as connection:
-            return deliver(connection, password_reset_message(user))
-
-
-def send_account_confirmation(user_id: int) -> bool:
-    """Mail the link that confirms a new account's address, unless it is confirmed now."""
-    with job_app().app_context(), transaction():
-        user = get_user(user_id)
-        if user is None or user.email_confirmed or is_failing(user.email):
-            return False
-        with transport().connect() as connection:
-            return deliver(connection, confirmation_message(user))
-
-
-def send_security_notice(user_id: int, what: str, tokens_revoked: int) -> bool:
-    """Tell an account's owner that its password was reset or a provider linked to it."""
-    with job_app().app_context(), transaction():
-        user = get_user(user_id)
-        if user is None or is_failing(user.email):
-            return False
-        with transport().connect() as connection:
-            return deliver(connection, security_notice_message(user, what, tokens_revoked))
+def _next_try(mail: OutgoingMail, delay: float | None) -> None:
+    """Queue the next try of `mail` after `delay` seconds (no next try: None)."""
+    if delay is not None:
+        current_app.extensions["maillage.queues"].enqueue(
+            "mail", Job.SEND_MAIL, mail.id, mail.attempts,
+            job_id=f"mail-{mail.id}-{mail.attempts}", delay=delay)
 
 
 def send_digest(digest_id: int) -> bool:

@@ -10,9 +10,10 @@ from rq import cron
 
 from workers.escalation import escalate_help_requests
 from workers.mail import send_due_digests
-from workers.sweeper import sweep_outbox
+from workers.sweeper import sweep_mail, sweep_outbox
 
 cron.register(sweep_outbox, "events", interval=60)
+cron.register(sweep_mail, "mail", interval=60)
 cron.register(escalate_help_requests, "events", interval=600)
 cron.register(send_due_digests, "mail", args=("daily",), cron="0 5,6 * * *",
               name="daily-digests", job_timeout=3600)

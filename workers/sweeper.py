@@ -1,8 +1,10 @@
-"""The outbox sweeper: queue again the events that no worker has processed after a while.
+"""The sweepers of the outboxes: queue again the events that no worker has processed after a
+while, and the mails that nobody answers for any more.
 
 Dispatch after commit is best effort (Redis may be down, a process may die between the commit
-and the enqueue); this job makes it at-least-once. Events failed for good are left alone, and
-an event whose job is still queued or running is not queued twice (`queues.RedisQueues`).
+and the enqueue, a sender in the middle of a try); these jobs make it at-least-once. Events
+failed for good are left alone, and an event whose job is still queued or running is not
+queued twice (`queues.RedisQueues`).
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ import sqlalchemy as sa
 
 from maillage.database import session, transaction, utcnow
 from maillage.events import Event, dispatch, to_process
+from maillage.jobs import Job
+from maillage.mail.operations import take_expired
 from workers.context import job_app
 
 GRACE = timedelta(seconds=30)
@@ -35,4 +39,16 @@ def sweep_outbox(grace: timedelta = GRACE) -> int:
                             .values(dispatched_at=utcnow()))
     if waiting:
         dispatch(app, waiting)
+    return len(waiting)
+
+
+def sweep_mail(take_over: bool = False) -> int:
+    """Queue again the mails to send whose lease ran out (every one, with `take_over`: the
+    embedded mode's start, when whoever answered for them is gone); return how many."""
+    app = job_app()
+    with app.app_context(), transaction():
+        waiting = take_expired(utcnow(), BATCH, all_pending=take_over)
+    queues = app.extensions["maillage.queues"]
+    for mail_id, attempt in waiting:
+        queues.enqueue("mail", Job.SEND_MAIL, mail_id, attempt, job_id=f"mail-{mail_id}-{attempt}")
     return len(waiting)

@@ -7,7 +7,8 @@ from maillage.emails import reactions as emails
 from maillage.health import queries as health
 from maillage.help import reactions as help_
 from maillage.initiatives import reactions as initiatives
+from maillage.mail import queries as mail
 
 FEATURES = (accounts, initiatives, help_, emails)
 # The modules declaring gauges of /metrics (`maillage.gauges.gauge`).
-GAUGES = (health,)
+GAUGES = (health, mail)

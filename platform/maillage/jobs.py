@@ -11,11 +11,8 @@ import enum
 
 class Job(enum.StrEnum):
     PROCESS_EVENT = "workers.events.process_event"
-    SEND_NOTICE = "workers.mail.send_notice"
-    SEND_SUBSCRIPTION_CONFIRMATION = "workers.mail.send_confirmation"
-    SEND_ACCOUNT_CONFIRMATION = "workers.mail.send_account_confirmation"
-    SEND_PASSWORD_RESET = "workers.mail.send_password_reset"
-    SEND_SECURITY_NOTICE = "workers.mail.send_security_notice"
+    SEND_MAIL = "workers.mail.send_mail"
     SEND_DIGEST = "workers.mail.send_digest"
     SWEEP_OUTBOX = "workers.sweeper.sweep_outbox"
+    SWEEP_MAIL = "workers.sweeper.sweep_mail"
     ESCALATE_HELP = "workers.escalation.escalate_help_requests"

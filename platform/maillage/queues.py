@@ -15,6 +15,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 from flask import Flask, current_app
@@ -42,9 +43,10 @@ class Queues(Protocol):
     """What the application needs from a job queue."""
 
     def enqueue(self, queue_name: str, func: Callable[..., Any] | str, *args: Any,
-                job_id: str) -> bool:
-        """Queue `func(*args)` under `job_id`, unless a job of that id is queued, running or
-        waiting for a retry; False when the queue could not be reached.
+                job_id: str, delay: float = 0) -> bool:
+        """Queue `func(*args)` under `job_id`, to run in `delay` seconds, unless a job of that
+        id is queued, running or waiting for a retry; False when the queue could not be
+        reached.
 
         `func` may be the dotted path of a job in `workers/`, so that the domain never
         imports its consumers.
@@ -72,16 +74,16 @@ class RedisQueues:
         return Queue(name, connection=self.connection)
 
     def enqueue(self, queue_name: str, func: Callable[..., Any] | str, *args: Any,
-                job_id: str) -> bool:
+                job_id: str, delay: float = 0) -> bool:
         try:
-            self._enqueue_once(self.queue(queue_name), func, args, job_id)
+            self._enqueue_once(self.queue(queue_name), func, args, job_id, delay)
         except RedisError as error:
             log.warning("Could not queue %s: %s; the sweeper will queue it again", job_id, error)
             return False
         return True
 
     def _enqueue_once(self, queue: Queue, func: Callable[..., Any] | str,
-                      args: tuple[Any, ...], job_id: str) -> None:
+                      args: tuple[Any, ...], job_id: str, delay: float) -> None:
         # RQ's `unique=True` refuses any id whose job is still stored, finished and failed
         # ones included (kept for days): the status decides here, under WATCH, as RQ does
         # with dependencies, so that two clients queueing at once queue one job.
@@ -106,9 +108,15 @@ class RedisQueues:
                         ended.delete(pipeline=pipe)
                     # A job's name as a plain str (a `Job` is a StrEnum): RQ stores what it is
                     # given.
-                    queue.enqueue_call(str(func) if isinstance(func, str) else func, args,
-                                       job_id=job_id, description=job_id, retry=self.retry,
-                                       failure_ttl=FAILURE_TTL, pipeline=pipe)
+                    func = str(func) if isinstance(func, str) else func
+                    options = {"job_id": job_id, "description": job_id, "retry": self.retry,
+                               "failure_ttl": FAILURE_TTL}
+                    if delay > 0:  # RQ's scheduler, which `maillage worker` runs, queues it
+                        queue.schedule_job(
+                            queue.create_job(func, args, status=JobStatus.SCHEDULED, **options),
+                            datetime.now(UTC) + timedelta(seconds=delay), pipeline=pipe)
+                    else:
+                        queue.enqueue_call(func, args, pipeline=pipe, **options)
                     pipe.execute()
                     return
                 except WatchError:
@@ -150,7 +158,7 @@ class ThreadQueues:
             self.worker.start()
 
     def enqueue(self, queue_name: str, func: Callable[..., Any] | str, *args: Any,
-                job_id: str) -> bool:
+                job_id: str, delay: float = 0) -> bool:
         if isinstance(func, str):
             func = import_string(func)
         with self.condition:
@@ -158,7 +166,10 @@ class ThreadQueues:
             if job_id not in self.pending:
                 self.pending.add(job_id)
                 self.outstanding += 1
-                self.ready.append(_Job(func, args, job_id))
+                if delay > 0:
+                    self._later(delay, _Job(func, args, job_id))
+                else:
+                    self.ready.append(_Job(func, args, job_id))
                 self.condition.notify_all()
         return True
 
@@ -224,14 +235,20 @@ def init_app(app: Flask) -> None:
 
 
 def start_sweeping(app: Flask) -> None:
-    """In the embedded mode, sweep the outbox and escalate unanswered help requests from the
-    worker thread, as the scheduler does.
+    """In the embedded mode, sweep the outboxes of events and mail and escalate unanswered
+    help requests from the worker thread, as the scheduler does.
 
+    The worker thread's queue lives in memory, and the process may have been killed with
+    work queued: so the first sweeps take up at once every event not processed and every
+    mail not sent, whoever was answering for them (the embedded mode has one process).
     Only the serving process does it: a command that merely migrates has no outbox yet.
     """
     queues = app.extensions["maillage.queues"]
     if isinstance(queues, ThreadQueues) and app.config.get("SWEEP_INTERVAL"):
+        queues.enqueue("events", Job.SWEEP_OUTBOX, timedelta(0), job_id="sweep-outbox-at-start")
+        queues.enqueue("mail", Job.SWEEP_MAIL, True, job_id="sweep-mail-at-start")
         queues.every(app.config["SWEEP_INTERVAL"], Job.SWEEP_OUTBOX, "sweep-outbox")
+        queues.every(app.config["SWEEP_INTERVAL"], Job.SWEEP_MAIL, "sweep-mail")
     if isinstance(queues, ThreadQueues) and app.config.get("HELP_ESCALATION_INTERVAL"):
         queues.every(app.config["HELP_ESCALATION_INTERVAL"], Job.ESCALATE_HELP, "escalate-help")
 

@@ -12,6 +12,7 @@ from maillage import gauges
 from maillage.database import session, transaction, utcnow
 from maillage.emails.models import Digest, Frequency
 from maillage.events import Event
+from maillage.mail.models import Kind, OutgoingMail, Status
 from tests.support.app import finish_jobs
 from tests.support.net import free_port
 
@@ -113,6 +114,8 @@ def test_the_gauges_read_the_outbox_and_the_digests(app, client, create_user) ->
     assert values[("maillage_events_oldest_pending_seconds", ())] == 0
     assert values[("maillage_events_failed", ())] == 0
     assert values[("maillage_live_sockets", ())] == 0
+    assert values[("maillage_mail_pending", ())] == 0
+    assert values[("maillage_mail_failed", ())] == 0
     assert values[("maillage_digests_unsent", ())] == 0
     assert values[("maillage_digest_lag_seconds", ())] == 0
     assert {labels for name, labels in values if name == "maillage_gauge_up"} == \
@@ -126,6 +129,10 @@ def test_the_gauges_read_the_outbox_and_the_digests(app, client, create_user) ->
                           - timedelta(minutes=5)))
         session.add(Event(kind="account.signed_out", payload={}, tries=5, failed_at=now,
                           last_error="Boom", created_at=now - timedelta(hours=1)))
+        session.add(OutgoingMail(kind=Kind.PASSWORD_RESET, about=person.id, args={},
+                                 created_at=now - timedelta(minutes=10), lease_until=now))
+        session.add(OutgoingMail(kind=Kind.PASSWORD_RESET, about=person.id, args={},
+                                 lease_until=now, status=Status.FAILED, done_at=now))
         session.add(Digest(user_id=person.id, frequency=Frequency.DAILY, items=1,
                            window_start=now - timedelta(days=1, hours=2),
                            period_end=now - timedelta(hours=2)))
@@ -133,6 +140,8 @@ def test_the_gauges_read_the_outbox_and_the_digests(app, client, create_user) ->
     assert values[("maillage_events_pending", ())] == 1
     assert 300 <= values[("maillage_events_oldest_pending_seconds", ())] < 400
     assert values[("maillage_events_failed", ())] == 1
+    assert (values[("maillage_mail_pending", ())], values[("maillage_mail_failed", ())]) == (1, 1)
+    assert 600 <= values[("maillage_mail_oldest_pending_seconds", ())] < 700
     assert values[("maillage_digests_unsent", ())] == 1
     assert 7200 <= values[("maillage_digest_lag_seconds", ())] < 7300
 

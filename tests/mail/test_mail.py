@@ -10,6 +10,7 @@ import random
 import re
 import smtplib
 from collections.abc import Iterator
+from datetime import timedelta
 from email.message import Message
 
 import pytest
@@ -17,7 +18,7 @@ import sqlalchemy as sa
 from flask import Flask
 
 from maillage.accounts.models import Role
-from maillage.database import session, transaction
+from maillage.database import session, transaction, utcnow
 from maillage.emails.models import (
     EmailPreference,
     Mode,
@@ -29,11 +30,13 @@ from maillage.emails.texts import words
 from maillage.follows.models import Follow
 from maillage.mail.files import FileTransport
 from maillage.mail.messages import compose
-from maillage.mail.models import FailingAddress
-from maillage.mail.operations import Outcome, deliver_each
+from maillage.mail.models import FailingAddress, Kind, OutgoingMail, Status
+from maillage.mail.operations import Outcome, deliver_each, queue_mail
 from maillage.mail.smtp import SmtpTransport
 from maillage.mail.transport import transport
 from tests.support.mail import links, local, tampered
+from workers.mail import send_mail
+from workers.sweeper import sweep_mail
 
 LANNION = "22113"
 
@@ -131,15 +134,60 @@ def test_following_activity_waits_for_the_digest_unless_asked(create_user, smtp,
             Follow.user_id == eager.id)) == 0
 
 
+def outbox() -> list[tuple[Kind, int, Status | None]]:
+    with transaction():
+        return [tuple(row) for row in session.execute(  # type: ignore[misc]
+            sa.select(OutgoingMail.kind, OutgoingMail.attempts, OutgoingMail.status)
+            .order_by(OutgoingMail.id))]
+
+
 def test_a_temporary_refusal_is_retried_then_sent(create_user, smtp, wait) -> None:
     smtp.script = ["421 4.7.0 Try again later"]
     create_user("agent@lannion.fr", town=LANNION, verified=True)
     wait()
     assert len(smtp.to("agent@lannion.fr")) == 1
     assert smtp.attempts.count("agent@lannion.fr") == 2
+    assert outbox() == [(Kind.NOTICE, 2, Status.SENT)]
     with transaction():
         assert session.scalar(sa.select(sa.func.count()).select_from(SentNotice)) == 1
         assert session.get(FailingAddress, "agent@lannion.fr") is None
+
+
+def test_a_mail_refused_for_days_is_given_up(create_user, smtp, wait, app: Flask) -> None:
+    smtp.script = ["421 4.7.0 Try again later"]
+    with transaction():  # decided three days ago, and tried since, without the sweeper's help
+        queue_mail(Kind.PASSWORD_RESET, create_user("agent@lannion.fr").id)
+        session.flush()
+        session.execute(sa.update(OutgoingMail).values(created_at=utcnow() - timedelta(days=3)))
+    wait()
+    assert smtp.messages == []
+    assert outbox() == [(Kind.PASSWORD_RESET, 1, Status.FAILED)]
+    with transaction():
+        assert session.scalar(sa.select(OutgoingMail.error)).startswith("given up: 421")
+    assert sweep_mail() == 0
+    assert len(outbox()) == 1, "kept a while, to tell what became of it"
+    with transaction():
+        session.execute(sa.update(OutgoingMail).values(done_at=utcnow() - timedelta(days=8)))
+    assert sweep_mail() == 0
+    assert outbox() == []
+
+
+def test_a_mail_sent_again_keeps_its_message_id_and_one_try_sends_once(
+        create_user, smtp, wait, app: Flask) -> None:
+    create_user("agent@lannion.fr", town=LANNION, verified=True)
+    wait()
+    # As if the sender were killed between the server's acceptance and its record of it.
+    with transaction():
+        session.execute(sa.update(OutgoingMail).values(status=None, done_at=None,
+                                                       lease_until=OutgoingMail.created_at))
+        session.execute(sa.delete(SentNotice))
+    assert send_mail(session.scalar(sa.select(OutgoingMail.id)), 0) is None, \
+        "another job for the try the killed sender had taken"
+    assert sweep_mail() == 1
+    wait()
+    first, second = smtp.to("agent@lannion.fr")
+    assert first["Message-ID"] == second["Message-ID"]
+    assert outbox() == [(Kind.NOTICE, 2, Status.SENT)]
 
 
 def test_a_permanent_refusal_marks_the_address_failing(create_user, smtp, wait,
@@ -155,6 +203,7 @@ def test_a_permanent_refusal_marks_the_address_failing(create_user, smtp, wait,
         assert failing.code == 550
         assert "No such mailbox" in failing.message
         assert session.scalar(sa.select(sa.func.count()).select_from(SentNotice)) == 0
+    assert outbox() == [(Kind.NOTICE, 1, Status.FAILED)]
 
 
 def _notice(address: str, what: str) -> Message:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import email
 import email.policy
 import threading
+from collections import Counter
 
 from aiosmtpd.controller import Controller
 
@@ -15,7 +16,8 @@ class SmtpServer:
     """A real SMTP server on loopback (aiosmtpd) that keeps what it accepted, parsed.
 
     `script` holds answers to give to the next messages instead of accepting them ("421 ...");
-    `refused` maps addresses to the answer their RCPT gets ("550 ...").
+    `refused` maps addresses to the answer their RCPT gets ("550 ..."). It may be stopped
+    and started again on its port, an outage for the test to play.
     """
 
     def __init__(self) -> None:
@@ -24,9 +26,20 @@ class SmtpServer:
         self.refused: dict[str, str] = {}
         self.attempts: list[str] = []
         self.lock = threading.Lock()
-        self.controller = Controller(self, hostname="127.0.0.1", port=free_port(),
+        self.port = free_port()
+        self.url = f"smtp://127.0.0.1:{self.port}"
+        self.controller: Controller | None = None
+
+    def start(self) -> None:
+        # A new controller each time: a stopped one has closed its event loop.
+        self.controller = Controller(self, hostname="127.0.0.1", port=self.port,
                                      ready_timeout=30)
-        self.url = f"smtp://127.0.0.1:{self.controller.port}"
+        self.controller.start()
+
+    def stop(self) -> None:
+        if self.controller is not None:
+            self.controller.stop()
+            self.controller = None
 
     async def handle_RCPT(self, server, session, envelope, address, options):
         self.attempts.append(address)
@@ -46,3 +59,8 @@ class SmtpServer:
     def to(self, address: str) -> list[email.message.EmailMessage]:
         """The messages accepted for `address`."""
         return [m for m in self.messages if m["To"] == address]
+
+    def count(self) -> Counter[str]:
+        """How many messages each address received."""
+        with self.lock:
+            return Counter(str(message["To"]) for message in self.messages)

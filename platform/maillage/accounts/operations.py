@@ -18,7 +18,7 @@ from flask import current_app
 from flask_babel import format_time
 from flask_babel import gettext as _
 
-from maillage import events, policy, queues
+from maillage import events, policy
 from maillage.accounts.events import (
     MemberVerified,
     SessionsEnded,
@@ -44,9 +44,9 @@ from maillage.accounts.queries import (
 )
 from maillage.database import UTCDateTime, insert, session, utcnow
 from maillage.errors import Conflict, Invalid, NotFound
-from maillage.jobs import Job
 from maillage.mail.addresses import normalise
-from maillage.mail.operations import clear_failing, decide_confirmation
+from maillage.mail.models import Kind
+from maillage.mail.operations import clear_failing, decide_confirmation, queue_mail
 from maillage.themes.queries import themes_by_slug
 from maillage.towns.queries import get_town
 
@@ -78,10 +78,8 @@ def create_user(email: str, display_name: str, password: str | None = None, *,
 def request_confirmation(user: User) -> None:
     """Mail `user` the link that confirms their address, once this commits; nothing when it
     is confirmed already or the address had its share of confirmation mails today."""
-    mail = None if user.email_confirmed else decide_confirmation(user.email)
-    if mail is not None:
-        queues.enqueue_after_commit("mail", Job.SEND_ACCOUNT_CONFIRMATION, user.id,
-                                    job_id=f"confirm-account-{user.id}-{mail}")
+    if not user.email_confirmed and decide_confirmation(user.email) is not None:
+        queue_mail(Kind.ACCOUNT, user.id)
 
 
 def confirm_email(token: str) -> User:
@@ -173,8 +171,7 @@ def request_password_reset(email: str) -> None:
     """
     user = user_by_email(email)
     if user is not None:
-        queues.enqueue_after_commit("mail", Job.SEND_PASSWORD_RESET, user.id,
-                                    job_id=f"password-reset-{user.id}")
+        queue_mail(Kind.PASSWORD_RESET, user.id)
 
 
 def reset_password(token: str, password: str, max_age: timedelta) -> User:
@@ -203,8 +200,7 @@ def change_password(user: User, current: str, new: str, source: str) -> User:
 def tell_owner(user: User, what: str, tokens_revoked: int) -> None:
     """Mail `user`, once this commits, that `what` happened to their account (a password
     reset, a first provider sign-in) and how many personal tokens it revoked."""
-    queues.enqueue_after_commit("mail", Job.SEND_SECURITY_NOTICE, user.id, what, tokens_revoked,
-                                job_id=f"security-{what}-{user.id}-{user.session_secret[:8]}")
+    queue_mail(Kind.SECURITY, user.id, what=what, tokens_revoked=tokens_revoked)
 
 
 def join_town(user: User, town_insee: str, role: Role) -> TownMembership:

@@ -10,7 +10,6 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 from sqlalchemy.dialects import postgresql
 
-from maillage import queues
 from maillage.accounts.models import User
 from maillage.database import UTCDateTime, insert, session, utcnow
 from maillage.emails.models import (
@@ -26,9 +25,9 @@ from maillage.emails.queries import subscription_by_secret
 from maillage.errors import Invalid, NotFound
 from maillage.follows import operations as follows
 from maillage.follows.models import Target
-from maillage.jobs import Job
 from maillage.mail.addresses import normalise
-from maillage.mail.operations import clear_failing, decide_confirmation
+from maillage.mail.models import Kind
+from maillage.mail.operations import clear_failing, decide_confirmation, queue_mail
 from maillage.themes.models import Theme
 from maillage.themes.queries import get_theme, themes_by_slug
 from maillage.towns.models import Town
@@ -97,8 +96,7 @@ def subscribe(email: str, *, themes: Sequence[str], towns: Sequence[str],
         subscription.created_at = utcnow()  # the days to confirm count from the last mail
     session.flush()
     if mail is not None:
-        queues.enqueue_after_commit("mail", Job.SEND_SUBSCRIPTION_CONFIRMATION, subscription.id,
-                                    job_id=f"confirm-{subscription.id}-{mail}")
+        queue_mail(Kind.SUBSCRIPTION, subscription.id)
     return subscription
 
 

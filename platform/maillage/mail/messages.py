@@ -4,6 +4,7 @@ and for lists, with the one-click unsubscribe pair of RFC 8058."""
 from __future__ import annotations
 
 import secrets
+from datetime import datetime
 from email.message import Message
 from email.mime.multipart import MIMEMultipart
 from email.mime.nonmultipart import MIMENonMultipart
@@ -79,6 +80,14 @@ def compose(*, to: str, subject: str, template: str, locale: str,
         message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     message["Content-Language"] = locale
     return message
+
+
+def stable_message_id(mail_id: int, created_at: datetime) -> str:
+    """The Message-ID of the outbox's mail `mail_id`, the same on every try: a mail sent
+    twice (its sender killed between the server's acceptance and its record) is one mail to
+    the reader's client. The creation time keeps two databases' mails of one id apart."""
+    sender = current_app.config["MAIL_SENDER"]
+    return f"<{created_at:%Y%m%d%H%M%S%f}.{mail_id}@{_domain(sender)}>"
 
 
 def _utf8_text(subtype: str, text: str) -> MIMENonMultipart:

@@ -1,12 +1,13 @@
-"""Reads of the mail capability."""
+"""Reads of the mail capability, and the gauges of its outbox."""
 
 from __future__ import annotations
 
 import sqlalchemy as sa
 
-from maillage.database import session
+from maillage import gauges
+from maillage.database import session, utcnow
 from maillage.mail.addresses import normalise
-from maillage.mail.models import FailingAddress
+from maillage.mail.models import FailingAddress, OutgoingMail, Status
 
 
 def is_failing(email: str) -> bool:
@@ -17,3 +18,23 @@ def is_failing(email: str) -> bool:
 def not_failing(column: sa.ColumnElement[str]) -> sa.ColumnElement[bool]:
     """A condition keeping the rows whose address `column` is not failing."""
     return ~sa.exists().where(FailingAddress.email == column)
+
+
+@gauges.gauge("maillage_mail_pending", "Single mails decided and not sent yet (nor given up).")
+def pending_mail() -> float:
+    return session.scalar(sa.select(sa.func.count()).where(OutgoingMail.status.is_(None))) or 0
+
+
+@gauges.gauge("maillage_mail_oldest_pending_seconds",
+              "Age of the oldest single mail not sent yet (0 when none waits).")
+def oldest_pending_mail() -> float:
+    oldest = session.scalar(sa.select(sa.func.min(OutgoingMail.created_at))
+                            .where(OutgoingMail.status.is_(None)))
+    return max((utcnow() - oldest).total_seconds(), 0.0) if oldest is not None else 0.0
+
+
+@gauges.gauge("maillage_mail_failed", "Single mails given up in the last week (refused for "
+              "good, or for now for two days), kept in the outbox that long.")
+def failed_mail() -> float:
+    return session.scalar(sa.select(sa.func.count())
+                          .where(OutgoingMail.status == Status.FAILED)) or 0
