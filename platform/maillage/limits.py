@@ -1,7 +1,10 @@
 """Rate limits: sign-in, sign-up, requests carrying a token, and every write.
 
 Flask-Limiter counts in Redis when REDIS_URL is set, so that every web process shares the
-counts, and in memory otherwise (the embedded mode has one process). A refused request answers
+counts, and in memory otherwise (the embedded mode has one process). While Redis does not
+answer, each process counts in its own memory with the same limits (Flask-Limiter's in-memory
+fallback, which tries Redis again now and then): writes go on, as their events and mails wait
+in the database, and sign-in guesses stay limited. A refused request answers
 429 with Retry-After: JSON under /api, a page elsewhere, as any other HTTP error.
 
 The limiter runs before anyone is authenticated, so it never loads a user: a write is counted
@@ -57,4 +60,8 @@ sign_up = limiter.limit(lambda: _setting("RATE_LIMIT_SIGN_UP"), methods=["POST"]
 def init_app(app: Flask) -> None:
     """Count in Redis when it is configured, in memory otherwise; before anything else runs."""
     app.config.setdefault("RATELIMIT_STORAGE_URI", app.config["REDIS_URL"] or "memory://")
+    app.config.setdefault("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", True)
+    # A Redis that does not answer costs a request a second at most, not the client's patience.
+    app.config.setdefault("RATELIMIT_STORAGE_OPTIONS",
+                          {"socket_connect_timeout": 1, "socket_timeout": 1})
     limiter.init_app(app)

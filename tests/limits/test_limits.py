@@ -72,6 +72,21 @@ def test_counts_go_to_redis_when_redis_url_is_set(make_app, redis_counts) -> Non
     assert make_app().config["RATELIMIT_STORAGE_URI"] == "memory://"
 
 
+def test_with_redis_away_writes_go_on_and_sign_in_stays_limited(make_app, own_redis,
+                                                                 smtp) -> None:
+    app = make_app(REDIS_URL=own_redis.url, SMTP_URL=smtp.url, RATE_LIMIT_SIGN_IN="3 per minute")
+    client = app.test_client()
+    token = _csrf(client)
+    own_redis.stop()
+    subscribed = client.post("/api/v1/subscriptions", json={
+        "email": "abonne@example.org", "themes": ["cybersecurite"]})
+    assert subscribed.status_code == 202, subscribed.get_data(as_text=True)
+    form = {"csrf_token": token, "email": "nobody@example.org", "password": "a guess"}
+    assert [client.post("/sign-in", data=form).status_code for _ in range(4)] == \
+        [422, 422, 422, 429]
+    limiter._storage_dead = False  # the one limiter outlives this app: the next one's Redis is up
+
+
 def test_sign_up_is_limited(app, make_app) -> None:
     client = make_app(RATE_LIMIT_SIGN_UP="2 per hour").test_client()
     token = _csrf(client)
