@@ -18,7 +18,7 @@ from maillage.database import transaction, utcnow
 from maillage.emails import operations, queries
 from maillage.emails.messages import notice_message, subscription_confirmation_message
 from maillage.emails.models import Frequency
-from maillage.emails.runs import Report, send_digests, send_one_digest
+from maillage.emails.runs import Report, resend_expired, send_digests, send_one_digest
 from maillage.mail.operations import deliver
 from maillage.mail.queries import is_failing
 from maillage.mail.transport import transport
@@ -84,6 +84,13 @@ def send_digest(digest_id: int) -> bool:
     """Send again a recorded digest that a server refused for now."""
     with job_app().app_context():
         return send_one_digest(digest_id)
+
+
+def sweep_digests() -> int:
+    """The scheduler's job: send the digests whose run died before it sent them, once their
+    lease has run out."""
+    with job_app().app_context():
+        return resend_expired()
 
 
 def send_due_digests(frequency: str) -> Report:

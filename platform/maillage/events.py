@@ -37,6 +37,9 @@ class Event(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     dispatched_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     processed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # On PostgreSQL, the transaction that wrote the row (a server default): digests cut their
+    # windows by it (emails.windows). NULL on SQLite, where the id's order is commit order.
+    txid: Mapped[int | None] = mapped_column(sa.BigInteger, server_default=sa.FetchedValue())
 
     __table_args__ = (
         sa.Index("ix_events_kind", "kind"),

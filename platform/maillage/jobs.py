@@ -17,5 +17,6 @@ class Job(enum.StrEnum):
     SEND_PASSWORD_RESET = "workers.mail.send_password_reset"
     SEND_SECURITY_NOTICE = "workers.mail.send_security_notice"
     SEND_DIGEST = "workers.mail.send_digest"
+    SWEEP_DIGESTS = "workers.mail.sweep_digests"
     SWEEP_OUTBOX = "workers.sweeper.sweep_outbox"
     ESCALATE_HELP = "workers.escalation.escalate_help_requests"

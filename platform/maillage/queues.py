@@ -183,14 +183,15 @@ def init_app(app: Flask) -> None:
 
 
 def start_sweeping(app: Flask) -> None:
-    """In the embedded mode, sweep the outbox and escalate unanswered help requests from the
-    worker thread, as the scheduler does.
+    """In the embedded mode, sweep the outbox and the digests left unsent, and escalate
+    unanswered help requests from the worker thread, as the scheduler does.
 
     Only the serving process does it: a command that merely migrates has no outbox yet.
     """
     queues = app.extensions["maillage.queues"]
     if isinstance(queues, ThreadQueues) and app.config.get("SWEEP_INTERVAL"):
         queues.every(app.config["SWEEP_INTERVAL"], Job.SWEEP_OUTBOX, "sweep-outbox")
+        queues.every(app.config["SWEEP_INTERVAL"], Job.SWEEP_DIGESTS, "sweep-digests")
     if isinstance(queues, ThreadQueues) and app.config.get("HELP_ESCALATION_INTERVAL"):
         queues.every(app.config["HELP_ESCALATION_INTERVAL"], Job.ESCALATE_HELP, "escalate-help")
 

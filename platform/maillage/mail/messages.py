@@ -50,9 +50,12 @@ def absolute(path: str) -> str:
 
 
 def compose(*, to: str, subject: str, template: str, locale: str,
-            unsubscribe_url: str | None = None, **context: Any) -> Message:
+            unsubscribe_url: str | None = None, message_id: str | None = None,
+            **context: Any) -> Message:
     """Build a message from `mail/<template>.txt` and `.html`; `unsubscribe_url` makes it a
-    list message that mail clients can unsubscribe from in one click.
+    list message that mail clients can unsubscribe from in one click. `message_id`, the left
+    part of its Message-ID, is given for a message that may be sent again: the copies then
+    show as one (random otherwise).
 
     Built with the classic MIME classes: the modern `EmailMessage` parses every header and
     sniffs every body's encoding, work that a message Maillage writes itself does not need.
@@ -72,7 +75,7 @@ def compose(*, to: str, subject: str, template: str, locale: str,
     message["Date"] = format_datetime(utcnow())
     # Not email.utils.make_msgid: it draws from the `random` module's shared state, from
     # whichever thread sends, under the feet of anything seeded in the process.
-    message["Message-ID"] = f"<{secrets.token_hex(16)}@{_domain(sender)}>"
+    message["Message-ID"] = f"<{message_id or secrets.token_hex(16)}@{_domain(sender)}>"
     message["Auto-Submitted"] = "auto-generated"
     if unsubscribe_url is not None:
         message["List-Unsubscribe"] = f"<{unsubscribe_url}>"

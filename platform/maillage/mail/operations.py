@@ -66,7 +66,7 @@ def deliver(connection: Connection, message: Message) -> bool:
     [(_message, failure)] = connection.send_each([message])
     if isinstance(failure, TemporaryFailure):
         raise failure
-    return _outcome(message, failure) is Outcome.SENT
+    return outcome(message, failure) is Outcome.SENT
 
 
 class Outcome(enum.StrEnum):
@@ -82,10 +82,12 @@ def deliver_each(connection: Connection, messages: Iterable[Message]) -> Iterato
     the caller to hand to a retried job.
     """
     for message, failure in connection.send_each(messages):
-        yield _outcome(message, failure)
+        yield outcome(message, failure)
 
 
-def _outcome(message: Message, failure: SendFailure | None) -> Outcome:
+def outcome(message: Message, failure: SendFailure | None) -> Outcome:
+    """How the sending of `message` went, by the server's refusal (None: accepted); a
+    permanent refusal marks the address failing."""
     if failure is None:
         return Outcome.SENT
     if isinstance(failure, PermanentFailure):
