@@ -4,6 +4,7 @@ windows that follow each other across daylight-saving changes, double opt-in, pr
 from __future__ import annotations
 
 import re
+import time
 from datetime import UTC, datetime, timedelta
 from email.message import Message
 
@@ -536,3 +537,29 @@ def test_an_item_whose_transaction_took_its_id_first_and_committed_last_is_not_s
     send_digests(Frequency.DAILY, now=utc(2026, 3, 24, 6, 10))
     send_digests(Frequency.WEEKLY, now=utc(2026, 3, 30, 5, 10))
     assert list(received(smtp, subscribers).values()) == [["Pris ensuite", "Pris d'abord"]] * 2
+
+
+def test_the_sweep_sends_what_a_dead_run_claimed_once_its_lease_ran_out(
+        create_user, publish, subscriber, smtp, app: Flask, monkeypatch) -> None:
+    from workers.mail import sweep_digests
+
+    author = create_user("maire@lannion.fr", town=LANNION, verified=True)
+    subscriber("abonne@example.org", towns=[LANNION])
+    publish(author, "Atelier", ["inclusion-numerique"], LANNION, utc(2026, 3, 24, 10, 0))
+    smtp.messages.clear()
+    app.config["DIGEST_LEASE"] = 0.5
+    with monkeypatch.context() as patched:
+        patched.setattr(runs, "_send", lambda *args, **kwargs: None)  # dies once claimed
+        assert send_digests(Frequency.WEEKLY, now=utc(2026, 3, 30, 5, 10)).sent == 0
+    assert sweep_digests() == 0  # leased still: its run may be alive
+    time.sleep(0.6)
+    assert sweep_digests() == 1
+    [digest] = smtp.to("abonne@example.org")
+    assert items(digest) == ["Atelier (Lannion)"]
+    with transaction():
+        [digest_id] = session.scalars(sa.select(Digest.id).where(Digest.items > 0))
+    assert digest["Message-ID"] == f"<digest.{digest_id}@maillage.localhost>"
+    time.sleep(0.6)
+    assert sweep_digests() == 0
+    assert send_digests(Frequency.WEEKLY, now=utc(2026, 3, 30, 6, 0)).sent == 0
+    assert len(smtp.messages) == 1

@@ -238,15 +238,7 @@ def lease_digests(now: datetime, leased_until: datetime, *, ids: Sequence[int] |
 
 
 def mark_digest_sent(digest_id: int) -> None:
-    """Record that a server accepted the digest: it is never sent again.
-
-    One short transaction a digest, as soon as the server said so: a run that dies sends
-    again at most the digest it was waiting on. PostgreSQL does not wait for this commit to
-    reach the disk: a server crash may forget the latest few, sent again then with the same
-    Message-ID, where waiting would cost a flush a digest.
-    """
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(sa.text("SET LOCAL synchronous_commit TO OFF"))
+    """Record that a server accepted the digest: it is never sent again."""
     session.execute(sa.update(Digest).where(Digest.id == digest_id)
                     .values(sent_at=utcnow(), leased_until=None))
 

@@ -3,15 +3,16 @@
 Nothing lost, nothing doubled. A batch's digests are recorded (claimed, unique per recipient
 and period) and leased in one short transaction, which commits before any of them goes out:
 no transaction is open while the SMTP server works, so SQLite's write lock is not held while
-mail leaves. Each digest is then marked sent in a transaction of its own as soon as the
-server accepted it, and only then. A run that dies leaves leased digests unsent: once their
+mail leaves. Each digest is then marked sent, in a commit of its own, as soon as the server
+accepted it, and only then. A run that dies leaves leased digests unsent: once their
 lease has run out, the next run of the frequency or the sweep (`resend_expired`) sends them,
 with the window and the Message-ID they were claimed with. Each window ends at a snapshot of
 the commits taken as the run began, and the next starts there (`emails.windows`).
 
 A batch costs the same few queries whatever its size: the recipients, their previous
-digests, what happened in their windows, one INSERT that claims the digests; then one short
-UPDATE a digest sent. A digest refused for now (4xx) goes to a job that RQ retries.
+digests, what happened in their windows, one INSERT that claims the digests; then one
+UPDATE a digest sent, committed on its own. A digest refused for now (4xx) goes to a job that
+RQ retries.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from email.message import Message
 from flask import current_app
 
 from maillage import queues
-from maillage.database import transaction, utcnow
+from maillage.database import autocommit, transaction, utcnow
 from maillage.emails import operations
 from maillage.emails.messages import digest_message
 from maillage.emails.models import Digest, Frequency
@@ -156,9 +157,13 @@ def _send(connection: Connection, context: Context, claimed: list[Claimed], repo
 
     done = 0
     try:
-        for (message, failure), one in zip(connection.send_each(messages()), claimed,
-                                           strict=True):
-            with transaction():
+        # Each digest is marked the moment the server accepted it, in a commit of its own: a
+        # run that dies sends again at most the one it was waiting on. PostgreSQL does not
+        # wait for those commits to reach the disk; a server crash may forget the last few,
+        # sent again then with the same Message-ID.
+        with autocommit(flush_to_disk=False) as marks:
+            for (message, failure), one in zip(connection.send_each(messages()), claimed,
+                                               strict=True):
                 result = outcome(message, failure)
                 if result is Outcome.SENT:
                     operations.mark_digest_sent(one.digest_id)
@@ -169,12 +174,13 @@ def _send(connection: Connection, context: Context, claimed: list[Claimed], repo
                     if not alone:
                         queues.enqueue_after_commit("mail", Job.SEND_DIGEST, one.digest_id,
                                                     job_id=f"digest-{one.digest_id}")
-            done += 1
-            report.sent += result is Outcome.SENT
-            report.failing += result is Outcome.FAILING
-            report.retrying += result is Outcome.RETRY
-            if alone and isinstance(failure, TemporaryFailure):
-                raise failure
+                marks.commit()
+                done += 1
+                report.sent += result is Outcome.SENT
+                report.failing += result is Outcome.FAILING
+                report.retrying += result is Outcome.RETRY
+                if alone and isinstance(failure, TemporaryFailure):
+                    raise failure
     except Exception:
         if not alone:
             with transaction():
