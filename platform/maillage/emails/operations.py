@@ -237,10 +237,11 @@ def lease_digests(now: datetime, leased_until: datetime, *, ids: Sequence[int] |
         execution_options={"synchronize_session": False}))
 
 
-def mark_digest_sent(digest_id: int) -> None:
-    """Record that a server accepted the digest: it is never sent again."""
-    session.execute(sa.update(Digest).where(Digest.id == digest_id)
-                    .values(sent_at=utcnow(), leased_until=None))
+def mark_digests_sent(digest_ids: Sequence[int]) -> None:
+    """Record that a server accepted the digests: they are never sent again."""
+    if digest_ids:
+        session.execute(sa.update(Digest).where(Digest.id.in_(list(digest_ids)))
+                        .values(sent_at=utcnow(), leased_until=None))
 
 
 def settle_digests(digest_ids: Sequence[int]) -> None:

@@ -3,20 +3,22 @@
 Nothing lost, nothing doubled. A batch's digests are recorded (claimed, unique per recipient
 and period) and leased in one short transaction, which commits before any of them goes out:
 no transaction is open while the SMTP server works, so SQLite's write lock is not held while
-mail leaves. Each digest is then marked sent, in a commit of its own, as soon as the server
-accepted it, and only then. A run that dies leaves leased digests unsent: once their
+mail leaves. Each digest is then marked sent as soon as the server accepted it, and only
+then (`_Marker`). A run that dies leaves leased digests unsent: once their
 lease has run out, the next run of the frequency or the sweep (`resend_expired`) sends them,
 with the window and the Message-ID they were claimed with. Each window ends at a snapshot of
 the commits taken as the run began, and the next starts there (`emails.windows`).
 
 A batch costs the same few queries whatever its size: the recipients, their previous
-digests, what happened in their windows, one INSERT that claims the digests; then one
-UPDATE a digest sent, committed on its own. A digest refused for now (4xx) goes to a job that
-RQ retries.
+digests, what happened in their windows, one INSERT that claims the digests; then the
+UPDATEs marking them sent, from a thread of their own. A digest refused for now (4xx) goes to
+a job that RQ retries.
 """
 
 from __future__ import annotations
 
+import queue
+import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -157,30 +159,32 @@ def _send(connection: Connection, context: Context, claimed: list[Claimed], repo
 
     done = 0
     try:
-        # Each digest is marked the moment the server accepted it, in a commit of its own: a
-        # run that dies sends again at most the one it was waiting on. PostgreSQL does not
-        # wait for those commits to reach the disk; a server crash may forget the last few,
-        # sent again then with the same Message-ID.
-        with autocommit(flush_to_disk=False) as marks:
+        marker = _Marker()
+        try:
             for (message, failure), one in zip(connection.send_each(messages()), claimed,
                                                strict=True):
-                result = outcome(message, failure)
-                if result is Outcome.SENT:
-                    operations.mark_digest_sent(one.digest_id)
-                elif result is Outcome.FAILING:
-                    operations.settle_digests([one.digest_id])
+                if failure is None:
+                    marker.sent(one.digest_id)
+                    result = Outcome.SENT
                 else:
-                    operations.release_digests([one.digest_id])
-                    if not alone:
-                        queues.enqueue_after_commit("mail", Job.SEND_DIGEST, one.digest_id,
-                                                    job_id=f"digest-{one.digest_id}")
-                marks.commit()
+                    with transaction():
+                        result = outcome(message, failure)
+                        if result is Outcome.FAILING:
+                            operations.settle_digests([one.digest_id])
+                        else:
+                            operations.release_digests([one.digest_id])
+                            if not alone:
+                                queues.enqueue_after_commit(
+                                    "mail", Job.SEND_DIGEST, one.digest_id,
+                                    job_id=f"digest-{one.digest_id}")
                 done += 1
                 report.sent += result is Outcome.SENT
                 report.failing += result is Outcome.FAILING
                 report.retrying += result is Outcome.RETRY
                 if alone and isinstance(failure, TemporaryFailure):
                     raise failure
+        finally:
+            marker.close()
     except Exception:
         if not alone:
             with transaction():
@@ -190,6 +194,48 @@ def _send(connection: Connection, context: Context, claimed: list[Claimed], repo
                     queues.enqueue_after_commit("mail", Job.SEND_DIGEST, digest_id,
                                                 job_id=f"digest-{digest_id}")
         raise
+
+
+class _Marker:
+    """Marks digests sent, from a thread of its own, as soon as the server accepted each.
+
+    A commit a digest, each its own round trip to the database (milliseconds on a busy
+    machine), would add to every digest; from here it overlaps the building and sending of
+    the next ones, and each commit marks all those accepted since the last. A run that dies
+    so sends again only the few accepted meanwhile, with their Message-IDs. PostgreSQL does
+    not wait for these commits to reach the disk: a server crash may forget the last few,
+    sent again the same way.
+    """
+
+    def __init__(self) -> None:
+        self.app = current_app._get_current_object()  # type: ignore[attr-defined]
+        self.accepted: queue.SimpleQueue[int | None] = queue.SimpleQueue()
+        self.error: Exception | None = None
+        self.thread = threading.Thread(target=self._mark, name="digest-marks", daemon=True)
+        self.thread.start()
+
+    def sent(self, digest_id: int) -> None:
+        self.accepted.put(digest_id)
+
+    def close(self) -> None:
+        """Wait for the last marks; raise what stopped the thread, if anything did."""
+        self.accepted.put(None)
+        self.thread.join()
+        if self.error is not None:
+            raise self.error
+
+    def _mark(self) -> None:
+        try:
+            with self.app.app_context(), autocommit(flush_to_disk=False):
+                while True:
+                    ids = [self.accepted.get()]
+                    while not self.accepted.empty():
+                        ids.append(self.accepted.get())
+                    operations.mark_digests_sent([i for i in ids if i is not None])
+                    if None in ids:
+                        return
+        except Exception as error:  # raised again by `close`, in the run's thread
+            self.error = error
 
 
 def _take(context: Context, now: datetime, *, ids: list[int] | None = None,
