@@ -26,10 +26,10 @@ from maillage.database import transaction, utcnow
 from maillage.emails import operations, queries
 from maillage.emails.messages import notice_message, subscription_confirmation_message
 from maillage.emails.models import Frequency
-from maillage.emails.runs import Report, send_digests, send_one_digest
+from maillage.emails.runs import Report, resend_expired, send_digests, send_one_digest
 from maillage.jobs import Job
 from maillage.mail import operations as outbox
-from maillage.mail.messages import stable_message_id
+from maillage.mail.messages import message_id_header
 from maillage.mail.models import Kind, OutgoingMail, Status
 from maillage.mail.queries import is_failing
 from maillage.mail.transport import transport
@@ -96,8 +96,10 @@ def send_mail(mail_id: int, attempt: int) -> Status | None:
             _next_try(mail, delay)
             raise
         # The same on every try, so that a mail sent twice (a sender killed between the
-        # server's acceptance and its record) can be told for one.
-        message.replace_header("Message-ID", stable_message_id(mail.id, mail.created_at))
+        # server's acceptance and its record) can be told for one; the creation time keeps
+        # two databases' mails of one id apart.
+        message.replace_header("Message-ID", message_id_header(
+            f"{mail.created_at:%Y%m%d%H%M%S%f}.{mail.id}"))
         with transport().connect() as connection:
             [(_message, failure)] = list(connection.send_each([message]))
         with transaction():
@@ -122,6 +124,13 @@ def send_digest(digest_id: int) -> bool:
     """Send again a recorded digest that a server refused for now."""
     with job_app().app_context():
         return send_one_digest(digest_id)
+
+
+def sweep_digests() -> int:
+    """The scheduler's job: send the digests whose run died before it sent them, once their
+    lease has run out."""
+    with job_app().app_context():
+        return resend_expired()
 
 
 def send_due_digests(frequency: str) -> Report:

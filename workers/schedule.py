@@ -3,18 +3,20 @@
 rq's cron reads its expressions in UTC. Digests leave at 07:00 in Paris, which is 05:00 UTC in
 summer and 06:00 UTC in winter: they are scheduled at both, and the job sends only once the
 07:00 of their period has passed, and only what was not sent (digests are recorded per
-recipient and period), so the other run of the day is a no-op.
+recipient and period), so the other run of the day is a no-op. The digest sweep sends those a
+run claimed and did not send before it died, once their lease has run out.
 """
 
 from rq import cron
 
 from workers.escalation import escalate_help_requests
-from workers.mail import send_due_digests
+from workers.mail import send_due_digests, sweep_digests
 from workers.sweeper import sweep_mail, sweep_outbox
 
 cron.register(sweep_outbox, "events", interval=60)
 cron.register(sweep_mail, "mail", interval=60)
 cron.register(escalate_help_requests, "events", interval=600)
+cron.register(sweep_digests, "mail", interval=300)
 cron.register(send_due_digests, "mail", args=("daily",), cron="0 5,6 * * *",
               name="daily-digests", job_timeout=3600)
 cron.register(send_due_digests, "mail", args=("weekly",), cron="0 5,6 * * 1",

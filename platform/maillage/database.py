@@ -173,6 +173,34 @@ def transaction() -> Iterator[Session]:
         session.remove()
 
 
+@contextmanager
+def autocommit(*, flush_to_disk: bool = True) -> Iterator[Session]:
+    """Run work whose every statement commits on its own, on one connection held for the
+    block: writes each done the moment they are known, at the cost of their own round trip
+    (no BEGIN, no COMMIT, no connection taken from the pool each time), and no transaction
+    open in between. `session.commit()` still runs the `after_commit` callbacks.
+
+    Without `flush_to_disk`, PostgreSQL does not wait for each commit to reach the disk: a
+    server crash may forget the last few writes, never leave half of one.
+    """
+    engine: Engine = current_app.extensions["maillage.engine"]
+    postgresql = engine.dialect.name == "postgresql"
+    with engine.connect() as connection:
+        connection = connection.execution_options(isolation_level="AUTOCOMMIT")
+        if postgresql and not flush_to_disk:
+            connection.exec_driver_sql("SET synchronous_commit TO OFF")
+        own = AppSession(bind=connection)
+        session.registry.set(own)
+        try:
+            yield own
+            own.commit()
+        finally:
+            own.close()
+            session.remove()
+            if postgresql and not flush_to_disk:
+                connection.exec_driver_sql("RESET synchronous_commit")
+
+
 def init_app(app: Flask) -> None:
     """Bind the session to the app's database and commit at the end of successful requests."""
     if app.config["DATABASE_URL"].startswith("sqlite:///"):

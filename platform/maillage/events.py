@@ -44,6 +44,9 @@ class Event(Base):
     tries: Mapped[int] = mapped_column(default=0, server_default="0")
     failed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_error: Mapped[str | None] = mapped_column(sa.Text)
+    # On PostgreSQL, the transaction that wrote the row (a server default): digests cut their
+    # windows by it (emails.windows). NULL on SQLite, where the id's order is commit order.
+    txid: Mapped[int | None] = mapped_column(sa.BigInteger, server_default=sa.FetchedValue())
 
     __table_args__ = (
         sa.Index("ix_events_kind", "kind"),

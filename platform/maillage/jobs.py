@@ -13,6 +13,7 @@ class Job(enum.StrEnum):
     PROCESS_EVENT = "workers.events.process_event"
     SEND_MAIL = "workers.mail.send_mail"
     SEND_DIGEST = "workers.mail.send_digest"
+    SWEEP_DIGESTS = "workers.mail.sweep_digests"
     SWEEP_OUTBOX = "workers.sweeper.sweep_outbox"
     SWEEP_MAIL = "workers.sweeper.sweep_mail"
     ESCALATE_HELP = "workers.escalation.escalate_help_requests"

@@ -235,8 +235,9 @@ def init_app(app: Flask) -> None:
 
 
 def start_sweeping(app: Flask) -> None:
-    """In the embedded mode, sweep the outboxes of events and mail and escalate unanswered
-    help requests from the worker thread, as the scheduler does.
+    """In the embedded mode, sweep the outboxes of events and mail and the digests left
+    unsent, and escalate unanswered help requests from the worker thread, as the scheduler
+    does.
 
     The worker thread's queue lives in memory, and the process may have been killed with
     work queued: so the first sweeps take up at once every event not processed and every
@@ -249,6 +250,7 @@ def start_sweeping(app: Flask) -> None:
         queues.enqueue("mail", Job.SWEEP_MAIL, True, job_id="sweep-mail-at-start")
         queues.every(app.config["SWEEP_INTERVAL"], Job.SWEEP_OUTBOX, "sweep-outbox")
         queues.every(app.config["SWEEP_INTERVAL"], Job.SWEEP_MAIL, "sweep-mail")
+        queues.every(app.config["SWEEP_INTERVAL"], Job.SWEEP_DIGESTS, "sweep-digests")
     if isinstance(queues, ThreadQueues) and app.config.get("HELP_ESCALATION_INTERVAL"):
         queues.every(app.config["HELP_ESCALATION_INTERVAL"], Job.ESCALATE_HELP, "escalate-help")
 

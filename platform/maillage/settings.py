@@ -84,6 +84,9 @@ def load(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
         # Wrong passwords in a row that lock password sign-in, and for how long (minutes).
         "LOCKOUT_ATTEMPTS": int(env.get("LOCKOUT_ATTEMPTS", "5")),
         "LOCKOUT_MINUTES": int(env.get("LOCKOUT_MINUTES", "15")),
+        # How long a digest run holds the digests it claimed (seconds): past it, a run or the
+        # sweep sends those still unsent (their run died). A batch must go out within it.
+        "DIGEST_LEASE": _seconds(env, "DIGEST_LEASE", default=900),
         # How long a mailed password reset link works (hours); it works once in any case.
         "PASSWORD_RESET_MAX_AGE": _hours(env, "PASSWORD_RESET_MAX_AGE", default=1),
         # Log lines as plain text (`make run`) or one JSON object each (the Procfile's).
@@ -106,14 +109,24 @@ def log_format(environ: Mapping[str, str] | None = None) -> str:
 
 
 def _hours(env: Mapping[str, str], name: str, *, default: float) -> timedelta:
+    return timedelta(hours=_positive(env, name, default=default, unit="hours", example=72))
+
+
+def _seconds(env: Mapping[str, str], name: str, *, default: float) -> float:
+    return _positive(env, name, default=default, unit="seconds", example=900)
+
+
+def _positive(env: Mapping[str, str], name: str, *, default: float, unit: str,
+              example: int) -> float:
     raw = env.get(name) or str(default)
     try:
-        hours = float(raw)
+        number = float(raw)
     except ValueError:
-        hours = -1.0
-    if not hours > 0:
-        raise SettingsError(f"{name} is a number of hours above 0 (for instance 72), not {raw!r}.")
-    return timedelta(hours=hours)
+        number = -1.0
+    if not number > 0:
+        raise SettingsError(f"{name} is a number of {unit} above 0 (for instance {example}), "
+                            f"not {raw!r}.")
+    return number
 
 
 def _folder(env: Mapping[str, str], name: str) -> str | None:

@@ -22,13 +22,12 @@ from flask.cli import ScriptInfo
 from rq.job import Job as RQJob
 from rq.registry import StartedJobRegistry
 
-from maillage.accounts.models import Role, User
+from maillage.accounts.models import Role
 from maillage.cli import main
-from maillage.database import session, transaction, utcnow
+from maillage.database import session, transaction
 from maillage.events import Event
-from maillage.follows.models import Follow
 from maillage.notifications.models import Notification
-from maillage.themes.models import Theme
+from tests.support.users import bulk_followers
 from workers.context import AppWorker
 from workers.sweeper import sweep_outbox
 
@@ -260,21 +259,6 @@ def tries_of(event_id: int) -> int:
     tries = session.scalar(sa.select(Event.tries).where(Event.id == event_id))
     session.remove()
     return tries
-
-
-def bulk_followers(count: int, theme: str) -> None:
-    """Create `count` users following `theme`, in two statements."""
-    now = utcnow()
-    with transaction():
-        session.execute(sa.insert(User), [
-            {"email": f"bulk{n}@follow.test", "display_name": f"Bulk {n}", "is_admin": False,
-             "is_moderator": False, "locale": "fr", "created_at": now} for n in range(count)])
-        theme_id = session.scalar(sa.select(Theme.id).where(Theme.slug == theme))
-        session.execute(sa.insert(Follow).from_select(
-            ["user_id", "target", "theme_id", "created_at"],
-            sa.select(User.id, sa.literal("theme"), sa.literal(theme_id),
-                      sa.literal(now, Follow.created_at.type))
-            .where(User.email.like("%@follow.test"))))
 
 
 def test_a_worker_killed_mid_fan_out_leaves_no_duplicate(services_app, create_user, token_for,

@@ -4,6 +4,7 @@ windows that follow each other across daylight-saving changes, double opt-in, pr
 from __future__ import annotations
 
 import re
+import time
 from datetime import UTC, datetime, timedelta
 from email.message import Message
 
@@ -140,14 +141,15 @@ def test_a_scripted_week_across_the_spring_change(create_user, publish, subscrib
     publish(other, "Landerneau ouvre ses données", ["donnees-ouvertes"], LANDERNEAU,
             utc(2026, 3, 29, 12, 0))
     publish(author, "Permanence du lundi", ["inclusion-numerique"], LANNION,
-            utc(2026, 3, 30, 4, 30))  # 06:30 in Paris: still this week
-    publish(author, "La semaine suivante", ["inclusion-numerique"], LANNION,
-            utc(2026, 3, 30, 5, 30))  # 07:30 in Paris: next week
+            utc(2026, 3, 30, 4, 30))  # 06:30 in Paris, a minute before the run
     assert smtp.messages == []  # following is for the digest by default
 
     report = send_digests(Frequency.WEEKLY, now=utc(2026, 3, 30, 5, 10))
     assert report.period_end == utc(2026, 3, 30, 5, 0)
     assert (report.sent, report.failing, report.retrying) == (2, 0, 0)
+    # Committed after the run began: in the next digests, whatever its date.
+    publish(author, "La semaine suivante", ["inclusion-numerique"], LANNION,
+            utc(2026, 3, 30, 5, 5))
 
     [digest] = smtp.to("abonne@example.org")
     assert items(digest) == ["Landerneau ouvre ses données (Landerneau)",
@@ -172,7 +174,9 @@ def test_a_scripted_week_across_the_spring_change(create_user, publish, subscrib
     # Run again, or late within the same week: nothing twice.
     smtp.messages.clear()
     again = send_digests(Frequency.WEEKLY, now=utc(2026, 4, 2, 12, 0))
-    assert (again.sent, again.already_sent) == (0, 2)
+    # The two authors, who had nothing new, are done for the period too: their digest was
+    # recorded empty, and their next window starts where it ended.
+    assert (again.sent, again.already_sent) == (0, 4)
     assert smtp.messages == []
 
     # The reader goes daily on Tuesday: the next window starts where the weekly one ended.
@@ -436,3 +440,126 @@ def test_a_digest_refused_for_now_is_retried_and_one_refused_for_good_is_not(
     again = send_digests(Frequency.WEEKLY, now=utc(2026, 3, 30, 6, 0))
     # The author (an account) and later@, not the failing address.
     assert (again.sent, again.recipients) == (0, 2)
+
+
+def titles(message) -> list[str]:
+    """The initiatives a digest names, a subscriber's or an account holder's."""
+    return [re.sub(r"^.*« (.*) ».*$|^(.*) \(.*\)$", lambda m: m[1] or m[2], item)
+            for item in items(message)]
+
+
+@pytest.fixture
+def readers(create_user, subscriber, client, token_for):
+    """A subscriber and an account holder of each frequency, all of Lannion's news."""
+    emails = {}
+    for frequency in ("daily", "weekly"):
+        emails[f"s-{frequency}"] = f"abonne-{frequency}@example.org"
+        subscriber(emails[f"s-{frequency}"], towns=[LANNION], frequency=frequency)
+        user = create_user(f"lecteur-{frequency}@example.org")
+        follow(user, town=LANNION)
+        assert client.put("/api/v1/me/email-preferences", json={"frequency": frequency},
+                          headers={"Authorization": "Bearer " + token_for(user)}
+                          ).status_code == 200
+        emails[f"u-{frequency}"] = user.email
+    with transaction():
+        session.execute(sa.update(User).values(created_at=LONG_AGO))
+    return emails
+
+
+def received(smtp, readers: dict[str, str]) -> dict[str, list[str]]:
+    """What each reader's digests named so far, all digests together."""
+    return {who: [title for message in smtp.to(email) for title in titles(message)]
+            for who, email in readers.items()}
+
+
+def test_an_item_committed_at_the_boundary_falls_in_one_digest_of_each_frequency(
+        create_user, publish, readers, smtp, monkeypatch) -> None:
+    """Dated a moment before 07:00 and committed while the run goes: not in this digest (its
+    run did not see it commit), in the next one, once. Cut by timestamps, it fell in none."""
+    author = create_user("maire@lannion.fr", town=LANNION, verified=True)
+    smtp.messages.clear()
+    publish(author, "Avant", ["inclusion-numerique"], LANNION, utc(2026, 3, 22, 10, 0))
+    boundary = utc(2026, 3, 23, 6, 0)  # Monday 07:00 in Paris: daily and weekly
+    late = ["Au bord du jour", "Au bord de la semaine"]
+    send = runs._send
+    sending = {"first": True}
+
+    def committing_meanwhile(*args, **kwargs):
+        if sending["first"] and late:
+            sending["first"] = False
+            publish(author, late.pop(0), ["inclusion-numerique"], LANNION,
+                    boundary - timedelta(microseconds=1))
+        return send(*args, **kwargs)
+
+    monkeypatch.setattr(runs, "_send", committing_meanwhile)
+    for frequency, now in ((Frequency.DAILY, utc(2026, 3, 23, 6, 10)),
+                           (Frequency.WEEKLY, utc(2026, 3, 23, 6, 10)),
+                           (Frequency.DAILY, utc(2026, 3, 24, 6, 10)),
+                           (Frequency.WEEKLY, utc(2026, 3, 30, 5, 10))):
+        sending["first"] = True
+        assert send_digests(frequency, now=now).sent == 2
+    got = received(smtp, readers)
+    everything = ["Au bord de la semaine", "Au bord du jour", "Avant"]
+    assert {who: sorted(named) for who, named in got.items()} == dict.fromkeys(readers,
+                                                                               everything)
+    # The daily readers' first digest went out as "Au bord du jour" was committing.
+    assert [titles(m) for m in smtp.to(readers["s-daily"])] == [
+        ["Avant"], ["Au bord de la semaine", "Au bord du jour"]]
+    assert [titles(m) for m in smtp.to(readers["s-weekly"])] == [
+        ["Au bord du jour", "Avant"], ["Au bord de la semaine"]]
+
+
+@pytest.mark.postgres_only
+def test_an_item_whose_transaction_took_its_id_first_and_committed_last_is_not_skipped(
+        readers, smtp, app: Flask) -> None:
+    """Two real transactions: the first takes its event's id, the second takes the next id and
+    commits; a run goes; then the first commits. An id watermark would skip the first."""
+    smtp.messages.clear()
+    engine = app.extensions["maillage.engine"]
+
+    def event(connection: sa.Connection, title: str) -> int:
+        return connection.execute(sa.insert(Event).values(
+            kind="initiative.published", created_at=utc(2026, 3, 22, 10, 0),
+            processed_at=utc(2026, 3, 22, 10, 0),
+            payload={"initiative_id": 1, "town_insee": LANNION, "themes": [],
+                     "title": title}).returning(Event.id)).scalar_one()
+
+    subscribers = {who: email for who, email in readers.items() if who.startswith("s-")}
+    with engine.connect() as first, engine.connect() as second:
+        first.begin()
+        earlier = event(first, "Pris d'abord")
+        with second.begin():
+            assert event(second, "Pris ensuite") > earlier
+        for frequency in Frequency:
+            send_digests(frequency, now=utc(2026, 3, 23, 6, 10))
+        assert list(received(smtp, subscribers).values()) == [["Pris ensuite"]] * 2
+        first.commit()
+    send_digests(Frequency.DAILY, now=utc(2026, 3, 24, 6, 10))
+    send_digests(Frequency.WEEKLY, now=utc(2026, 3, 30, 5, 10))
+    assert list(received(smtp, subscribers).values()) == [["Pris ensuite", "Pris d'abord"]] * 2
+
+
+def test_the_sweep_sends_what_a_dead_run_claimed_once_its_lease_ran_out(
+        create_user, publish, subscriber, smtp, app: Flask, monkeypatch) -> None:
+    from workers.mail import sweep_digests
+
+    author = create_user("maire@lannion.fr", town=LANNION, verified=True)
+    subscriber("abonne@example.org", towns=[LANNION])
+    publish(author, "Atelier", ["inclusion-numerique"], LANNION, utc(2026, 3, 24, 10, 0))
+    smtp.messages.clear()
+    app.config["DIGEST_LEASE"] = 0.5
+    with monkeypatch.context() as patched:
+        patched.setattr(runs, "_send", lambda *args, **kwargs: None)  # dies once claimed
+        assert send_digests(Frequency.WEEKLY, now=utc(2026, 3, 30, 5, 10)).sent == 0
+    assert sweep_digests() == 0  # leased still: its run may be alive
+    time.sleep(0.6)
+    assert sweep_digests() == 1
+    [digest] = smtp.to("abonne@example.org")
+    assert items(digest) == ["Atelier (Lannion)"]
+    with transaction():
+        [digest_id] = session.scalars(sa.select(Digest.id).where(Digest.items > 0))
+    assert digest["Message-ID"] == f"<digest.{digest_id}@maillage.localhost>"
+    time.sleep(0.6)
+    assert sweep_digests() == 0
+    assert send_digests(Frequency.WEEKLY, now=utc(2026, 3, 30, 6, 0)).sent == 0
+    assert len(smtp.messages) == 1

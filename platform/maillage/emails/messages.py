@@ -44,9 +44,10 @@ def notice_message(notice: Notice) -> Message:
 
 
 def digest_message(letter: str, reader: Recipient, frequency: Frequency,
-                   context: Context) -> Message:
+                   context: Context, digest_id: int) -> Message:
     """The digest of `reader`'s items, grouped by theme (named in the reader's language),
-    newest first in each group."""
+    newest first in each group; its Message-ID names the digest's row, so that a digest sent
+    again after a crash is known for the same one."""
     said = words(reader.locale)
     names = context.theme_names(reader.locale)
     other = str(said["other_group"])
@@ -68,7 +69,7 @@ def digest_message(letter: str, reader: Recipient, frequency: Frequency,
     subject = said["digest_subject"][frequency.value].format(count=len(reader.items))  # type: ignore[index]
     return compose(to=reader.email, subject=subject, template="digest", locale=reader.locale,
                    unsubscribe_url=unsubscribe_url(letter, reader.key), said=said,
-                   groups=groups,
+                   groups=groups, message_id=f"digest.{digest_id}",
                    preferences_url=absolute("/me/email") if letter == "u" else None)
 
 

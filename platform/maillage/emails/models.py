@@ -153,10 +153,17 @@ class Subscription(Base):
 
 
 class Digest(Base):
-    """The digest of one recipient for one period, recorded before it is sent.
+    """The digest of one recipient for one period, recorded before it is sent, empty or not.
 
-    Unique per recipient and period end, so a run retried or run twice claims nothing twice;
-    `window_start` is the previous digest's `period_end`, so windows follow each other.
+    Unique per recipient and period end, so a run retried or run twice claims nothing twice.
+    Its window holds what committed after `window_from` and by `window_to`, two snapshots of
+    the commits (`emails.windows`); the next digest starts at its `window_to`. A first digest
+    (`window_from` NULL) starts at `window_start`, one period back or when its reader arrived.
+
+    A digest to send is leased until `leased_until`: a run or a sweep sends again one whose
+    lease ran out unsent (its run died), with the same window and Message-ID. `sent_at` is set
+    once the SMTP server accepted it; `leased_until` is NULL once it needs nothing more: sent,
+    empty, or refused for good.
     """
 
     __tablename__ = "digests"
@@ -167,9 +174,12 @@ class Digest(Base):
         sa.ForeignKey("subscriptions.id", ondelete="CASCADE"))
     frequency: Mapped[Frequency] = mapped_column(enum_column(Frequency))
     window_start: Mapped[datetime] = mapped_column(UTCDateTime)
+    window_from: Mapped[str | None] = mapped_column(sa.Text)
+    window_to: Mapped[str | None] = mapped_column(sa.Text)
     period_end: Mapped[datetime] = mapped_column(UTCDateTime)
     items: Mapped[int] = mapped_column(sa.Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    leased_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     __table_args__ = (
@@ -177,6 +187,7 @@ class Digest(Base):
         sa.UniqueConstraint("subscription_id", "period_end"),
         sa.CheckConstraint("(user_id IS NULL) <> (subscription_id IS NULL)",
                            name="one_recipient"),
+        sa.Index("ix_digests_leased_until", "leased_until"),
     )
 
 

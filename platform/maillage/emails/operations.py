@@ -4,6 +4,7 @@ of what was mailed (digests claimed and sent, notices sent)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
@@ -162,42 +163,98 @@ def unsubscribe(letter: str, key: str, topic: str, ref: str) -> str:
     return topic
 
 
-def claim_digests(key: str, frequency: Frequency, period_end: datetime,
-                  windows: Sequence[tuple[int, datetime, int]]) -> dict[int, int]:
-    """Record the digests of a batch about to be sent, one per (recipient id, window start,
-    number of items) in `windows`, the recipients being `key` ("user_id" or
-    "subscription_id"); return {recipient id: digest id} of those this call recorded. One
-    already recorded for its recipient and period is not claimed again."""
-    if not windows:
+@dataclass(frozen=True)
+class Claim:
+    """A digest of a batch to record: its recipient, its window, its number of items."""
+
+    recipient: int
+    window_start: datetime
+    window_from: str | None
+    items: int
+
+
+def claim_digests(key: str, frequency: Frequency, period_end: datetime, window_to: str,
+                  claims: Sequence[Claim], leased_until: datetime) -> dict[int, int]:
+    """Record the digests of a batch, the recipients being `key` ("user_id" or
+    "subscription_id"); those with items are leased until `leased_until`, the empty ones need
+    nothing more. Return {recipient id: digest id} of the digests with items this call
+    recorded: one already recorded for its recipient and period is not claimed again."""
+    if not claims:
         return {}
-    returning = (getattr(Digest, key), Digest.id)
+    returning = (getattr(Digest, key), Digest.id, Digest.items)
     if session.get_bind().dialect.name != "postgresql":
-        return dict(session.execute(
+        rows = session.execute(
             insert(Digest).on_conflict_do_nothing().returning(*returning),
-            [{key: recipient, "frequency": frequency, "window_start": start,
-              "period_end": period_end, "items": items} for recipient, start, items in windows],
-        ).all())
-    # The batch as three arrays, not thousands of parameters: psycopg would parse those out
-    # of the statement's text again at every batch.
-    recipients, starts, items = zip(*windows, strict=True)
+            [{key: claim.recipient, "frequency": frequency, "window_start": claim.window_start,
+              "window_from": claim.window_from, "window_to": window_to,
+              "period_end": period_end, "items": claim.items,
+              "leased_until": leased_until if claim.items else None} for claim in claims])
+        return {recipient: digest_id for recipient, digest_id, items in rows if items}
+    # The batch as arrays, not thousands of parameters: psycopg would parse those out of the
+    # statement's text again at every batch.
     batch = sa.func.unnest(
-        sa.bindparam("recipients", list(recipients), type_=postgresql.ARRAY(sa.BigInteger)),
-        sa.bindparam("starts", list(starts), type_=postgresql.ARRAY(UTCDateTime())),
-        sa.bindparam("items", list(items), type_=postgresql.ARRAY(sa.Integer)),
-    ).table_valued("recipient", "window_start", "items").render_derived(name="batch")
+        sa.bindparam("recipients", [c.recipient for c in claims],
+                     type_=postgresql.ARRAY(sa.BigInteger)),
+        sa.bindparam("starts", [c.window_start for c in claims],
+                     type_=postgresql.ARRAY(UTCDateTime())),
+        sa.bindparam("froms", [c.window_from for c in claims], type_=postgresql.ARRAY(sa.Text)),
+        sa.bindparam("items", [c.items for c in claims], type_=postgresql.ARRAY(sa.Integer)),
+    ).table_valued("recipient", "window_start", "window_from", "items") \
+        .render_derived(name="batch")
     rows = sa.select(batch.c.recipient, sa.literal(frequency, Digest.frequency.type),
-                     batch.c.window_start, sa.literal(period_end, Digest.period_end.type),
-                     batch.c["items"], sa.literal(utcnow(), Digest.created_at.type))
+                     batch.c.window_start, batch.c.window_from,
+                     sa.literal(window_to, Digest.window_to.type),
+                     sa.literal(period_end, Digest.period_end.type), batch.c["items"],
+                     sa.literal(utcnow(), Digest.created_at.type),
+                     sa.case((batch.c["items"] > 0,
+                              sa.literal(leased_until, Digest.leased_until.type))))
     statement = insert(Digest).from_select(
-        [key, "frequency", "window_start", "period_end", "items", "created_at"], rows,
+        [key, "frequency", "window_start", "window_from", "window_to", "period_end", "items",
+         "created_at", "leased_until"], rows,
     ).on_conflict_do_nothing().returning(*returning)
-    return dict(session.execute(statement).all())
+    return {recipient: digest_id
+            for recipient, digest_id, items in session.execute(statement) if items}
+
+
+def lease_digests(now: datetime, leased_until: datetime, *, ids: Sequence[int] | None = None,
+                  frequency: Frequency | None = None, after: int = 0,
+                  limit: int = 500) -> list[Digest]:
+    """Lease, until `leased_until`, digests left unsent whose lease ran out by `now` (their
+    run died, or a server refused them for now): those of `ids`, or the first after id
+    `after` of `frequency` (of any frequency when None). Two runs at once lease none twice:
+    the UPDATE checks the lease again on the row it locked."""
+    expired = Digest.sent_at.is_(None) & (Digest.leased_until <= now)
+    chosen = sa.select(Digest.id).where(expired, Digest.id > after)
+    if ids is not None:
+        chosen = chosen.where(Digest.id.in_(list(ids)))
+    if frequency is not None:
+        chosen = chosen.where(Digest.frequency == frequency)
+    return list(session.scalars(
+        sa.update(Digest).where(expired, Digest.id.in_(chosen.order_by(Digest.id).limit(limit)))
+        .values(leased_until=leased_until).returning(Digest),
+        execution_options={"synchronize_session": False}))
 
 
 def mark_digests_sent(digest_ids: Sequence[int]) -> None:
+    """Record that a server accepted the digests: they are never sent again."""
     if digest_ids:
         session.execute(sa.update(Digest).where(Digest.id.in_(list(digest_ids)))
-                        .values(sent_at=utcnow()))
+                        .values(sent_at=utcnow(), leased_until=None))
+
+
+def settle_digests(digest_ids: Sequence[int]) -> None:
+    """Send the digests no more, unsent: refused for good, or their reader gone."""
+    if digest_ids:
+        session.execute(sa.update(Digest).where(Digest.id.in_(list(digest_ids)))
+                        .values(leased_until=None))
+
+
+def release_digests(digest_ids: Sequence[int]) -> None:
+    """End the lease of digests refused for now, for a retry or a sweep to take them."""
+    if digest_ids:
+        session.execute(sa.update(Digest).where(Digest.id.in_(list(digest_ids)),
+                                                Digest.sent_at.is_(None))
+                        .values(leased_until=utcnow()))
 
 
 def record_notice_sent(notification_id: int) -> None:

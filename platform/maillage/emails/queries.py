@@ -37,6 +37,7 @@ from maillage.emails.models import (
 )
 from maillage.emails.periods import previous_end
 from maillage.emails.texts import words
+from maillage.emails.windows import Model, Snapshot, Window, around, position
 from maillage.events import Event
 from maillage.mail.queries import not_failing
 from maillage.moderation.queries import hidden_among
@@ -146,7 +147,7 @@ class Recipient:
     preference: EmailPreference | None = None
     themes: frozenset[str] = frozenset()
     towns: frozenset[str] = frozenset()
-    start: datetime | None = None
+    window: Window | None = None  # None: this period's digest was recorded already
     items: list[Item] = field(default_factory=list)
     key: str = ""  # what its unsubscribe links name: a user's id, a subscription's secret
 
@@ -164,10 +165,9 @@ class PublicEvent:
 class Context:
     """What a digest run reads once: the themes, and the public events of each window."""
 
-    def __init__(self, end: datetime) -> None:
-        self.end = end
+    def __init__(self) -> None:
         self.themes = theme_map()
-        self._events: dict[datetime, list[PublicEvent]] = {}
+        self._events: dict[Window, list[PublicEvent]] = {}
         self._names: dict[str, dict[str, str]] = {}
         # Digest lines as rendered, by item and language: every reader of an item gets the
         # same line but for its stop link (emails.messages).
@@ -179,18 +179,18 @@ class Context:
             self._names[locale] = {slug: t.name(locale) for slug, t in self.themes.items()}
         return self._names[locale]
 
-    def public_events(self, start: datetime) -> list[PublicEvent]:
-        """The public events from `start` to the period's end, newest first."""
-        if start not in self._events:
-            self._events[start] = _public_events(start, self.end)
-        return self._events[start]
+    def public_events(self, window: Window) -> list[PublicEvent]:
+        """The public events of `window`, newest first (most subscribers of a run share
+        their window: the previous run's)."""
+        if window not in self._events:
+            self._events[window] = _public_events(window)
+        return self._events[window]
 
 
-def _public_events(start: datetime, end: datetime) -> list[PublicEvent]:
+def _public_events(window: Window) -> list[PublicEvent]:
     links = _public_links()
     events = list(session.scalars(
-        sa.select(Event).where(Event.kind.in_(list(links)), Event.created_at >= start,
-                               Event.created_at < end)
+        sa.select(Event).where(Event.kind.in_(list(links)), window.where(Event))
         .order_by(Event.created_at.desc(), Event.id.desc())))
     named = {event.id: [(kind, event.payload[key])
                         for kind, key in reactions.of_kind(event.kind).about.items()]
@@ -211,11 +211,14 @@ class Source:
 
     letter: ClassVar[str]
     key: ClassVar[str]  # the column of `digests` naming the recipient
+    model: ClassVar[Model]  # what their items are, in commit order (emails.windows)
 
     def batch(self, frequency: Frequency, after: int, size: int) -> list[Recipient]:
         raise NotImplementedError
 
-    def one(self, recipient_id: int) -> Recipient | None:
+    def some(self, ids: list[int]) -> list[Recipient]:
+        """The recipients of `ids` that mail may still reach, whatever their frequency now
+        (digests claimed for them, to send again)."""
         raise NotImplementedError
 
     def fill(self, recipients: list[Recipient], context: Context) -> None:
@@ -235,46 +238,52 @@ class Users(Source):
 
     letter = "u"
     key = "user_id"
+    model = Notification
 
-    def _query(self, frequency: Frequency) -> sa.Select:
-        return (sa.select(User.id, User.email, User.locale, User.created_at, EmailPreference)
-                .outerjoin(EmailPreference, EmailPreference.user_id == User.id)
-                .where(sa.func.coalesce(EmailPreference.frequency, Frequency.WEEKLY.value)
-                       == frequency.value,
-                       EmailPreference.unsubscribed_at.is_(None), _mailable(User)))
+    def _query(self, frequency: Frequency | None = None) -> sa.Select:
+        query = (sa.select(User.id, User.email, User.locale, User.created_at, EmailPreference)
+                 .outerjoin(EmailPreference, EmailPreference.user_id == User.id)
+                 .where(EmailPreference.unsubscribed_at.is_(None), _mailable(User)))
+        if frequency is None:
+            return query
+        return query.where(sa.func.coalesce(EmailPreference.frequency, Frequency.WEEKLY.value)
+                           == frequency.value)
 
-    def batch(self, frequency: Frequency, after: int, size: int) -> list[Recipient]:
-        rows = session.execute(self._query(frequency).where(User.id > after)
-                               .order_by(User.id).limit(size))
+    @staticmethod
+    def _recipients(rows: Iterable[sa.Row[Any]]) -> list[Recipient]:
         return [Recipient(user_id, email, locale, created_at,
                           preference or default_preference(user_id), key=str(user_id))
                 for user_id, email, locale, created_at, preference in rows]
 
-    def one(self, user_id: int) -> Recipient | None:
-        row = session.execute(sa.select(User.id, User.email, User.locale, User.created_at)
-                              .where(User.id == user_id, _mailable(User))).first()
-        return Recipient(*row, get_preference(user_id), key=str(user_id)) if row else None
+    def batch(self, frequency: Frequency, after: int, size: int) -> list[Recipient]:
+        return self._recipients(session.execute(
+            self._query(frequency).where(User.id > after).order_by(User.id).limit(size)))
+
+    def some(self, ids: list[int]) -> list[Recipient]:
+        return self._recipients(session.execute(self._query().where(User.id.in_(ids))))
 
     def count(self, frequency: Frequency) -> int:
         return session.scalar(sa.select(sa.func.count()).select_from(
             self._query(frequency).subquery())) or 0
 
     def fill(self, recipients: list[Recipient], context: Context) -> None:
-        by_id = {r.id: r for r in recipients if r.start is not None}
+        by_id = {r.id: r for r in recipients if r.window is not None}
         if not by_id:
             return
+        windows = {reader.id: reader.window for reader in by_id.values()
+                   if reader.window is not None}
         rows = session.execute(
-            sa.select(Notification, Event.payload)
+            sa.select(Notification, position(Notification), Event.payload)
             .join(Event, Event.id == Notification.event_id)
             .where(Notification.user_id.in_(list(by_id)),
-                   Notification.created_at >= min(r.start for r in by_id.values()),
-                   Notification.created_at < context.end,
+                   around(list(windows.values()), Notification),
                    ~sa.exists().where(SentNotice.notification_id == Notification.id))
             .order_by(Notification.created_at.desc(), Notification.id.desc()))
-        for notification, payload in rows:
+        for notification, at, payload in rows:
             reader = by_id[notification.user_id]
-            if notification.created_at < reader.start or reader.preference.mode_of(
-                    notification.kind, notification.reason) is not Mode.DIGEST:
+            if not windows[reader.id].holds(at, notification.created_at) \
+                    or reader.preference.mode_of(notification.kind, notification.reason) \
+                    is not Mode.DIGEST:
                 continue
             topic = (notification.reason, notification.reason_ref) \
                 if notification.reason in ("theme", "town") else None
@@ -291,20 +300,27 @@ class Subscriptions(Source):
 
     letter = "s"
     key = "subscription_id"
+    model = Event
 
-    def _query(self, frequency: Frequency) -> sa.Select:
-        return sa.select(Subscription.id, Subscription.email, Subscription.locale,
-                         sa.func.coalesce(Subscription.confirmed_at, Subscription.created_at),
-                         Subscription.secret).where(Subscription.confirmed_at.is_not(None),
-                                 Subscription.frequency == frequency,
-                                 not_failing(Subscription.email))
+    def _query(self, frequency: Frequency | None = None) -> sa.Select:
+        query = sa.select(Subscription.id, Subscription.email, Subscription.locale,
+                          sa.func.coalesce(Subscription.confirmed_at, Subscription.created_at),
+                          Subscription.secret).where(Subscription.confirmed_at.is_not(None),
+                                                     not_failing(Subscription.email))
+        return query if frequency is None else query.where(Subscription.frequency == frequency)
 
     def batch(self, frequency: Frequency, after: int, size: int) -> list[Recipient]:
+        return self._recipients(self._query(frequency).where(Subscription.id > after)
+                                .order_by(Subscription.id).limit(size))
+
+    def some(self, ids: list[int]) -> list[Recipient]:
+        return self._recipients(self._query().where(Subscription.id.in_(ids)))
+
+    @staticmethod
+    def _recipients(query: sa.Select) -> list[Recipient]:
         # Columns and two plain queries, not the models: loading Town objects would load
         # their postal codes too, 500 towns a query.
-        readers = [Recipient(*row, key=secret) for *row, secret in session.execute(
-            self._query(frequency).where(Subscription.id > after)
-            .order_by(Subscription.id).limit(size))]
+        readers = [Recipient(*row, key=secret) for *row, secret in session.execute(query)]
         ids = [reader.id for reader in readers]
         themes: dict[int, set[str]] = {}
         towns: dict[int, set[str]] = {}
@@ -322,26 +338,16 @@ class Subscriptions(Source):
             reader.towns = frozenset(towns.get(reader.id, ()))
         return readers
 
-    def one(self, subscription_id: int) -> Recipient | None:
-        subscription = get_subscription(subscription_id)
-        if subscription is None:
-            return None
-        return Recipient(subscription.id, subscription.email, subscription.locale,
-                         subscription.confirmed_at or subscription.created_at,
-                         themes=frozenset(t.slug for t in subscription.themes),
-                         towns=frozenset(t.insee for t in subscription.towns),
-                         key=subscription.secret)
-
     def count(self, frequency: Frequency) -> int:
         return session.scalar(sa.select(sa.func.count()).select_from(
             self._query(frequency).subquery())) or 0
 
     def fill(self, recipients: list[Recipient], context: Context) -> None:
         for reader in recipients:
-            if reader.start is None:
+            if reader.window is None:
                 continue
             said = words(reader.locale)
-            for event in context.public_events(reader.start):
+            for event in context.public_events(reader.window):
                 matched = [slug for slug in event.themes if slug in reader.themes]
                 if matched:
                     name = context.theme_names(reader.locale).get(matched[0], matched[0])
@@ -360,23 +366,30 @@ SOURCES: dict[str, Source] = {source.letter: source for source in (Users(), Subs
 
 
 def set_windows(source: Source, recipients: list[Recipient], frequency: Frequency,
-                end: datetime) -> None:
-    """Start each recipient's window where its previous digest ended (None: already sent).
+                period_end: datetime, end: Snapshot) -> None:
+    """Give each recipient its window: from where its previous digest ended to `end`; None
+    when this period's digest was recorded already.
 
     A first digest covers one period, or less for someone who arrived within it.
     """
     if not recipients:
         return
     column = getattr(Digest, source.key)
-    last = dict(session.execute(
-        sa.select(column, sa.func.max(Digest.period_end))
-        .where(column.in_([r.id for r in recipients])).group_by(column)).all())
+    latest = (sa.select(column.label("recipient"), sa.func.max(Digest.period_end).label("end"))
+              .where(column.in_([r.id for r in recipients])).group_by(column).subquery())
+    last = {recipient: (ended, window_to) for recipient, ended, window_to in session.execute(
+        sa.select(column, Digest.period_end, Digest.window_to)
+        .join(latest, (column == latest.c.recipient) & (Digest.period_end == latest.c.end)))}
     for reader in recipients:
-        previous = last.get(reader.id)
-        if previous is not None:
-            reader.start = previous if previous < end else None
+        previous, window_to = last.get(reader.id, (None, None))
+        if previous is None:
+            reader.window = Window(None, max(reader.since, previous_end(frequency, period_end)),
+                                   end)
+        elif previous < period_end:
+            reader.window = Window(Snapshot.parse(window_to) if window_to else None, previous,
+                                   end)
         else:
-            reader.start = max(reader.since, previous_end(frequency, end))
+            reader.window = None
 
 
 def preferences_view(user_id: int) -> dict[str, Any]:

@@ -4,7 +4,6 @@ and for lists, with the one-click unsubscribe pair of RFC 8058."""
 from __future__ import annotations
 
 import secrets
-from datetime import datetime
 from email.message import Message
 from email.mime.multipart import MIMEMultipart
 from email.mime.nonmultipart import MIMENonMultipart
@@ -51,9 +50,12 @@ def absolute(path: str) -> str:
 
 
 def compose(*, to: str, subject: str, template: str, locale: str,
-            unsubscribe_url: str | None = None, **context: Any) -> Message:
+            unsubscribe_url: str | None = None, message_id: str | None = None,
+            **context: Any) -> Message:
     """Build a message from `mail/<template>.txt` and `.html`; `unsubscribe_url` makes it a
-    list message that mail clients can unsubscribe from in one click.
+    list message that mail clients can unsubscribe from in one click. `message_id`, the left
+    part of its Message-ID, is given for a message that may be sent again: the copies then
+    show as one (random otherwise).
 
     Built with the classic MIME classes: the modern `EmailMessage` parses every header and
     sniffs every body's encoding, work that a message Maillage writes itself does not need.
@@ -73,7 +75,7 @@ def compose(*, to: str, subject: str, template: str, locale: str,
     message["Date"] = format_datetime(utcnow())
     # Not email.utils.make_msgid: it draws from the `random` module's shared state, from
     # whichever thread sends, under the feet of anything seeded in the process.
-    message["Message-ID"] = f"<{secrets.token_hex(16)}@{_domain(sender)}>"
+    message["Message-ID"] = message_id_header(message_id)
     message["Auto-Submitted"] = "auto-generated"
     if unsubscribe_url is not None:
         message["List-Unsubscribe"] = f"<{unsubscribe_url}>"
@@ -82,12 +84,11 @@ def compose(*, to: str, subject: str, template: str, locale: str,
     return message
 
 
-def stable_message_id(mail_id: int, created_at: datetime) -> str:
-    """The Message-ID of the outbox's mail `mail_id`, the same on every try: a mail sent
-    twice (its sender killed between the server's acceptance and its record) is one mail to
-    the reader's client. The creation time keeps two databases' mails of one id apart."""
+def message_id_header(left: str | None = None) -> str:
+    """A Message-ID of Maillage's domain: `left` for a message that may be sent again (its
+    copies then show as one in the reader's client), random otherwise."""
     sender = current_app.config["MAIL_SENDER"]
-    return f"<{created_at:%Y%m%d%H%M%S%f}.{mail_id}@{_domain(sender)}>"
+    return f"<{left or secrets.token_hex(16)}@{_domain(sender)}>"
 
 
 def _utf8_text(subtype: str, text: str) -> MIMENonMultipart:

@@ -81,7 +81,7 @@ def deliver(connection: Connection, message: Message) -> bool:
     [(_message, failure)] = connection.send_each([message])
     if isinstance(failure, TemporaryFailure):
         raise failure
-    return _outcome(message, failure) is Outcome.SENT
+    return outcome(message, failure) is Outcome.SENT
 
 
 class Outcome(enum.StrEnum):
@@ -97,10 +97,12 @@ def deliver_each(connection: Connection, messages: Iterable[Message]) -> Iterato
     the caller to hand to a retried job.
     """
     for message, failure in connection.send_each(messages):
-        yield _outcome(message, failure)
+        yield outcome(message, failure)
 
 
-def _outcome(message: Message, failure: SendFailure | None) -> Outcome:
+def outcome(message: Message, failure: SendFailure | None) -> Outcome:
+    """How the sending of `message` went, by the server's refusal (None: accepted); a
+    permanent refusal marks the address failing."""
     if failure is None:
         return Outcome.SENT
     if isinstance(failure, PermanentFailure):
@@ -166,10 +168,10 @@ def retry_later(mail_id: int, error: str) -> float | None:
 def record_verdict(mail_id: int, message: Message, failure: SendFailure | None) -> float | None:
     """Record what the server said of a mail: sent, its address failing (a permanent
     refusal), or its next try; return the delay before that try, None when there is none."""
-    outcome = _outcome(message, failure)
-    if outcome is Outcome.RETRY:
+    verdict = outcome(message, failure)
+    if verdict is Outcome.RETRY:
         return retry_later(mail_id, str(failure))
-    finish(mail_id, Status.SENT if outcome is Outcome.SENT else Status.FAILED,
+    finish(mail_id, Status.SENT if verdict is Outcome.SENT else Status.FAILED,
            None if failure is None else str(failure))
     return None
 

@@ -43,6 +43,9 @@ class Notification(Base):
     data: Mapped[dict[str, Any]] = mapped_column(sa.JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # On PostgreSQL, the transaction that wrote the row (a server default): digests cut their
+    # windows by it (emails.windows). NULL on SQLite, where the id's order is commit order.
+    txid: Mapped[int | None] = mapped_column(sa.BigInteger, server_default=sa.FetchedValue())
 
     __table_args__ = (
         sa.UniqueConstraint("event_id", "user_id"),
