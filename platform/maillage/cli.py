@@ -15,6 +15,7 @@ from maillage.app import create_app
 from maillage.database import transaction
 from maillage.emails.cli import digests
 from maillage.health import logs
+from maillage.mail.cli import mail
 from maillage.networks.cli import board, import_labels, import_members, networks
 from maillage.realtime import socketio
 from maillage.towns.cli import import_communes
@@ -98,3 +99,4 @@ main.add_command(events)
 main.add_command(users)
 main.add_command(tokens)
 main.add_command(digests)
+main.add_command(mail)

@@ -15,9 +15,12 @@ from email.message import Message
 
 import pytest
 import sqlalchemy as sa
+from click.testing import CliRunner
 from flask import Flask
+from flask.cli import ScriptInfo
 
 from maillage.accounts.models import Role
+from maillage.cli import main
 from maillage.database import session, transaction, utcnow
 from maillage.emails.models import (
     EmailPreference,
@@ -166,10 +169,35 @@ def test_a_mail_refused_for_days_is_given_up(create_user, smtp, wait, app: Flask
         assert session.scalar(sa.select(OutgoingMail.error)).startswith("given up: 421")
     assert sweep_mail() == 0
     assert len(outbox()) == 1, "kept a while, to tell what became of it"
+    listed = mail_command(app, "failed")
+    assert re.search(r"^\d+\tpassword-reset\tabout \d+\t1 try\t[\d: -]+\tgiven up: 421",
+                     listed, re.M), listed
+    assert listed.endswith("1 given up.\n")
+    assert mail_command(app, "pending") == "No mail waiting.\n"
     with transaction():
         session.execute(sa.update(OutgoingMail).values(done_at=utcnow() - timedelta(days=8)))
     assert sweep_mail() == 0
     assert outbox() == []
+
+
+def mail_command(app: Flask, *args: str) -> str:
+    result = CliRunner().invoke(main, ["mail", *args], obj=ScriptInfo(create_app=lambda: app))
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def test_the_mails_waiting_are_listed_with_their_last_refusal(create_user, app: Flask) -> None:
+    person = create_user("agent@lannion.fr")
+    with transaction():  # no job queued with it: as if Redis had been away at the commit
+        session.add(OutgoingMail(kind=Kind.SECURITY, about=person.id, args={}, attempts=1,
+                                 lease_until=utcnow(), error="421 4.7.0 Try again later"))
+    listed = mail_command(app, "pending", "--limit", "5")
+    assert re.search(r"^\d+\tsecurity\tabout \d+\t1 try\t[\d: -]+\t421 4.7.0 Try again later$",
+                     listed, re.M), listed
+    assert listed.endswith("1 waiting.\n")
+    assert mail_command(app, "failed") == "No failed mail.\n"
+    assert CliRunner().invoke(main, ["mail", "pending", "--limit", "0"],
+                              obj=ScriptInfo(create_app=lambda: app)).exit_code == 2
 
 
 def test_a_mail_sent_again_keeps_its_message_id_and_one_try_sends_once(

@@ -38,3 +38,17 @@ def oldest_pending_mail() -> float:
 def failed_mail() -> float:
     return session.scalar(sa.select(sa.func.count())
                           .where(OutgoingMail.status == Status.FAILED)) or 0
+
+
+def waiting(limit: int) -> list[OutgoingMail]:
+    """The single mails not sent yet, oldest first."""
+    return list(session.scalars(sa.select(OutgoingMail).where(OutgoingMail.status.is_(None))
+                                .order_by(OutgoingMail.id).limit(limit)))
+
+
+def given_up(limit: int) -> list[OutgoingMail]:
+    """The single mails given up (kept a week), latest first."""
+    return list(session.scalars(sa.select(OutgoingMail)
+                                .where(OutgoingMail.status == Status.FAILED)
+                                .order_by(OutgoingMail.done_at.desc(), OutgoingMail.id.desc())
+                                .limit(limit)))
