@@ -124,11 +124,11 @@ def count_try(event_id: int, max_tries: int) -> int | None:
     Out of tries means the last try never came back (its worker died): the event is marked
     failed here, with the last error it recorded, if any.
     """
-    counted = session.execute(sa.update(Event).where(Event.id == event_id, to_process(),
-                                                     Event.tries < max_tries)
-                              .values(tries=Event.tries + 1))
-    if counted.rowcount:
-        return session.scalar(sa.select(Event.tries).where(Event.id == event_id))
+    counted = session.scalar(sa.update(Event).where(Event.id == event_id, to_process(),
+                                                    Event.tries < max_tries)
+                             .values(tries=Event.tries + 1).returning(Event.tries))
+    if counted is not None:
+        return counted
     session.execute(sa.update(Event).where(Event.id == event_id, to_process()).values(
         failed_at=utcnow(),
         last_error=sa.func.coalesce(Event.last_error, "the worker stopped during the last try")))

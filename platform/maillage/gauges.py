@@ -17,6 +17,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
+
+from maillage.database import utcnow
 
 Reading = float | Mapping[str, float]
 
@@ -51,3 +54,8 @@ def gauge(name: str, documentation: str, *,
 def declared() -> list[Gauge]:
     """Every gauge declared so far, by name."""
     return [_GAUGES[name] for name in sorted(_GAUGES)]
+
+
+def age(since: datetime | None) -> float:
+    """Seconds since `since`, for the gauges of the oldest thing waiting: 0 when none waits."""
+    return max((utcnow() - since).total_seconds(), 0.0) if since is not None else 0.0

@@ -9,7 +9,6 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
 
 import sqlalchemy as sa
 from flask import Flask
@@ -18,7 +17,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.pool import NullPool
 
 from maillage import gauges, realtime
-from maillage.database import session, utcnow
+from maillage.database import session
 from maillage.emails.models import Digest
 from maillage.events import Event, to_process
 from maillage.mail.smtp import SmtpTransport
@@ -93,10 +92,6 @@ def _smtp(app: Flask) -> None:
     transport.open().quit()
 
 
-def _age(since: datetime | None) -> float:
-    return max((utcnow() - since).total_seconds(), 0.0) if since is not None else 0.0
-
-
 @gauges.gauge("maillage_events_pending", "Events of the outbox not processed yet, nor failed.")
 def pending_events() -> float:
     return session.scalar(sa.select(sa.func.count()).where(to_process())) or 0
@@ -105,7 +100,7 @@ def pending_events() -> float:
 @gauges.gauge("maillage_events_oldest_pending_seconds",
               "Age of the oldest event not processed yet, nor failed (0 when none waits).")
 def oldest_pending_event() -> float:
-    return _age(session.scalar(sa.select(sa.func.min(Event.created_at)).where(to_process())))
+    return gauges.age(session.scalar(sa.select(sa.func.min(Event.created_at)).where(to_process())))
 
 
 @gauges.gauge("maillage_events_failed", "Events failed for good after EVENT_MAX_TRIES tries, "
@@ -128,5 +123,5 @@ def unsent_digests() -> float:
 @gauges.gauge("maillage_digest_lag_seconds", "Time since the end of the period of the oldest "
               "digest not sent yet (0 when every digest recorded went out).")
 def digest_lag() -> float:
-    return _age(session.scalar(sa.select(sa.func.min(Digest.period_end))
+    return gauges.age(session.scalar(sa.select(sa.func.min(Digest.period_end))
                                .where(Digest.sent_at.is_(None))))

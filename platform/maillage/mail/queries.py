@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from maillage import gauges
-from maillage.database import session, utcnow
+from maillage.database import session
 from maillage.mail.addresses import normalise
 from maillage.mail.models import FailingAddress, OutgoingMail, Status
 
@@ -28,9 +28,8 @@ def pending_mail() -> float:
 @gauges.gauge("maillage_mail_oldest_pending_seconds",
               "Age of the oldest single mail not sent yet (0 when none waits).")
 def oldest_pending_mail() -> float:
-    oldest = session.scalar(sa.select(sa.func.min(OutgoingMail.created_at))
-                            .where(OutgoingMail.status.is_(None)))
-    return max((utcnow() - oldest).total_seconds(), 0.0) if oldest is not None else 0.0
+    return gauges.age(session.scalar(sa.select(sa.func.min(OutgoingMail.created_at))
+                                     .where(OutgoingMail.status.is_(None))))
 
 
 @gauges.gauge("maillage_mail_failed", "Single mails given up in the last week (refused for "
