@@ -93,7 +93,8 @@ def replay(event_id: int) -> None:
         return
     if _redis_queues() is None:
         outcome = process_event(event_id)
-        click.echo(f"Event {event_id} processed: {outcome.notified} notified.")
+        others = f", with {outcome.events - 1} other events waiting" if outcome.events > 1 else ""
+        click.echo(f"Event {event_id} processed{others}: {outcome.notified} notified.")
         return
     outbox.dispatch(current_app._get_current_object(), [event_id])  # type: ignore[attr-defined]
     click.echo(f"Event {event_id} queued again.")

@@ -1,4 +1,4 @@
-"""The job that processes one event of the outbox: its reactions, then live delivery.
+"""The job that processes an event of the outbox: its reactions, then live delivery.
 
 What an event causes is declared by its feature (`maillage.reactions`); this only runs it.
 It is safe to run twice, at once or one after the other: the event row is locked while it is
@@ -8,6 +8,12 @@ killing its worker counts too. A failed try raises, so that RQ (or the sweeper) 
 later; the EVENT_MAX_TRIES-th marks the event failed with its error and returns, and nobody
 tries it again until it is replayed. An event of a kind nobody declares fails too, rather than
 passing as processed.
+
+A first try takes along up to EVENT_BATCH - 1 events nobody has tried yet (a backlog, under
+load), in the same transaction, while their notifications stay under BATCH_NOTIFICATIONS; once
+it commits, their own jobs, still queued, are dropped. When anything in the batch fails, the
+batch changes nothing and the event is processed alone: each other event is then tried by its
+own job, which is still queued, so the failure path is the one without batches.
 """
 
 from __future__ import annotations
@@ -17,29 +23,38 @@ import time
 import traceback
 from dataclasses import dataclass
 
-import sqlalchemy as sa
-
 from maillage import events, reactions, realtime
-from maillage.database import session, transaction, utcnow
-from maillage.events import Event
+from maillage.database import transaction
 from maillage.notifications.queries import of_event_for
 from maillage.reactions import Fanout
 from workers.context import job_app
 
 log = logging.getLogger(__name__)
 
+# A batch stops taking events once they have made this many notifications: a few fan-outs to
+# tens of thousands of followers are not held in one transaction.
+BATCH_NOTIFICATIONS = 1000
+
 
 @dataclass(frozen=True)
 class Outcome:
     """What a run did, kept by RQ as the job's result and logged: the fan-out's vital signs."""
 
+    events: int
     notified: int
     persisted_seconds: float
     delivered_seconds: float
 
 
+NOTHING = Outcome(0, 0, 0.0, 0.0)
+
+# What the reactions of each processed event did, by event id.
+Processed = dict[int, list[Fanout]]
+
+
 def process_event(event_id: int) -> Outcome:
-    """Notify the people event `event_id` concerns, then tell their open pages."""
+    """Notify the people event `event_id` concerns (and those of the untried events it takes
+    along), then tell their open pages."""
     started = time.perf_counter()
     app = job_app()
     with app.app_context():
@@ -47,51 +62,78 @@ def process_event(event_id: int) -> Outcome:
         with transaction():
             tries = events.count_try(event_id, max_tries)
         if tries is None:
-            return Outcome(0, 0.0, 0.0)
-        try:
-            with transaction():
-                event = session.scalar(sa.select(Event).where(Event.id == event_id)
-                                       .with_for_update())
-                if event is None or event.processed_at or event.failed_at:
-                    return Outcome(0, 0.0, 0.0)
-                kind = event.kind
-                happened = event.as_domain()
-                results = [handle(event, happened) for handle in reactions.handlers_of(kind)]
-                event.processed_at = utcnow()
-        except Exception:
-            final = tries >= max_tries
-            with transaction():
-                events.note_failure(event_id, traceback.format_exc(), final=final)
-            if not final:
-                raise
-            log.exception("Event %s failed for good after %d tries", event_id, tries)
-            return Outcome(0, 0.0, 0.0)
+            return NOTHING
+        processed = None
+        if tries == 1 and app.config["EVENT_BATCH"] > 1:
+            try:
+                processed = _process(event_id, app.config["EVENT_BATCH"])
+            except Exception:
+                log.warning("A batch of event %s failed: the event runs alone, the others "
+                            "by their own jobs", event_id, exc_info=True,
+                            extra={"event_id": event_id})
+        if processed is None:
+            try:
+                processed = _process(event_id, 1)
+            except Exception:
+                final = tries >= max_tries
+                with transaction():
+                    events.note_failure(event_id, traceback.format_exc(), final=final)
+                if not final:
+                    raise
+                log.exception("Event %s failed for good after %d tries", event_id, tries)
+                return NOTHING
         persisted = time.perf_counter() - started
         # Live messages only once the notifications are committed, and only by the run that
         # processed the event: a second run stops above and sends nothing twice.
-        _deliver(event_id, results)
-    outcome = Outcome(sum(result.notified for result in results), persisted,
-                      time.perf_counter() - started)
-    log.info("Event %s (%s): %d notified, persisted in %.3f s, delivered in %.3f s", event_id,
-             kind, outcome.notified, outcome.persisted_seconds, outcome.delivered_seconds,
-             extra={"event_id": event_id, "kind": kind})
+        _deliver(processed)
+        app.extensions["maillage.queues"].forget(
+            "events", [f"event-{other}" for other in processed if other != event_id])
+    outcome = Outcome(len(processed), sum(result.notified for results in processed.values()
+                                          for result in results),
+                      persisted, time.perf_counter() - started)
+    log.info("Event %s and %d more: %d notified, persisted in %.3f s, delivered in %.3f s",
+             event_id, outcome.events - 1, outcome.notified, outcome.persisted_seconds,
+             outcome.delivered_seconds, extra={"event_id": event_id})
     return outcome
 
 
-def _deliver(event_id: int, results: list[Fanout]) -> None:
+def _process(event_id: int, size: int) -> Processed:
+    """Run the reactions of event `event_id` and of up to `size - 1` untried others, in one
+    transaction; return what each did ({} when `event_id` is not to process)."""
+    processed: Processed = {}
+    with transaction():
+        notified = 0
+        for event in events.take_batch(event_id, size):
+            if notified >= BATCH_NOTIFICATIONS:
+                break  # the rest stay locked until the commit, then go to their own jobs
+            happened = event.as_domain()
+            processed[event.id] = [handle(event, happened)
+                                   for handle in reactions.handlers_of(event.kind)]
+            notified += sum(result.notified for result in processed[event.id])
+        if processed:
+            events.mark_processed(event_id, processed)
+    return processed
+
+
+def _deliver(processed: Processed) -> None:
     """Tell the people with a page open, and the public rooms.
 
     Only connected people get a message: a fan-out to 100,000 followers costs a message per
-    connected follower, all in one Redis message, and one query for their notification ids.
+    connected follower, all of a batch in one Redis message, and one query an event for
+    their notification ids.
     """
-    notified = sum(result.notified for result in results)
-    if notified:
+    fanouts = {event_id: notified for event_id, results in processed.items()
+               if (notified := sum(result.notified for result in results))}
+    if fanouts:
+        online = realtime.presence().online()
         # Committed, not rolled back, although it only reads: psycopg forgets its prepared
         # statements at every ROLLBACK, and the job's queries would be parsed and planned
         # anew each time.
         with transaction():
-            recipients = of_event_for(event_id, realtime.presence().online(), notified)
+            recipients = [pair for event_id, notified in fanouts.items()
+                          for pair in of_event_for(event_id, online, notified).items()]
         realtime.emit_notifications(recipients)
-    for result in results:
-        if result.activity and result.rooms:
-            realtime.emit_activity(result.rooms, result.activity)
+    for results in processed.values():
+        for result in results:
+            if result.activity and result.rooms:
+                realtime.emit_activity(result.rooms, result.activity)

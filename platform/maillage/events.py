@@ -10,12 +10,17 @@ table stores.
 
 An event that keeps failing (a poison event) is tried EVENT_MAX_TRIES times, counted in its
 row, then marked failed with its error; nobody tries it again until `maillage events replay`.
+
+Under load, a worker's first try of an event takes along other events nobody has tried yet
+(`take_batch`), so that a backlog costs one job and one transaction per batch rather than per
+event; each of them keeps its own job until the batch commits, so a batch that fails changes
+nothing and each event is then tried on its own, as if there were no batches.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from datetime import datetime
 from typing import Any, ClassVar
 
@@ -133,6 +138,33 @@ def count_try(event_id: int, max_tries: int) -> int | None:
         failed_at=utcnow(),
         last_error=sa.func.coalesce(Event.last_error, "the worker stopped during the last try")))
     return None
+
+
+def take_batch(event_id: int, size: int) -> list[Event]:
+    """Lock event `event_id`, if it is still to process, and up to `size - 1` events nobody
+    has tried yet, oldest first; return them, `event_id` first, or [] when it is not to process.
+
+    Events another worker holds are skipped, not waited for. Untried only: an event being
+    retried has failed before, and it runs alone, spending its own tries and nobody else's.
+    """
+    first = session.scalar(sa.select(Event).where(Event.id == event_id, to_process())
+                           .with_for_update())
+    if first is None or size <= 1:
+        return [first] if first else []
+    others = session.scalars(sa.select(Event).where(Event.id != event_id, to_process(),
+                                                    Event.tries == 0)
+                             .order_by(Event.id).limit(size - 1)
+                             .with_for_update(skip_locked=True))
+    return [first, *others]
+
+
+def mark_processed(event_id: int, batch: Collection[int]) -> None:
+    """Mark the events of `batch` processed; each but `event_id`, whose try was counted before
+    it ran (`count_try`), counts its try here, in the transaction of its work."""
+    session.execute(sa.update(Event).where(Event.id.in_(batch)).values(
+        processed_at=utcnow(),
+        tries=Event.tries + sa.case((Event.id == event_id, 0), else_=1))
+        .execution_options(synchronize_session=False))
 
 
 def note_failure(event_id: int, error: str, *, final: bool) -> None:

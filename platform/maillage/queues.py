@@ -52,6 +52,11 @@ class Queues(Protocol):
         imports its consumers.
         """
 
+    def forget(self, queue_name: str, job_ids: list[str]) -> None:
+        """Drop the jobs of `job_ids` still waiting in the queue: their work was done by
+        another job. Best effort: a job already taken, or one left by an error, runs and
+        finds nothing to do."""
+
 
 class RedisQueues:
     """RQ queues on Redis; a Redis that does not answer makes `enqueue` return False.
@@ -81,6 +86,24 @@ class RedisQueues:
             log.warning("Could not queue %s: %s; the sweeper will queue it again", job_id, error)
             return False
         return True
+
+    def forget(self, queue_name: str, job_ids: list[str]) -> None:
+        if not job_ids:
+            return
+        queue = self.queue(queue_name)
+        try:
+            with self.connection.pipeline(transaction=False) as pipe:
+                for job_id in job_ids:
+                    queue.remove(job_id, pipeline=pipe)
+                removed = pipe.execute()
+            # Only a job taken out of the queue's list here is sure to be run by nobody.
+            gone = [RQJob.key_for(job_id) for job_id, count in zip(job_ids, removed, strict=True)
+                    if count]
+            if gone:
+                self.connection.delete(*gone)
+        except RedisError as error:
+            log.warning("Could not drop %d needless jobs (%s): they will find nothing to do",
+                        len(job_ids), error)
 
     def _enqueue_once(self, queue: Queue, func: Callable[..., Any] | str,
                       args: tuple[Any, ...], job_id: str, delay: float) -> None:
@@ -172,6 +195,15 @@ class ThreadQueues:
                     self.ready.append(_Job(func, args, job_id))
                 self.condition.notify_all()
         return True
+
+    def forget(self, queue_name: str, job_ids: list[str]) -> None:
+        with self.condition:
+            dropped = {job.job_id for job in self.ready} & set(job_ids)
+            if dropped:
+                self.ready = deque(job for job in self.ready if job.job_id not in dropped)
+                self.pending -= dropped
+                self.outstanding -= len(dropped)
+                self.condition.notify_all()
 
     def every(self, seconds: float, func: Callable[[], Any] | str, job_id: str) -> None:
         """Run `func` now and then every `seconds`, like the scheduler does with RQ."""

@@ -61,6 +61,9 @@ def load(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
         # The tries an event gets before it is marked failed and left alone (`maillage events
         # failed`, `maillage events replay`).
         "EVENT_MAX_TRIES": _whole(env, "EVENT_MAX_TRIES", default=5, unit="tries"),
+        # The events a worker's first try of an event may process in its transaction, the
+        # others untried ones of a backlog (workers.events); 1 processes each on its own.
+        "EVENT_BATCH": _whole(env, "EVENT_BATCH", default=10, unit="events"),
         # A help request nobody answered within this delay reaches the next circle, once.
         "HELP_ESCALATION_DELAY": _hours(env, "HELP_ESCALATION_DELAY", default=72),
         # How often the embedded worker thread looks for requests to escalate (seconds).

@@ -341,7 +341,7 @@ def test_ending_the_sessions_closes_every_socket_and_session(app, smtp, wait, ho
     # The old cookie opens a socket of nobody: the account's notifications never reach it.
     with app.app_context():
         again = socketio.test_client(app, flask_test_client=phone)
-        emit_notifications({user_id: 1})
+        emit_notifications([(user_id, 1)])
     assert again.get_received() == []
 
 

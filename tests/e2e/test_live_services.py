@@ -143,3 +143,38 @@ def test_revoking_a_token_closes_its_sockets_on_every_web_process(stack, create_
     finally:
         on_first.close()
         on_second.close()
+
+
+def test_a_backlog_processed_in_batches_reaches_each_follower_live_once(
+        database_url, own_redis, create_user, token_for, tmp_path) -> None:
+    with running_stack(database_url, own_redis.url, tmp_path, web=1, workers=0) as waiting:
+        url = waiting.urls[0]
+        author = create_user(town=LANNION, role=Role.AGENT, verified=True)
+        followers = [create_user(), create_user()]
+        for follower in followers:
+            response = requests.put(f"{url}/api/v1/follows/theme/inclusion-numerique",
+                                    timeout=10,
+                                    headers={"Authorization": f"Bearer {token_for(follower)}"})
+            assert response.status_code == 200
+        listeners = [Listener(url, token_for(follower)) for follower in followers]
+        try:
+            for n in range(12):  # no worker yet: a backlog
+                response = requests.post(
+                    f"{url}/api/v1/initiatives", timeout=10,
+                    headers={"Authorization": f"Bearer {token_for(author)}"},
+                    json={"town": LANNION, "title": f"Atelier {n}", "summary": "Pour tous.",
+                          "body": "Le samedi.", "themes": ["inclusion-numerique"]})
+                assert response.status_code == 201
+            with running_stack(database_url, own_redis.url, tmp_path / "worker", web=0,
+                               workers=1):
+                for listener in listeners:
+                    received = [listener.next() for _ in range(12)]
+                    assert {name for name, _data in received} == {"notification"}
+                    assert len({data["id"] for _name, data in received}) == 12
+                for listener in listeners:
+                    assert listener.nothing_more(0.5)
+            jobs = Redis.from_url(own_redis.url).zcard("rq:finished:events")
+            assert 1 <= jobs < 12  # taken along in batches, the others' jobs dropped
+        finally:
+            for listener in listeners:
+                listener.close()

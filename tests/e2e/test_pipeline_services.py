@@ -310,3 +310,102 @@ def test_a_worker_killed_mid_fan_out_leaves_no_duplicate(services_app, create_us
     assert tuple(rows) == (followers, followers)
     assert tries_of(event_id) == 2  # the killed try counted
     print(f"killed worker had committed {counted} of {followers} notifications")
+
+
+def post_initiatives(app, headers, count: int) -> list[int]:
+    """Post `count` initiatives through the API; return their events' ids, in order."""
+    client = app.test_client()
+    for n in range(count):
+        answer = client.post("/api/v1/initiatives", json={**NEW, "title": f"Initiative {n}"},
+                             headers=headers)
+        assert answer.status_code == 201, answer.get_data(as_text=True)
+    ids = session.scalars(sa.select(Event.id).where(Event.kind == "initiative.published")
+                          .order_by(Event.id)).all()
+    session.remove()
+    return list(ids)
+
+
+def finished_jobs(app) -> list[str]:
+    queue = app.extensions["maillage.queues"].queue("events")
+    return queue.finished_job_registry.get_job_ids()
+
+
+def test_a_backlog_is_processed_in_batches_each_event_once(services_app,
+                                                           author_and_follower) -> None:
+    headers, follower = author_and_follower
+    events = post_initiatives(services_app, headers, 25)
+    assert jobs_of(services_app) == Counter(events)  # a job each, waiting
+    work(services_app)
+    assert sorted(published_notifications()) == [(event_id, follower.id) for event_id in events]
+    # Ten events a job (EVENT_BATCH): the others' jobs were dropped once their batch committed.
+    assert len(finished_jobs(services_app)) == 3
+    assert jobs_of(services_app) == Counter()
+    assert {tries_of(event_id) for event_id in events} == {1}
+    assert session.scalar(sa.select(sa.func.count()).select_from(Event)
+                          .where(Event.processed_at.is_(None))) == 0
+
+
+def test_a_failing_event_in_a_batch_leaves_the_others_to_be_tried_alone(
+        services_app, author_and_follower) -> None:
+    headers, follower = author_and_follower
+    first, poison, last = post_initiatives(services_app, headers, 3)
+    with transaction():  # as an event recorded by a version that had no themes yet
+        event = session.get(Event, poison)
+        event.payload = {k: v for k, v in event.payload.items() if k != "themes"}
+    work(services_app)
+    assert sorted(published_notifications()) == [(first, follower.id), (last, follower.id)]
+    event = session.get(Event, poison)
+    assert (event.tries, event.processed_at) == (5, None)
+    assert event.failed_at is not None
+    assert "TypeError" in event.last_error
+    session.remove()
+    # The batches the poison event was in changed nothing: each event spent its own tries.
+    assert (tries_of(first), tries_of(last)) == (1, 1)
+
+
+@pytest.mark.postgres_only
+def test_a_worker_killed_in_the_middle_of_a_batch_leaves_each_event_to_be_processed_once(
+        services_app, author_and_follower, database_url, tmp_path) -> None:
+    headers, follower = author_and_follower
+    events = post_initiatives(services_app, headers, 4)
+    engine = services_app.extensions["maillage.engine"]
+    blocker = engine.connect()
+    # The worker's batch waits on its first insert of notifications, holding its events.
+    blocker.execute(sa.text("LOCK TABLE notifications IN SHARE MODE"))
+    env = {**os.environ, "DATABASE_URL": database_url, "SECRET_KEY": "x",
+           "REDIS_URL": services_app.config["REDIS_URL"], "MAILLAGE_INSTANCE": str(tmp_path)}
+    worker = subprocess.Popen([str(Path(sys.executable).parent / "maillage"), "worker"],
+                              env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                              start_new_session=True)
+    try:
+        deadline = time.monotonic() + 30
+        held: list[int] = []
+        while time.monotonic() < deadline and not set(events) <= set(held):
+            time.sleep(0.05)
+            with engine.connect() as probe:  # the events nobody else can lock now
+                free = probe.execute(sa.select(Event.id).where(Event.id.in_(events))
+                                     .with_for_update(skip_locked=True)).scalars().all()
+                probe.rollback()
+            held = sorted(set(events) - set(free))
+        assert held == events, "the worker never held the batch"
+        os.killpg(worker.pid, signal.SIGKILL)
+        worker.wait(10)
+    finally:
+        blocker.rollback()
+        blocker.close()
+    assert published_notifications() == []
+    # The batch's first event counted its try, and its job stays started; the others, taken
+    # along, counted none, and their jobs are still queued.
+    assert [tries_of(event_id) for event_id in events] == [1, 0, 0, 0]
+    assert jobs_of(services_app) == Counter(events[1:])
+    queues = services_app.extensions["maillage.queues"]
+    started = StartedJobRegistry(queue=queues.queue("events"))
+    lease_end = max(score for _, score in queues.connection.zrange(started.key, 0, -1,
+                                                                    withscores=True))
+    started.cleanup(timestamp=lease_end + 1)
+    work(services_app)
+    rows = published_notifications()
+    assert sorted(rows) == [(event_id, follower.id) for event_id in events]
+    # The first retried alone, after its lease: its killed try counted.
+    assert [tries_of(event_id) for event_id in events] == [2, 1, 1, 1]
+    assert jobs_of(services_app) == Counter()

@@ -86,7 +86,7 @@ def test_a_token_in_the_handshake_puts_the_connection_in_its_user_room(
     assert alices.is_connected()
     assert bobs.is_connected()
 
-    emit_notifications({alice.id: 7})
+    emit_notifications([(alice.id, 7)])
 
     assert alices.received() == [("notification", {"id": 7})]
     assert bobs.received() == []
@@ -99,7 +99,7 @@ def test_the_session_cookie_puts_the_connection_in_its_user_room(
     alices = listen(flask_test_client=sign_in(alice))
     nobodys = listen(flask_test_client=app.test_client())
 
-    emit_notifications({alice.id: 7})
+    emit_notifications([(alice.id, 7)])
 
     assert alices.received() == [("notification", {"id": 7})]
     assert nobodys.received() == []
@@ -109,7 +109,7 @@ def test_a_token_wins_over_the_cookie(listen, create_user, sign_in, token_for) -
     alice, bob = create_user(), create_user()
     listener = listen(flask_test_client=sign_in(alice), auth={"token": token_for(bob)})
 
-    emit_notifications({alice.id: 1, bob.id: 2})
+    emit_notifications([(alice.id, 1), (bob.id, 2)])
 
     assert listener.received() == [("notification", {"id": 2})]
 
@@ -147,7 +147,7 @@ def test_nobody_may_listen_to_a_user_room_not_even_their_own(
     ack = bobs.ask("subscribe", {"rooms": [f"user:{alice.id}", f"user:{bob.id}"]})
     assert ack == {"rooms": []}
 
-    emit_notifications({alice.id: 3})
+    emit_notifications([(alice.id, 3)])
     assert bobs.received() == []
 
 
@@ -162,7 +162,7 @@ def test_unsubscribe_acknowledges_the_rooms_left(listen, create_user, token_for)
     assert ack == {"rooms": ["help"]}
 
     emit_activity(["help"], {"kind": "question"})
-    emit_notifications({alice.id: 4})
+    emit_notifications([(alice.id, 4)])
     assert listener.received() == [("notification", {"id": 4})]
 
 
@@ -267,7 +267,7 @@ def test_a_real_client_over_a_real_server(app, live_server, create_user, token_f
     try:
         assert client.call("subscribe", {"rooms": ["help", "town:00000"]}, timeout=10) == \
             {"rooms": ["help"]}
-        emit_notifications({alice.id: 8})
+        emit_notifications([(alice.id, 8)])
         emit_activity(["help"], {"kind": "question", "id": 9})
         assert arrived.wait(10)
         assert sorted(messages) == [("activity", {"kind": "question", "id": 9}),

@@ -63,3 +63,11 @@ def test_the_health_settings_are_checked(tmp_path: Path) -> None:
         settings.load({"LOG_FORMAT": "xml"})
     with pytest.raises(SettingsError, match="PROMETHEUS_MULTIPROC_DIR is an existing folder"):
         settings.load({"PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "missing")})
+
+
+def test_event_batch_is_a_whole_number_of_events_above_zero() -> None:
+    assert settings.load({})["EVENT_BATCH"] == 10
+    assert settings.load({"EVENT_BATCH": "1"})["EVENT_BATCH"] == 1
+    for wrong in ("0", "ten", "1.5"):
+        with pytest.raises(SettingsError, match="EVENT_BATCH is a number of events above 0"):
+            settings.load({"EVENT_BATCH": wrong})

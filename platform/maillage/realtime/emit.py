@@ -6,7 +6,7 @@ reads from the API, which checks who asks.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable
 from typing import Any
 
 from flask_socketio import SocketIO
@@ -16,18 +16,19 @@ from maillage.rooms import is_public, user_room
 socketio = SocketIO()
 
 
-def emit_notifications(notification_ids: Mapping[int, int]) -> None:
-    """Tell the open pages of each user id that their notification (the id mapped) exists.
+def emit_notifications(notifications: Iterable[tuple[int, int]]) -> None:
+    """Tell the open pages of each user id that their notification exists, for each pair
+    (user id, notification id).
 
     Only the id travels: the page asks the API for the rest, and after a reconnect asks for
     what came after the last id it saw. Callable from any process that created the app: with
     REDIS_URL set, one message goes through Redis to the web processes, each of which tells
     the sockets it holds.
     """
-    if notification_ids:
-        socketio.server.manager.emit_each("notification", [
-            (user_room(user_id), {"id": notification_id})
-            for user_id, notification_id in notification_ids.items()])
+    messages = [(user_room(user_id), {"id": notification_id})
+                for user_id, notification_id in notifications]
+    if messages:
+        socketio.server.manager.emit_each("notification", messages)
 
 
 def emit_activity(rooms: list[str], payload: dict[str, Any]) -> None:
