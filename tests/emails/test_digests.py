@@ -442,6 +442,38 @@ def test_a_digest_refused_for_now_is_retried_and_one_refused_for_good_is_not(
     assert (again.sent, again.recipients) == (0, 2)
 
 
+def test_a_digest_refused_for_now_for_two_days_is_given_up(create_user, publish, subscriber,
+                                                            smtp, wait) -> None:
+    author = create_user("maire@lannion.fr", town=LANNION, verified=True)
+    subscriber("full@example.org", towns=[LANNION])
+    publish(author, "Atelier", ["inclusion-numerique"], LANNION, utc(2026, 3, 24, 10, 0))
+    smtp.messages.clear()
+    smtp.refused["full@example.org"] = "452 4.2.2 Mailbox full"
+    report = send_digests(Frequency.WEEKLY, now=utc(2026, 3, 30, 5, 10))
+    assert report.retrying == 1
+    wait()  # its job, retried, refused again each time
+    with transaction():
+        digest = session.scalar(sa.select(Digest).where(Digest.subscription_id.is_not(None)))
+        digest_id = digest.id
+        digest.leased_until = utc(2026, 3, 30, 6, 0)  # its lease over, for the sweeps
+    tries = smtp.attempts.count("full@example.org")
+    assert runs.resend_expired() == 0
+    wait()
+    assert smtp.attempts.count("full@example.org") > tries  # a sweep tries it again
+    tries = smtp.attempts.count("full@example.org")
+    with transaction():
+        digest = session.get(Digest, digest_id)
+        digest.leased_until = utc(2026, 3, 30, 6, 0)
+        digest.created_at -= timedelta(days=2, minutes=1)
+    assert runs.resend_expired() == 0
+    wait()
+    assert smtp.attempts.count("full@example.org") == tries  # two days old: not again
+    with transaction():
+        digest = session.get(Digest, digest_id)
+        assert (digest.sent_at, digest.leased_until) == (None, None)
+    assert smtp.to("full@example.org") == []
+
+
 def titles(message) -> list[str]:
     """The initiatives a digest names, a subscriber's or an account holder's."""
     return [re.sub(r"^.*« (.*) ».*$|^(.*) \(.*\)$", lambda m: m[1] or m[2], item)

@@ -17,6 +17,7 @@ a job that RQ retries.
 
 from __future__ import annotations
 
+import logging
 import queue
 import threading
 from collections.abc import Callable, Iterator
@@ -36,8 +37,10 @@ from maillage.emails.queries import SOURCES, Context, Recipient, Source, set_win
 from maillage.emails.windows import Snapshot, Window, taken
 from maillage.jobs import Job
 from maillage.mail.connection import Connection, TemporaryFailure
-from maillage.mail.operations import Outcome, outcome
+from maillage.mail.operations import GIVE_UP_AFTER, Outcome, outcome
 from maillage.mail.transport import transport
+
+log = logging.getLogger(__name__)
 
 BATCH = 500
 
@@ -241,13 +244,17 @@ class _Marker:
 def _take(context: Context, now: datetime, *, ids: list[int] | None = None,
           frequency: Frequency | None = None, after: int = 0) -> list[Claimed]:
     """Lease digests left unsent past their lease, the next ones after id `after`, and
-    rebuild them as they were claimed; those whose reader mail may no longer reach, or
-    with nothing left to say, are sent no more."""
+    rebuild them as they were claimed; those whose reader mail may no longer reach, with
+    nothing left to say, or refused for now for longer than any mail is tried (GIVE_UP_AFTER),
+    are sent no more."""
     with transaction():
         rows = operations.lease_digests(now, now + _lease(), ids=ids, frequency=frequency,
                                         after=after)
         claimed: list[Claimed] = []
-        gone: list[int] = []
+        gone = [row.id for row in rows if now - row.created_at > GIVE_UP_AFTER]
+        if gone:
+            log.warning("Digests %s given up: refused for now for over %s", gone, GIVE_UP_AFTER)
+        rows = [row for row in rows if row.id not in gone]
         for source in SOURCES.values():
             mine = [row for row in rows if getattr(row, source.key) is not None]
             if not mine:
