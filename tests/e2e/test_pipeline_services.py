@@ -388,9 +388,9 @@ def test_a_worker_killed_in_the_middle_of_a_batch_leaves_each_event_to_be_proces
                 probe.rollback()
             held = sorted(set(events) - set(free))
         assert held == events, "the worker never held the batch"
-        os.killpg(worker.pid, signal.SIGKILL)
-        worker.wait(10)
     finally:
+        os.killpg(worker.pid, signal.SIGKILL)  # also when the test failed: no worker left
+        worker.wait(10)
         blocker.rollback()
         blocker.close()
     assert published_notifications() == []
