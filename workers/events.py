@@ -48,8 +48,20 @@ class Outcome:
 
 NOTHING = Outcome(0, 0, 0.0, 0.0)
 
-# What the reactions of each processed event did, by event id.
-Processed = dict[int, list[Fanout]]
+
+@dataclass(frozen=True)
+class Ran:
+    """What the reactions of one processed event did."""
+
+    kind: str
+    fanouts: list[Fanout]
+
+    @property
+    def notified(self) -> int:
+        return sum(fanout.notified for fanout in self.fanouts)
+
+
+Processed = dict[int, Ran]  # by event id
 
 
 def process_event(event_id: int) -> Outcome:
@@ -88,12 +100,15 @@ def process_event(event_id: int) -> Outcome:
         _deliver(processed)
         app.extensions["maillage.queues"].forget(
             "events", [f"event-{other}" for other in processed if other != event_id])
-    outcome = Outcome(len(processed), sum(result.notified for results in processed.values()
-                                          for result in results),
+    if not processed:
+        return NOTHING
+    outcome = Outcome(len(processed), sum(ran.notified for ran in processed.values()),
                       persisted, time.perf_counter() - started)
-    log.info("Event %s and %d more: %d notified, persisted in %.3f s, delivered in %.3f s",
-             event_id, outcome.events - 1, outcome.notified, outcome.persisted_seconds,
-             outcome.delivered_seconds, extra={"event_id": event_id})
+    kind = processed[event_id].kind
+    others = f" and {outcome.events - 1} more" if outcome.events > 1 else ""
+    log.info("Event %s (%s)%s: %d notified, persisted in %.3f s, delivered in %.3f s",
+             event_id, kind, others, outcome.notified, outcome.persisted_seconds,
+             outcome.delivered_seconds, extra={"event_id": event_id, "kind": kind})
     return outcome
 
 
@@ -107,9 +122,9 @@ def _process(event_id: int, size: int) -> Processed:
             if notified >= BATCH_NOTIFICATIONS:
                 break  # the rest stay locked until the commit, then go to their own jobs
             happened = event.as_domain()
-            processed[event.id] = [handle(event, happened)
-                                   for handle in reactions.handlers_of(event.kind)]
-            notified += sum(result.notified for result in processed[event.id])
+            processed[event.id] = Ran(event.kind, [handle(event, happened)
+                                                   for handle in reactions.handlers_of(event.kind)])
+            notified += processed[event.id].notified
         if processed:
             events.mark_processed(event_id, processed)
     return processed
@@ -122,8 +137,7 @@ def _deliver(processed: Processed) -> None:
     connected follower, all of a batch in one Redis message, and one query an event for
     their notification ids.
     """
-    fanouts = {event_id: notified for event_id, results in processed.items()
-               if (notified := sum(result.notified for result in results))}
+    fanouts = {event_id: ran.notified for event_id, ran in processed.items() if ran.notified}
     if fanouts:
         online = realtime.presence().online()
         # Committed, not rolled back, although it only reads: psycopg forgets its prepared
@@ -133,7 +147,7 @@ def _deliver(processed: Processed) -> None:
             recipients = [pair for event_id, notified in fanouts.items()
                           for pair in of_event_for(event_id, online, notified).items()]
         realtime.emit_notifications(recipients)
-    for results in processed.values():
-        for result in results:
-            if result.activity and result.rooms:
-                realtime.emit_activity(result.rooms, result.activity)
+    for ran in processed.values():
+        for fanout in ran.fanouts:
+            if fanout.activity and fanout.rooms:
+                realtime.emit_activity(fanout.rooms, fanout.activity)
