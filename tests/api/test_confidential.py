@@ -314,6 +314,11 @@ def test_the_notices_say_only_the_departement_and_go_at_once(client, people, smt
     page = sign_in(people["users"]["cyber_referent"]).get(f"/help-requests/{made['open']}")
     assert page.status_code == 200
     assert SECRET in page.get_data(as_text=True)
+    # What waits for a referent: the incident for the cybersecurity one, not for the referent
+    # of its other theme.
+    assert f"/help-requests/{made['open']}\"" in client.get("/settings").get_data(as_text=True)
+    waiting = sign_in(people["users"]["other_referent"]).get("/settings")
+    assert f"/help-requests/{made['open']}\"" not in waiting.get_data(as_text=True)
     # Nobody else was told: not the referent of another theme, not the unverified one.
     for role in ("other_referent", "unverified_referent", "outsider", "member"):
         assert smtp.to(f"{role}@example.org") == []

@@ -214,6 +214,9 @@ def waiting_for(user: User, limit: int = 50) -> list[HelpRequest]:
     asking, place = aliased(Town), aliased(Town)
     circle_rank = sa.case({Circle.DEPARTMENT: 0, Circle.REGION: 1}, value=HelpRequest.circle,
                           else_=2)
+    # As this session knows them: their expertise and memberships say which confidential
+    # requests they may open, and a caller may hold the person from another session.
+    viewer = session.get(User, user.id)
     expertise = sa.select(user_expertise.c.theme_id).where(user_expertise.c.user_id == user.id)
     own_towns = sa.select(TownMembership.town_insee).where(TownMembership.user_id == user.id)
     routed = (
@@ -222,7 +225,7 @@ def waiting_for(user: User, limit: int = 50) -> list[HelpRequest]:
         .join(TownMembership, sa.and_(TownMembership.user_id == user.id,
                                       TownMembership.verified_at.is_not(None)))
         .join(place, place.insee == TownMembership.town_insee)
-        .where(HelpRequest.status.in_(WAITING), shown_to(user),
+        .where(HelpRequest.status.in_(WAITING), shown_to(viewer),
                HelpRequest.town_insee.not_in(own_towns),
                HelpRequest.id.in_(sa.select(help_request_themes.c.help_request_id)
                                   .where(help_request_themes.c.theme_id.in_(expertise))))
