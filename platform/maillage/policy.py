@@ -6,8 +6,9 @@ before they change anything.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from maillage.errors import Forbidden
 
@@ -18,6 +19,9 @@ if TYPE_CHECKING:
     from maillage.help.models import HelpRequest
     from maillage.initiatives.models import Initiative
 
+
+# The theme whose referents are told of security incidents, and may open every one of them.
+CYBERSECURITY = "cybersecurite"
 
 UNCONFIRMED = "Confirm your address first, with the link mailed to it: until then the " \
     "account only reads."
@@ -99,9 +103,56 @@ class Moderated(Protocol):
     hidden_at: datetime | None
 
 
+@runtime_checkable
+class Incident(Protocol):
+    """Content its author may mark confidential: a help request about a security incident."""
+
+    confidential: bool
+    town_insee: str
+    author_id: int | None
+
+
+@dataclass(frozen=True)
+class IncidentScope:
+    """The confidential requests one person may open: every one, or those of `towns` and
+    their own; the lists read it in SQL (`help.queries.shown_to`), so both say the same."""
+
+    every: bool
+    towns: frozenset[str]
+    author_id: int | None
+
+    def covers(self, town_insee: str, author_id: int | None) -> bool:
+        return self.every or town_insee in self.towns \
+            or (author_id is not None and author_id == self.author_id)
+
+
+NOBODY = IncidentScope(False, frozenset(), None)
+
+
+def is_incident_referent(user: User) -> bool:
+    """A referent of the cybersecurity theme who is a verified member of a town: a town under
+    attack trusts a peer it can name, not an account an admin granted or anyone declared."""
+    return bool(user.verified_towns()) and any(theme.slug == CYBERSECURITY
+                                               for theme in user.expertise)
+
+
+def incident_scope(user: User | AnonymousUserMixin | None) -> IncidentScope:
+    """A town under a cyber attack tells its peers what an attacker would like to read: its
+    verified members see its incidents (the asker their own), the verified cybersecurity
+    referents and the moderators see them all; the signed-out visitor none."""
+    if user is None or not user.is_authenticated:
+        return NOBODY
+    every = user.is_moderator or user.is_admin or is_incident_referent(user)
+    return IncidentScope(every, frozenset(user.verified_towns()), user.id)
+
+
 def can_see(user: User | AnonymousUserMixin | None, content: Moderated) -> bool:
-    """Hidden content is seen by moderators and admins only; `user` may be the signed-out
-    visitor, as views have it."""
+    """Hidden content is seen by moderators and admins only; a confidential request by those
+    of its `incident_scope`. `user` may be the signed-out visitor, as views have it. Whoever
+    may not see it is told it does not exist (404), not that it is forbidden."""
+    if isinstance(content, Incident) and content.confidential \
+            and not incident_scope(user).covers(content.town_insee, content.author_id):
+        return False
     if content.hidden_at is None:
         return True
     return user is not None and user.is_authenticated and (user.is_moderator or user.is_admin)

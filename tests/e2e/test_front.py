@@ -145,7 +145,7 @@ def test_asking_for_help_and_answering_it(site, signed_in, person) -> None:
     asking.goto(f"{site}/help-requests/new")
     asking.get_by_label("Votre question").fill("Comment chiffrer les postes des agents ?")
     asking.get_by_label("Le détail").fill("Nous avons douze portables sous Windows.")
-    asking.get_by_label("Cybersécurité").check()
+    asking.get_by_label("Cybersécurité", exact=True).check()
     asking.get_by_role("button", name="Envoyer la demande").click()
     expect(asking.get_by_role("heading", level=1)).to_have_text(
         "Comment chiffrer les postes des agents ?")
@@ -199,7 +199,8 @@ PUBLIC_PAGES = {"home": "/", "initiatives": "/initiatives", "towns": "/towns",
                 "a town": f"/towns/{LANNION}", "themes": "/themes",
                 "a theme": "/themes/sobriete-numerique", "help requests": "/help-requests",
                 "figures": "/figures", "sign-in": "/sign-in", "sign-up": "/sign-up"}
-MEMBER_PAGES = {"form": "/initiatives/new", "notifications": "/notifications",
+MEMBER_PAGES = {"form": "/initiatives/new", "asking": "/help-requests/new",
+                "notifications": "/notifications",
                 "settings": "/settings", "tokens": "/settings/tokens"}
 
 

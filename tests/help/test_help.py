@@ -119,7 +119,8 @@ def test_a_request_reaches_the_nearest_circle_only(client, people, wait) -> None
     wait()
     assert events_of("help.requested") == [{
         "help_request_id": created["id"], "town_insee": LANNION, "themes": [CYBER],
-        "title": ASK["title"], "circle": "department"}]
+        "title": ASK["title"], "circle": "department",
+        "confidential": False}]
     assert notified("help.requested") == [{"perros": ("referent", "department")}]
 
 
@@ -156,7 +157,8 @@ def test_escalation_happens_at_the_delay_once_to_the_next_circle(app, client, pe
     assert (request.circle, request.escalated_at) == (Circle.REGION, asked_at + delay)
     assert events_of("help.escalated") == [{
         "help_request_id": created["id"], "town_insee": LANNION, "themes": [CYBER],
-        "title": ASK["title"], "circle": "region", "previous_circle": "department"}]
+        "title": ASK["title"], "circle": "region", "previous_circle": "department",
+        "confidential": False}]
     # The region's referents; not Perros-Guirec again.
     assert notified("help.escalated") == [{"morlaix": ("referent", "region"),
                                            "vitre": ("referent", "region")}]

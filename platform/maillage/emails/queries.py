@@ -49,7 +49,8 @@ from maillage.towns.models import Town
 
 def _public_links() -> dict[str, str]:
     """The events email-only subscribers hear of (their reaction's `public_link`), and the
-    page each links to; their payload names `title`, `town_insee` and `themes`."""
+    page each links to; their payload names `title`, `town_insee` and `themes`, and those
+    whose payload says `confidential` are left out."""
     return {reaction.event.kind: reaction.public_link for reaction in reactions.every()
             if reaction.public_link is not None}
 
@@ -75,9 +76,10 @@ def _mailable(user: type[User]) -> sa.ColumnElement[bool]:
     return user.email_confirmed_at.is_not(None) & not_failing(user.email)
 
 
-def immediate_notices(event_id: int, kind: str) -> list[int]:
+def immediate_notices(event_id: int, kind: str, *, urgent: bool = False) -> list[int]:
     """Return the ids of event `event_id`'s notifications to mail at once, by the readers'
-    choice; `kind` is the event's kind."""
+    choice, or all of them when `urgent` (a town under a cyber attack waits for no digest);
+    `kind` is the event's kind."""
     query = (
         sa.select(Notification.id, Notification.kind, Notification.reason, EmailPreference)
         .join(User, User.id == Notification.user_id)
@@ -85,7 +87,7 @@ def immediate_notices(event_id: int, kind: str) -> list[int]:
         .where(Notification.event_id == event_id, _mailable(User),
                ~sa.exists().where(SentNotice.notification_id == Notification.id))
         .order_by(Notification.id))
-    reasons = immediate_by_default(kind)
+    reasons = None if urgent else immediate_by_default(kind)
     if reasons is not None:
         chose = EmailPreference.user_id.is_not(None)
         query = query.where(chose | Notification.reason.in_(sorted(reasons)) if reasons
@@ -94,7 +96,7 @@ def immediate_notices(event_id: int, kind: str) -> list[int]:
     # Most readers never set preferences: one shared default, not an ORM object per row.
     default = default_preference(0)
     return [notification_id for notification_id, kind, reason, preference in rows
-            if (preference or default).mode_of(kind, reason) is Mode.IMMEDIATE]
+            if urgent or (preference or default).mode_of(kind, reason) is Mode.IMMEDIATE]
 
 
 @dataclass
@@ -115,11 +117,17 @@ def notice(notification_id: int) -> Notice | None:
     if row is None:
         return None
     notification, email, locale = row
-    if get_preference(notification.user_id).mode_of(notification.kind, notification.reason) \
-            is not Mode.IMMEDIATE:
+    if not is_urgent(notification) and get_preference(notification.user_id).mode_of(
+            notification.kind, notification.reason) is not Mode.IMMEDIATE:
         return None
     names = {slug: theme.name(locale) for slug, theme in theme_map().items()}
     return Notice(notification, email, locale, names)
+
+
+def is_urgent(notification: Notification) -> bool:
+    """A notice of a confidential request (a security incident) goes at once, whatever its
+    reader chose, and never waits in a digest."""
+    return bool(notification.data.get("confidential"))
 
 
 def theme_map() -> dict[str, Theme]:
@@ -203,7 +211,8 @@ def _public_events(window: Window) -> list[PublicEvent]:
                         towns.get(e.payload["town_insee"], e.payload["town_insee"]),
                         list(e.payload.get("themes", [])),
                         links[e.kind].format(**e.payload))
-            for e in events if hidden.isdisjoint(named[e.id])]
+            for e in events
+            if hidden.isdisjoint(named[e.id]) and not e.payload.get("confidential")]
 
 
 class Source:
@@ -281,7 +290,8 @@ class Users(Source):
             .order_by(Notification.created_at.desc(), Notification.id.desc()))
         for notification, at, payload in rows:
             reader = by_id[notification.user_id]
-            if not windows[reader.id].holds(at, notification.created_at) \
+            if is_urgent(notification) \
+                    or not windows[reader.id].holds(at, notification.created_at) \
                     or reader.preference.mode_of(notification.kind, notification.reason) \
                     is not Mode.DIGEST:
                 continue

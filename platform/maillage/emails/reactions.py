@@ -17,7 +17,10 @@ def queue_immediate_notices(event: Event, _happened: Any) -> Fanout:
     """After the fan-out of `event`, decide a mail for each notification wanted at once.
 
     Runs last among the event's handlers, in their transaction: the mails are in the outbox
-    exactly when the notifications are committed, and the event marked processed.
+    exactly when the notifications are committed, and the event marked processed. An event
+    whose payload says `confidential` (a security incident) is mailed to every reader at
+    once, whatever their preferences.
     """
-    queue_mails(Kind.NOTICE, immediate_notices(event.id, event.kind))
+    queue_mails(Kind.NOTICE, immediate_notices(event.id, event.kind,
+                                               urgent=bool(event.payload.get("confidential"))))
     return Fanout()

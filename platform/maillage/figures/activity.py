@@ -1,9 +1,11 @@
 """The figures of activity: initiatives, help requests and their answers, per theme and UTC
 month, of the network's member towns when a network is given; what moderators hid counts
-for nothing."""
+for nothing. Confidential requests (security incidents) count only in `incidents`, which
+says neither theme nor town nor network: a small network's figures would name the town."""
 
 from __future__ import annotations
 
+import statistics
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
@@ -54,14 +56,15 @@ def _of_members(query: sa.Select, town_insee: Any, network: Network | None) -> s
 
 
 def _per_theme_and_month(model: Any, links: sa.Table, link_key: Any,
-                         network: Network | None, year: int | None) -> sa.Select:
-    """Count `model` rows no moderator hid per theme (through `links`) and UTC month of
-    creation."""
+                         network: Network | None, year: int | None,
+                         *only: sa.ColumnElement[bool]) -> sa.Select:
+    """Count `model` rows no moderator hid (and matching `only`) per theme (through `links`)
+    and UTC month of creation."""
     month = utc_month(model.created_at).label("month")
     query = (sa.select(Theme.slug, month, sa.func.count())
              .join(links, links.c.theme_id == Theme.id)
              .join(model, model.id == link_key)
-             .where(model.hidden_at.is_(None)))
+             .where(model.hidden_at.is_(None), *only))
     query = _of_members(query, model.town_insee, network)
     if year is not None:
         query = query.where(_in_year(model.created_at, year))
@@ -80,10 +83,11 @@ def initiatives(network: Network | None = None, year: int | None = None) -> Figu
 
 
 def help_requests(network: Network | None = None, year: int | None = None) -> Figure:
-    """Requests for help per theme and month, of the network's member towns when given."""
+    """Requests for help per theme and month, of the network's member towns when given;
+    security incidents apart (`incidents`)."""
     rows = session.execute(_per_theme_and_month(
         HelpRequest, help_request_themes, help_request_themes.c.help_request_id, network,
-        year))
+        year, sa.not_(HelpRequest.confidential)))
     return _monthly(
         "help_requests", N_("Les demandes d'aide par thème et par mois"),
         N_("Demandes d'aide posées chaque mois (UTC), comptées dans chacun de leurs thèmes."),
@@ -107,14 +111,19 @@ def _seconds_between(start: Any, end: Any) -> sa.ColumnElement[float]:
     return (sa.func.julianday(end) - sa.func.julianday(start)) * 86400.0
 
 
+def _first_answers() -> sa.Subquery:
+    """`(help_request_id, first_at)`: when each request got its first answer still shown."""
+    return (sa.select(HelpAnswer.help_request_id,
+                      sa.func.min(HelpAnswer.created_at).label("first_at"))
+            .where(HelpAnswer.hidden_at.is_(None))
+            .group_by(HelpAnswer.help_request_id).subquery("first_answers"))
+
+
 def help_answers(network: Network | None = None, year: int | None = None) -> Figure:
     """Per theme: requests, how many were answered and resolved, and the mean time to a
     first answer; "resolved" is a request whose asker accepted an answer. What moderators hid
-    counts for nothing."""
-    first = (sa.select(HelpAnswer.help_request_id,
-                       sa.func.min(HelpAnswer.created_at).label("first_at"))
-             .where(HelpAnswer.hidden_at.is_(None))
-             .group_by(HelpAnswer.help_request_id).subquery("first_answers"))
+    counts for nothing, and security incidents are apart (`incidents`)."""
+    first = _first_answers()
     query = (sa.select(Theme.slug, sa.func.count(HelpRequest.id),
                        sa.func.count(first.c.first_at),
                        sa.func.sum(sa.case((HelpRequest.status == HelpStatus.RESOLVED, 1),
@@ -123,7 +132,7 @@ def help_answers(network: Network | None = None, year: int | None = None) -> Fig
              .join(help_request_themes, help_request_themes.c.theme_id == Theme.id)
              .join(HelpRequest, HelpRequest.id == help_request_themes.c.help_request_id)
              .outerjoin(first, first.c.help_request_id == HelpRequest.id)
-             .where(HelpRequest.hidden_at.is_(None)))
+             .where(HelpRequest.hidden_at.is_(None), sa.not_(HelpRequest.confidential)))
     query = _of_members(query, HelpRequest.town_insee, network)
     if year is not None:
         query = query.where(_in_year(HelpRequest.created_at, year))
@@ -142,3 +151,30 @@ def help_answers(network: Network | None = None, year: int | None = None) -> Fig
               round(float(seconds) / 3600, 2) if seconds is not None else None}
          for slug, asked, answered, resolved, seconds in rows],
         chart=(("theme",), "resolved_share"))
+
+
+def incidents(year: int | None = None) -> Figure:
+    """Confidential requests for help (security incidents) of the whole network: how many,
+    how many were answered, and the median time to a first answer. No theme, town or
+    network narrows it, so that it never says which town was attacked."""
+    first = _first_answers()
+    query = (sa.select(_seconds_between(HelpRequest.created_at, first.c.first_at))
+             .outerjoin(first, first.c.help_request_id == HelpRequest.id)
+             .where(HelpRequest.confidential, HelpRequest.hidden_at.is_(None)))
+    if year is not None:
+        query = query.where(_in_year(HelpRequest.created_at, year))
+    # A row a request: they are few, and a median is not a SQL aggregate on SQLite.
+    delays = list(session.scalars(query))
+    answered = [float(seconds) for seconds in delays if seconds is not None]
+    return Figure(
+        "incidents", N_("Les incidents de cybersécurité confidentiels"),
+        N_("Les demandes marquées incident de cybersécurité, confidentielles : combien, "
+           "combien ont reçu une réponse, et le délai médian jusqu'à la première réponse. "
+           "Ni commune ni thème n'y sont nommés."),
+        (Column("requests", N_("Demandes")), Column("answered", N_("Avec réponse")),
+         Column("median_hours_to_first_answer", N_("Délai médian de première réponse"),
+                "hours")),
+        [{"requests": len(delays), "answered": len(answered),
+          "median_hours_to_first_answer":
+              round(statistics.median(answered) / 3600, 2) if answered else None}],
+        chart=((), "requests"))

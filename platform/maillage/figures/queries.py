@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from maillage.errors import Invalid
-from maillage.figures.activity import help_answers, help_requests, initiatives
+from maillage.figures.activity import help_answers, help_requests, incidents, initiatives
 from maillage.figures.figure import Figure
 from maillage.figures.networks import bands, board, labels, members, overlap, reach
 from maillage.networks.queries import get_network
@@ -20,7 +20,7 @@ from maillage.networks.queries import get_network
 FIGURES: dict[str, Callable[..., Figure]] = {
     "bands": bands, "members": members, "overlap": overlap, "labels": labels,
     "board": board, "reach": reach, "initiatives": initiatives,
-    "help_requests": help_requests, "help_answers": help_answers,
+    "help_requests": help_requests, "help_answers": help_answers, "incidents": incidents,
 }
 
 

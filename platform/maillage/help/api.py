@@ -9,7 +9,7 @@ from flask_smorest import abort
 
 from maillage import policy
 from maillage.api import Blueprint
-from maillage.figures.activity import help_answers
+from maillage.figures.activity import help_answers, incidents
 from maillage.help import operations, queries
 from maillage.help.models import HelpAnswer, HelpOffer, HelpRequest
 from maillage.help.schemas import (
@@ -45,7 +45,7 @@ def list_requests(args: dict[str, Any]) -> queries.Page:
         if not current_user.is_authenticated:
             abort(401, message="Sign in to list your own requests.")
         args["author_id"] = current_user.id
-    return queries.list_requests(**args)
+    return queries.list_requests(**args, viewer=current_user)
 
 
 @blueprint.route("/help-requests", methods=["POST"])
@@ -60,8 +60,9 @@ def ask(args: dict[str, Any]) -> queries.Detail:
 @blueprint.route("/help-requests/figures")
 @blueprint.response(200, FiguresSchema)
 def figures() -> dict[str, Any]:
-    """Per theme: requests, answered, resolved, share resolved, mean hours to a first answer."""
-    return {"themes": help_answers().rows}
+    """Per theme: requests, answered, resolved, share resolved, mean hours to a first answer;
+    and the security incidents' count and median hours to a first answer, naming no town."""
+    return {"themes": help_answers().rows, "incidents": incidents().rows[0]}
 
 
 @blueprint.route("/help-requests/<int:request_id>")

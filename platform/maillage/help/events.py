@@ -1,4 +1,8 @@
-"""The events of help: requested, answered, accepted, closed, escalated."""
+"""The events of help: requested, answered, accepted, closed, escalated.
+
+Each says whether its request is `confidential` (a security incident): such an event is in
+no public digest, and its notices are mailed at once, saying only where (`emails`).
+"""
 
 from __future__ import annotations
 
@@ -18,6 +22,8 @@ class HelpRequested(DomainEvent):
     themes: list[str]
     title: str
     circle: str
+    confidential: bool = False
+
 
 
 @dataclasses.dataclass(frozen=True)
@@ -31,6 +37,8 @@ class HelpAnswered(DomainEvent):
     title: str
     circle: str
     by_referent: bool
+    confidential: bool = False
+
 
 
 @dataclasses.dataclass(frozen=True)
@@ -43,6 +51,8 @@ class HelpAccepted(DomainEvent):
     town_insee: str
     title: str
     circle: str
+    confidential: bool = False
+
 
 
 @dataclasses.dataclass(frozen=True)
@@ -54,6 +64,8 @@ class HelpClosed(DomainEvent):
     town_insee: str
     title: str
     circle: str
+    confidential: bool = False
+
 
 
 @dataclasses.dataclass(frozen=True)
@@ -67,3 +79,4 @@ class HelpEscalated(DomainEvent):
     title: str
     circle: str
     previous_circle: str
+    confidential: bool = False

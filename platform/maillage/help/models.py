@@ -54,7 +54,9 @@ help_offer_themes = sa.Table(
 
 class HelpRequest(Base):
     """A town's question; `circle` is how far it was routed, `escalated_at` when it was
-    widened (once at most). Hidden, it is seen by moderators only."""
+    widened (once at most). Hidden, it is seen by moderators only. `confidential`: the asker
+    marked it a security incident, seen by those `policy.can_see` names and listed nowhere
+    else (`help.queries.shown_to`)."""
 
     __tablename__ = "help_requests"
 
@@ -72,6 +74,7 @@ class HelpRequest(Base):
     escalated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     hidden_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # by a moderator
+    confidential: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
 
     town: Mapped[Town] = relationship(lazy="joined", innerjoin=True)
     author: Mapped[User | None] = relationship(lazy="joined")

@@ -20,7 +20,7 @@ from maillage.help.events import (
     HelpRequested,
 )
 from maillage.help.models import Circle, HelpAnswer, HelpOffer, HelpRequest, Status
-from maillage.help.queries import answers_to, circle_sizes, nearest_circle
+from maillage.help.queries import answers_to, circle_sizes, nearest_circle, routed_theme_ids
 from maillage.text import render_markdown
 from maillage.themes.models import Theme
 from maillage.themes.queries import themes_by_slug
@@ -43,25 +43,31 @@ def _town(insee: str) -> Town:
 
 
 def ask_for_help(author: User, *, town: str, title: str, body: str, themes: list[str],
-                 deadline: date | None = None) -> HelpRequest:
+                 deadline: date | None = None, confidential: bool = False) -> HelpRequest:
     """Ask on behalf of `town`, routed to the nearest circle that has referents of the themes.
 
-    The asker follows the request, so that answers reach them even without the routing.
+    The asker follows the request, so that answers reach them even without the routing. A
+    confidential request (a security incident) is of the cybersecurity theme whatever else
+    was chosen, and goes to its referents alone.
     """
     found = _town(town)
     policy.require(policy.can_post_for(author, found.insee),
                    f"Only verified members of {found.name} may ask on its behalf.")
+    if confidential and policy.CYBERSECURITY not in themes:
+        themes = [*themes, policy.CYBERSECURITY]
     chosen = _themes(themes)
-    circle = nearest_circle(circle_sizes(found, [theme.id for theme in chosen]))
+    circle = nearest_circle(circle_sizes(found, routed_theme_ids(chosen, confidential)))
     request = HelpRequest(town_insee=found.insee, town=found, author_id=author.id,
                           title=title.strip(), body=body, body_html=render_markdown(body),
-                          themes=chosen, status=Status.OPEN, deadline=deadline, circle=circle)
+                          themes=chosen, status=Status.OPEN, deadline=deadline, circle=circle,
+                          confidential=confidential)
     session.add(request)
     session.flush()
     follow(author, Target.HELP_REQUEST, request.id)
     events.record(HelpRequested(
         help_request_id=request.id, town_insee=request.town_insee,
         themes=[theme.slug for theme in chosen], title=request.title, circle=circle.value,
+        confidential=request.confidential,
     ), actor_id=author.id)
     return request
 
@@ -91,6 +97,7 @@ def answer(author: User, request: HelpRequest, body: str) -> HelpAnswer:
     events.record(HelpAnswered(
         help_request_id=request.id, answer_id=posted.id, town_insee=request.town_insee,
         title=request.title, circle=request.circle.value, by_referent=posted.by_referent,
+        confidential=request.confidential,
     ), actor_id=author.id)
     return posted
 
@@ -115,7 +122,7 @@ def accept(actor: User, request: HelpRequest, answer_id: int) -> HelpRequest:
     session.flush()
     events.record(HelpAccepted(
         help_request_id=request.id, answer_id=accepted.id, town_insee=request.town_insee,
-        title=request.title, circle=request.circle.value,
+        title=request.title, circle=request.circle.value, confidential=request.confidential,
     ), actor_id=actor.id)
     return request
 
@@ -133,7 +140,7 @@ def close(actor: User, request: HelpRequest) -> HelpRequest:
     session.flush()
     events.record(HelpClosed(
         help_request_id=request.id, town_insee=request.town_insee, title=request.title,
-        circle=request.circle.value,
+        circle=request.circle.value, confidential=request.confidential,
     ), actor_id=actor.id)
     return request
 
@@ -167,13 +174,15 @@ def escalate_unanswered(now: datetime, delay: timedelta) -> list[int]:
         .order_by(HelpRequest.id).with_for_update(skip_locked=True, of=HelpRequest)))
     for request in due:
         previous = request.circle
-        sizes = circle_sizes(request.town, [theme.id for theme in request.themes])
+        sizes = circle_sizes(request.town,
+                             routed_theme_ids(request.themes, request.confidential))
         request.circle = nearest_circle(sizes, beyond=previous)
         request.escalated_at = now
         events.record(HelpEscalated(
             help_request_id=request.id, town_insee=request.town_insee,
             themes=[theme.slug for theme in request.themes], title=request.title,
             circle=request.circle.value, previous_circle=previous.value,
+            confidential=request.confidential,
         ), actor_id=None)
     session.flush()
     return [request.id for request in due]

@@ -7,14 +7,14 @@ not grow with the number of referents.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import aliased
 
-from maillage import pagination
+from maillage import pagination, policy
 from maillage.accounts.models import TownMembership, User, user_expertise
 from maillage.database import session
 from maillage.errors import Invalid
@@ -31,6 +31,9 @@ from maillage.initiatives.models import Initiative
 from maillage.search.queries import matching_help_requests, ranked_initiatives, similarity_query
 from maillage.themes.models import Theme
 from maillage.towns.models import Town
+
+if TYPE_CHECKING:
+    from flask_login import AnonymousUserMixin
 
 # Where a request still waits for an answer, for the referents and the list's order.
 WAITING = (Status.OPEN, Status.ANSWERED)
@@ -76,9 +79,35 @@ def nearest_circle(sizes: dict[Circle, int], beyond: Circle | None = None) -> Ci
     return next((circle for circle in list(Circle)[start:] if sizes[circle]), Circle.NETWORK)
 
 
+def routed_theme_ids(themes: Iterable[Theme], confidential: bool) -> list[int]:
+    """Return the ids of the themes whose referents a request is routed to: a security
+    incident goes to the cybersecurity referents alone, as the others may not open it."""
+    return [theme.id for theme in themes
+            if not confidential or theme.slug == policy.CYBERSECURITY]
+
+
+def shown_to(viewer: User | AnonymousUserMixin | None) -> sa.ColumnElement[bool]:
+    """Return the condition of the requests `viewer` may find in a list: those no moderator
+    hid and, of the confidential ones, those `policy.incident_scope` lets them open.
+
+    Every list of requests reads it; what nobody in particular reads (search, feeds, digests,
+    similar items) passes None, so a confidential request is never there.
+    """
+    scope = policy.incident_scope(viewer)
+    visible = HelpRequest.hidden_at.is_(None)
+    if scope.every:
+        return visible
+    allowed: list[sa.ColumnElement[bool]] = [sa.not_(HelpRequest.confidential)]
+    if scope.towns:
+        allowed.append(HelpRequest.town_insee.in_(sorted(scope.towns)))
+    if scope.author_id is not None:
+        allowed.append(HelpRequest.author_id == scope.author_id)
+    return visible & sa.or_(*allowed)
+
+
 def referents_in(request: HelpRequest, circle: Circle) -> sa.Select:
     """Return a select of the `user_id`s of the referents of `request` in `circle` exactly."""
-    bands = referent_bands(request.town, [theme.id for theme in request.themes])
+    bands = referent_bands(request.town, routed_theme_ids(request.themes, request.confidential))
     return sa.select(bands.c.user_id).where(bands.c.band == circle.rank)
 
 
@@ -116,10 +145,10 @@ def list_requests(*, q: str | None = None, theme: str | None = None,
                   status: str | None = None, town: str | None = None,
                   department: str | None = None, region: str | None = None,
                   author_id: int | None = None, after: list[Any] | None = None,
-                  limit: int = 20) -> Page:
-    """Return a page of the requests no moderator hid: open first, unanswered oldest first;
-    best match with `q`."""
-    query = sa.select(HelpRequest).where(HelpRequest.hidden_at.is_(None))
+                  limit: int = 20, viewer: User | AnonymousUserMixin | None = None) -> Page:
+    """Return a page of the requests `viewer` may find (`shown_to`): open first, unanswered
+    oldest first; best match with `q`, which never finds a confidential one."""
+    query = sa.select(HelpRequest).where(shown_to(viewer))
     if town:
         query = query.where(HelpRequest.town_insee == town)
     if theme:
@@ -185,6 +214,9 @@ def waiting_for(user: User, limit: int = 50) -> list[HelpRequest]:
     asking, place = aliased(Town), aliased(Town)
     circle_rank = sa.case({Circle.DEPARTMENT: 0, Circle.REGION: 1}, value=HelpRequest.circle,
                           else_=2)
+    # As this session knows them: their expertise and memberships say which confidential
+    # requests they may open, and a caller may hold the person from another session.
+    viewer = session.get(User, user.id)
     expertise = sa.select(user_expertise.c.theme_id).where(user_expertise.c.user_id == user.id)
     own_towns = sa.select(TownMembership.town_insee).where(TownMembership.user_id == user.id)
     routed = (
@@ -193,7 +225,7 @@ def waiting_for(user: User, limit: int = 50) -> list[HelpRequest]:
         .join(TownMembership, sa.and_(TownMembership.user_id == user.id,
                                       TownMembership.verified_at.is_not(None)))
         .join(place, place.insee == TownMembership.town_insee)
-        .where(HelpRequest.status.in_(WAITING), HelpRequest.hidden_at.is_(None),
+        .where(HelpRequest.status.in_(WAITING), shown_to(viewer),
                HelpRequest.town_insee.not_in(own_towns),
                HelpRequest.id.in_(sa.select(help_request_themes.c.help_request_id)
                                   .where(help_request_themes.c.theme_id.in_(expertise))))
@@ -270,7 +302,7 @@ def similar_resolved(request: HelpRequest, limit: int = 5) -> list[HelpRequest]:
     return list(session.scalars(
         sa.select(HelpRequest).join(matches, matches.c.help_request_id == HelpRequest.id)
         .where(HelpRequest.status == Status.RESOLVED, HelpRequest.id != request.id,
-               HelpRequest.hidden_at.is_(None))
+               shown_to(None))
         .order_by(matches.c.rank.desc(), HelpRequest.id.desc()).limit(limit)))
 
 

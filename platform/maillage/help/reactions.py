@@ -29,6 +29,13 @@ News = HelpRequested | HelpEscalated | HelpAnswered | HelpAccepted | HelpClosed
 
 
 def _data(event: Event, request: HelpRequest, news: News) -> dict[str, object]:
+    if request.confidential:
+        # A notice is read in a mailbox, on a shared screen, in a digest forwarded: it names
+        # the département alone (`notifications.texts.what`), the page says the rest to
+        # whoever may open it.
+        return {"confidential": True, "department": request.town.department.name,
+                "link": f"/help-requests/{request.id}", "help_request_id": request.id,
+                "circle": news.circle}
     actor = display_name(event.actor_id) if event.actor_id is not None else None
     return {"title": request.title, "link": f"/help-requests/{request.id}",
             "town": request.town.name, "help_request_id": request.id, "circle": news.circle,
@@ -39,6 +46,14 @@ def _activity(event: Event, request: HelpRequest) -> dict[str, object]:
     return {"kind": event.kind, "event_id": event.id, "help_request_id": request.id,
             "title": request.title, "town": request.town.name,
             "link": f"/help-requests/{request.id}"}
+
+
+def _fanout(notified: int, event: Event, request: HelpRequest) -> Fanout:
+    """The notified count, and the activity for the help room: none for a confidential
+    request, which no public room hears of."""
+    if request.confidential:
+        return Fanout(notified)
+    return Fanout(notified, [HELP_ROOM], _activity(event, request))
 
 
 def _visible(help_request_id: int) -> HelpRequest | None:
@@ -57,7 +72,7 @@ def notify_routed_referents(event: Event, routed: HelpRequested | HelpEscalated)
     circle = Circle(routed.circle)
     notified = notify(event, [routed_referents(referents_in(request, circle), circle.value)],
                       _data(event, request, routed))
-    return Fanout(notified, [HELP_ROOM], _activity(event, request))
+    return _fanout(notified, event, request)
 
 
 def notify_asker_and_followers(event: Event, answered: HelpAnswered) -> Fanout:
@@ -82,7 +97,7 @@ def _notify_around(event: Event, news: News, *, with_asker: bool) -> Fanout:
     if with_asker and request.author_id is not None:
         candidates.append(person(request.author_id, Reason.ASKER))
     notified = notify(event, candidates, _data(event, request, news))
-    return Fanout(notified, [HELP_ROOM], _activity(event, request))
+    return _fanout(notified, event, request)
 
 
 register(Reaction(

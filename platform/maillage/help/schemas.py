@@ -32,6 +32,10 @@ class HelpRequestCreateSchema(Schema):
                          metadata={"description": "Markdown"})
     themes = THEMES
     deadline = fields.Date(load_default=None, allow_none=True, validate=_not_past)
+    confidential = fields.Boolean(load_default=False, metadata={
+        "description": "A cybersecurity incident: seen only by the town's members, the verified "
+                       "cybersecurity referents and moderators; in no list, search or digest "
+                       "of anyone else, and its notices name only the département"})
 
 
 class HelpRequestQueryArgs(QuerySchema):
@@ -110,6 +114,7 @@ class HelpRequestSchema(Schema):
     created_at = fields.AwareDateTime()
     escalated_at = fields.AwareDateTime(allow_none=True)
     resolved_at = fields.AwareDateTime(allow_none=True)
+    confidential = fields.Boolean(metadata={"description": "A cybersecurity incident"})
 
 
 class HelpRequestPageSchema(Schema):
@@ -137,5 +142,14 @@ class ThemeFiguresSchema(Schema):
     mean_hours_to_first_answer = fields.Float(allow_none=True)
 
 
+class IncidentFiguresSchema(Schema):
+    requests = Integer()
+    answered = Integer()
+    median_hours_to_first_answer = fields.Float(allow_none=True)
+
+
 class FiguresSchema(Schema):
-    themes = fields.List(fields.Nested(ThemeFiguresSchema))
+    themes = fields.List(fields.Nested(ThemeFiguresSchema), metadata={
+        "description": "Confidential requests (security incidents) apart"})
+    incidents = fields.Nested(IncidentFiguresSchema, metadata={
+        "description": "The confidential requests of the whole network, naming no town"})

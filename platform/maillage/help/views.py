@@ -61,7 +61,7 @@ def index() -> tuple[str, int]:
     try:
         args = HelpRequestQueryArgs().load(request.args)
         args.pop("mine")
-        page = queries.list_requests(**args)
+        page = queries.list_requests(**args, viewer=current_user)
     except (ValidationError, Invalid) as error:
         errors = field_errors(error)
     return render_template("help/index.html", page=page, form=request.args, filters=filters,

@@ -28,6 +28,11 @@ CIRCLES = {
 
 SOMEONE = {"fr": "Quelqu'un", "en": "Someone"}
 
+# What every notice of a confidential request says (its data holds `confidential`), whatever
+# happened: where, and nothing an attacker reading a mailbox would learn more from.
+CONFIDENTIAL = Text(fr="Un incident confidentiel en {department}",
+                    en="A confidential incident in {department}")
+
 
 def language(locale: str | None) -> str:
     """Return "en" for English readers, "fr" for everyone else."""
@@ -38,6 +43,8 @@ def what(notification: Notification, locale: str | None) -> str:
     """Say what happened, naming who did it."""
     lang = language(locale)
     data = notification.data
+    if data.get("confidential"):
+        return CONFIDENTIAL.says(lang).format(department=data.get("department", ""))
     text = reactions.of_kind(notification.kind).text
     if text is None:
         raise LookupError(f"{notification.kind} is declared to notify nobody")

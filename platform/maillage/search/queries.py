@@ -15,6 +15,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from maillage.database import session
+from maillage.help.models import HelpRequest
 from maillage.search import postgres, sqlite
 from maillage.search.parser import fts5_query, searchable, similarity_query
 
@@ -83,16 +84,23 @@ def ranked_initiatives(q: str) -> sa.Select:
 
 
 def matching_help_requests(q: str) -> sa.Select:
-    """Return a select of `(help_request_id, rank)` of the requests matching `q`, ranked."""
-    nothing = _nothing("help_request_id")
+    """Return a select of `(help_request_id, rank)` of the requests matching `q`, ranked.
+
+    A confidential request (a security incident) matches nothing, whoever searches and on
+    either engine: search pages and similar items are no way in to it.
+    """
     if not searchable(q):
-        return nothing
+        return _nothing("help_request_id")
     if _dialect() == "postgresql":
-        return postgres.help_requests(q)
-    expression = fts5_query(q)
-    if expression is None:
-        return nothing
-    return sqlite.help_requests(expression)
+        found = postgres.help_requests(q).subquery("found")
+    else:
+        expression = fts5_query(q)
+        if expression is None:
+            return _nothing("help_request_id")
+        found = sqlite.help_requests(expression).subquery("found")
+    return sa.select(found.c.help_request_id, found.c.rank).where(
+        found.c.help_request_id.not_in(sa.select(HelpRequest.id)
+                                       .where(HelpRequest.confidential)))
 
 
 def _nothing(key: str) -> sa.Select:

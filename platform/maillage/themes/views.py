@@ -4,6 +4,7 @@ that wait on it and the referents they reach."""
 from __future__ import annotations
 
 from flask import Blueprint, abort, render_template
+from flask_login import current_user
 
 from maillage.follows.views import follows_it
 from maillage.help.models import Status
@@ -34,5 +35,5 @@ def theme(slug: str) -> str:
                            following=follows_it(theme_id=found.id),
                            page=list_initiatives(theme=found.slug, limit=20),
                            requests=list_requests(theme=found.slug, status=Status.OPEN.value,
-                                                  limit=10),
+                                                  limit=10, viewer=current_user),
                            referents=referents_of(found.id))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, render_template, request
+from flask_login import current_user
 from marshmallow import ValidationError
 
 from maillage.accounts import queries as accounts
@@ -41,4 +42,5 @@ def town(insee: str) -> str:
                            members=accounts.members_of(found.insee),
                            following=follows_it(town_insee=found.insee),
                            initiatives=list_initiatives(town=found.insee, limit=20),
-                           requests=list_requests(town=found.insee, limit=10))
+                           requests=list_requests(town=found.insee, limit=10,
+                                                  viewer=current_user))
