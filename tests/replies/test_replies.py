@@ -104,14 +104,19 @@ def reply(notice: EmailMessage, sender: str, text: str, *, attachments=(),
     return message.as_bytes(policy=policy)
 
 
-def receive(app: Flask, raw: bytes, smtp) -> subprocess.CompletedProcess[bytes]:
-    """`maillage mail receive`, a process of its own on the test's database, fed `raw`."""
+def environment(app: Flask, smtp) -> dict[str, str]:
+    """The environment of a `maillage` process on the test's database and folder."""
     env = {**os.environ, "DATABASE_URL": app.config["DATABASE_URL"], "SECRET_KEY":
            app.config["SECRET_KEY"], "MAILLAGE_INSTANCE": str(app.config["INSTANCE_PATH"]),
            "MAIL_REPLY_DOMAIN": DOMAIN, "SMTP_URL": smtp.url}
     env.pop("REDIS_URL", None)
-    return subprocess.run([str(BIN / "maillage"), "mail", "receive"], input=raw, env=env,
-                          capture_output=True, timeout=120)
+    return env
+
+
+def receive(app: Flask, raw: bytes, smtp) -> subprocess.CompletedProcess[bytes]:
+    """`maillage mail receive`, a process of its own on the test's database, fed `raw`."""
+    return subprocess.run([str(BIN / "maillage"), "mail", "receive"], input=raw,
+                          env=environment(app, smtp), capture_output=True, timeout=120)
 
 
 def count(model) -> int:
@@ -410,3 +415,35 @@ def test_an_html_reply_loses_its_quote_and_an_absence_notice_is_not_posted(
     [answer] = session.scalars(sa.select(HelpAnswer).where(
         HelpAnswer.help_request_id == request_id)).all()
     assert answer.body == "Voyez notre guide."
+
+
+def test_the_procfiles_lmtp_process_posts_a_reply_and_stops_on_sigterm(replies, client,
+                                                                       people, smtp,
+                                                                       wait) -> None:
+    request_id = ask(client, people)
+    wait()
+    routed = notice_to(smtp, "referent@perros.fr")
+    port = free_port()
+    process = subprocess.Popen([str(BIN / "maillage"), "mail", "lmtp", "--port", str(port)],
+                               env=environment(replies, smtp), stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT)
+    try:
+        # Once it says it listens (aiosmtpd's own lines may come first).
+        said = [process.stdout.readline()]
+        while b"Receiving replies by LMTP" not in said[-1]:
+            assert said[-1], said  # not ended
+            assert len(said) < 50, said
+            said.append(process.stdout.readline())
+        with smtplib.LMTP("127.0.0.1", port) as lmtp:
+            refused = lmtp.sendmail("intrus@example.org", [f"reply+forged@{DOMAIN}"],
+                                    reply(routed, "intrus@example.org", "x", policy=SMTP))
+            lmtp.sendmail("referent@perros.fr", [str(routed["Reply-To"])],
+                          reply(routed, "referent@perros.fr", "Activez DMARC.", policy=SMTP))
+        assert refused == {}  # taken, as far as the MTA knows: no bounce to a forged sender
+    finally:
+        process.terminate()
+        assert process.wait(30) == 0
+        process.stdout.close()
+    session.remove()
+    [answer] = session.scalars(sa.select(HelpAnswer)).all()
+    assert (answer.help_request_id, answer.body) == (request_id, "Activez DMARC.")
