@@ -30,7 +30,7 @@ from itsdangerous import TimestampSigner
 from maillage.accounts.models import Role, User
 from maillage.attachments.models import Attachment
 from maillage.database import session, transaction
-from maillage.emails.models import Frequency, Mode
+from maillage.emails.models import Frequency, Mode, Subscription
 from maillage.emails.operations import set_preferences
 from maillage.emails.runs import send_digests
 from maillage.help.models import HelpAnswer, HelpRequest
@@ -38,6 +38,7 @@ from maillage.initiatives.models import Comment
 from maillage.replies.lmtp import lmtp_server
 from maillage.replies.models import InboundMail
 from maillage.replies.operations import receive as received
+from maillage.themes.queries import get_theme
 from tests.support.api import bearer
 from tests.support.mail import links, local
 from tests.support.net import free_port
@@ -189,6 +190,22 @@ def test_the_digest_shows_each_items_summary(replies, client, create_user, peopl
     html = digest.get_body(("html",)).get_content()
     assert "Nous avons ouvert le nôtre en mars." in text
     assert "Nous avons ouvert le nôtre en mars." in html
+    assert "<script" not in html
+
+
+def test_a_subscribers_digest_shows_the_requests_summary(replies, client, people, smtp,
+                                                        wait) -> None:
+    with transaction():
+        session.add(Subscription(email="habitante@example.org", frequency=Frequency.DAILY,
+                                 confirmed_at=datetime.now(UTC) - timedelta(days=30),
+                                 themes=[get_theme(CYBER)], towns=[]))
+    ask(client, people, body=f"Un **rançongiciel** a chiffré nos postes. {SCRIPT}")
+    wait()
+    send_digests(Frequency.DAILY, now=datetime.now(UTC) + timedelta(days=1))
+    [digest] = smtp.to("habitante@example.org")
+    html = digest.get_body(("html",)).get_content()
+    assert "Un rançongiciel a chiffré nos postes." in digest.get_body(("plain",)).get_content()
+    assert "Un rançongiciel a chiffré nos postes." in html
     assert "<script" not in html
 
 
