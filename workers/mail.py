@@ -33,6 +33,8 @@ from maillage.mail.messages import message_id_header
 from maillage.mail.models import Kind, OutgoingMail, Status
 from maillage.mail.queries import is_failing
 from maillage.mail.transport import transport
+from maillage.replies.messages import closed_message
+from maillage.replies.queries import closed_reply
 from workers.context import job_app
 
 
@@ -61,6 +63,12 @@ def _to_account(build: Callable[[User, OutgoingMail], Message], *, unconfirmed: 
     return message
 
 
+def _reply_refused(mail: OutgoingMail) -> Message | None:
+    found = closed_reply(mail.about)  # None: its author or the request is gone
+    return closed_message(*found) if found is not None and not is_failing(found[0].email) \
+        else None
+
+
 # How each kind of mail is built from what it is about; None: not to send any more.
 MESSAGES: dict[Kind, Callable[[OutgoingMail], Message | None]] = {
     Kind.NOTICE: _notice,
@@ -70,6 +78,7 @@ MESSAGES: dict[Kind, Callable[[OutgoingMail], Message | None]] = {
     Kind.PASSWORD_RESET: _to_account(lambda user, _mail: password_reset_message(user)),
     Kind.SECURITY: _to_account(lambda user, mail: security_notice_message(
         user, mail.args["what"], mail.args["tokens_revoked"])),
+    Kind.REPLY_REFUSED: _reply_refused,
 }
 # What a mail's acceptance also records: a notice is mailed once, and left out of digests.
 WHEN_SENT: dict[Kind, Callable[[int], None]] = {Kind.NOTICE: operations.record_notice_sent}

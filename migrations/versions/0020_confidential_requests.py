@@ -1,7 +1,7 @@
 """Confidential help requests: a town under a cyber attack asks its peers without telling everyone
 
 Revision ID: 0020_confidential_requests
-Revises: 0017_digest_windows
+Revises: 0019_reply_by_mail
 Create Date: 2026-12-03 18:00:00
 
 `help_requests.confidential`: the asker marked it a security incident. Such a request is seen
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0020_confidential_requests'
-down_revision = '0017_digest_windows'
+down_revision = '0019_reply_by_mail'
 branch_labels = None
 depends_on = None
 

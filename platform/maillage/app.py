@@ -26,6 +26,7 @@ from maillage import (
 from maillage.accounts import auth
 from maillage.accounts.api import blueprint as accounts_api
 from maillage.accounts.views import blueprint as accounts_pages
+from maillage.attachments.views import blueprint as attachments_pages
 from maillage.emails.api import blueprint as emails_api
 from maillage.emails.views import blueprint as emails_pages
 from maillage.figures.api import blueprint as figures_api
@@ -101,7 +102,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
 def _register_pages(app: Flask) -> None:
     for blueprint in (accounts_pages, towns_pages, themes_pages, initiatives_pages,
-                      notifications_pages, follows_pages, help_pages, figures_pages, emails_pages):
+                      notifications_pages, follows_pages, help_pages, figures_pages, emails_pages,
+                      attachments_pages):
         app.register_blueprint(blueprint)
     app.register_blueprint(oidc_pages)
     app.register_blueprint(privacy_pages)

@@ -7,6 +7,7 @@ from maillage.accounts.models import (
     User,
     user_expertise,
 )
+from maillage.attachments.models import Attachment
 from maillage.database import Base
 from maillage.emails.models import (
     Digest,
@@ -31,15 +32,16 @@ from maillage.moderation.models import AuditEntry, Report
 from maillage.networks.models import BoardSeat, LabelAward, Network, NetworkMembership
 from maillage.notifications.models import Notification
 from maillage.oidc.models import OidcIdentity
+from maillage.replies.models import InboundMail
 from maillage.themes.models import Theme
 from maillage.towns.models import Department, PostalCode, Region, Town
 
 __all__ = [
-    "ApiToken", "AuditEntry", "Base", "BoardSeat", "Comment", "Department", "Digest",
+    "ApiToken", "Attachment", "AuditEntry", "Base", "BoardSeat", "Comment", "Department", "Digest",
     "EmailPreference", "Event", "FailingAddress", "Follow", "HelpAnswer", "HelpOffer",
-    "HelpRequest", "Initiative", "LabelAward", "Network", "NetworkMembership", "Notification",
-    "OidcIdentity", "PostalCode", "ReferentGrant", "Region", "Replication", "Report", "SentNotice",
-    "Subscription", "Theme", "Town", "TownMembership", "User", "help_offer_themes",
-    "help_request_themes", "initiative_themes", "subscription_themes", "subscription_towns",
-    "user_expertise",
+    "HelpRequest", "InboundMail", "Initiative", "LabelAward", "Network", "NetworkMembership",
+    "Notification", "OidcIdentity", "PostalCode", "ReferentGrant", "Region", "Replication",
+    "Report", "SentNotice", "Subscription", "Theme", "Town", "TownMembership", "User",
+    "help_offer_themes", "help_request_themes", "initiative_themes", "subscription_themes",
+    "subscription_towns", "user_expertise",
 ]

@@ -48,6 +48,16 @@ def load(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
         "SMTP_URL": env.get("SMTP_URL") or None,
         "MAIL_DIR": Path(env.get("MAILLAGE_MAIL_DIR") or instance / "mail"),
         "MAIL_SENDER": env.get("MAIL_SENDER", "Maillage <ne-pas-repondre@maillage.localhost>"),
+        # Replies by mail: the domain of the notices' Reply-To (`reply+<token>@<domain>`),
+        # whose mail the MTA hands to `maillage mail receive` or `maillage mail lmtp`; unset,
+        # notices carry no Reply-To. A reply address works this long after its notice.
+        "MAIL_REPLY_DOMAIN": env.get("MAIL_REPLY_DOMAIN") or None,
+        "MAIL_REPLY_MAX_AGE": timedelta(days=_positive(env, "MAIL_REPLY_MAX_AGE", default=30,
+                                                       unit="days", example=30)),
+        # The files a reply by mail may attach: at most this many, each at most this size.
+        "ATTACHMENT_MAX_BYTES": _whole(env, "ATTACHMENT_MAX_BYTES", default=5 * 1024 * 1024,
+                                       unit="bytes"),
+        "ATTACHMENT_MAX_COUNT": 5,
         "BASE_URL": env.get("BASE_URL", "http://127.0.0.1:5000"),
         "SESSION_COOKIE_SECURE": production,
         # The largest request body, in bytes: a larger one is refused (413) before it is read.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 import unicodedata
 
@@ -41,3 +42,16 @@ def render_markdown(source: str) -> str:
         url_schemes={"http", "https", "mailto"},
         link_rel="nofollow noopener noreferrer",
     )
+
+
+_SPACES = re.compile(r"\s+")
+
+
+def summary(source: str, length: int = 240) -> str:
+    """Return the plain text of the Markdown `source`, on one line, cut to about `length`
+    characters at a word: a digest's line says what an item holds without its markup."""
+    plain = html.unescape(nh3.clean(_markdown.render(source), tags=set()))
+    flat = _SPACES.sub(" ", plain).strip()
+    if len(flat) <= length:
+        return flat
+    return flat[:length].rsplit(" ", 1)[0].rstrip(",;:.") + "…"

@@ -288,8 +288,9 @@ def help_notices(client, token: str) -> list[dict[str, Any]]:
     return [item for item in listed if item["kind"].startswith("help.")]
 
 
-def test_the_notices_say_only_the_departement_and_go_at_once(client, people, smtp, wait,
+def test_the_notices_say_only_the_departement_and_go_at_once(app, client, people, smtp, wait,
                                                              sign_in) -> None:
+    app.config["MAIL_REPLY_DOMAIN"] = "reponse.example.org"  # replies by mail on
     made = incidents(client, people, wait)
     tokens = people["tokens"]
     # The routed referent, in English, who wanted help requests in a digest: told at once.
@@ -298,7 +299,11 @@ def test_the_notices_say_only_the_departement_and_go_at_once(client, people, smt
     assert [notice["Subject"] for notice in notices] == [VAGUE["en"]] * 3
     for notice in notices:
         text = notice.get_body(("plain",)).get_content()
+        html = notice.get_body(("html",)).get_content()
         assert SECRET not in text
+        assert "rançongiciel" not in text  # the body: notices quote others' texts, not this
+        assert "rançongiciel" not in html
+        assert notice["Reply-To"] is None
         assert "Lannion" not in text
         assert f"http://127.0.0.1:5000/help-requests/{made['open']}" in links(text) \
             or f"http://127.0.0.1:5000/help-requests/{made['resolved']}" in links(text)

@@ -20,9 +20,9 @@ LAYERS = (
     ("towns",),
     ("themes",),
     ("accounts",),
-    ("initiatives", "help", "follows", "networks", "search", "oidc"),
+    ("initiatives", "help", "follows", "networks", "search", "oidc", "attachments"),
     ("notifications",),
-    ("emails", "moderation", "figures", "privacy", "home"),
+    ("emails", "moderation", "figures", "privacy", "home", "replies"),
     ("realtime",),
     ("health",),
 )

@@ -9,11 +9,12 @@ from flask import render_template
 from markupsafe import Markup
 
 from maillage.emails.models import Frequency, Subscription
-from maillage.emails.queries import Context, Item, Notice, Recipient
+from maillage.emails.queries import Context, Item, Notice, Recipient, is_urgent
 from maillage.emails.texts import words
 from maillage.mail.messages import absolute, compose
 from maillage.mail.tokens import sign
 from maillage.notifications import texts
+from maillage.replies.tokens import reply_address
 
 
 def unsubscribe_url(letter: str, key: str, topic: str = "all", ref: str = "") -> str:
@@ -33,6 +34,11 @@ def notice_message(notice: Notice) -> Message:
     notification, locale = notice.notification, notice.locale
     what = texts.what(notification, locale)
     topic = notification.reason if notification.reason in ("theme", "town") else None
+    # One answers a confidential request on its page, having read it there, not from a notice
+    # that does not say what it is.
+    reply_to = None if is_urgent(notification) else reply_address(notification.user_id,
+                                                                    notification.data)
+    quote = notice.quote
     return compose(
         to=notice.email, subject=what, template="notice", locale=locale,
         unsubscribe_url=unsubscribe_url("u", str(notification.user_id)), said=words(locale),
@@ -40,7 +46,10 @@ def notice_message(notice: Notice) -> Message:
         link=absolute(notification.data.get("link", "/")),
         stop_url=unsubscribe_url("u", str(notification.user_id), topic, notification.reason_ref)
         if topic else None,
-        preferences_url=absolute("/me/email"))
+        preferences_url=absolute("/me/email"), reply_to=reply_to,
+        quote_text=quote.text if quote else None,
+        # Rendered from Markdown and sanitised by nh3 (text.render_markdown) when written.
+        quote_html=Markup(quote.html) if quote else None)
 
 
 def digest_message(letter: str, reader: Recipient, frequency: Frequency,
@@ -78,9 +87,10 @@ def _line(item: Item, locale: str, said: dict[str, object],
     """An item's line in text and HTML, rendered once in a run for each language, not once
     for each reader: its readers get the same line but for their stop link, which
     `digest_message` adds."""
-    key = (item.text, item.link, item.why, locale)
+    key = (item.text, item.link, item.why, item.summary, locale)
     if key not in context.lines:
-        fields = {"text": item.text, "link": absolute(item.link), "why": item.why, "said": said}
+        fields = {"text": item.text, "link": absolute(item.link), "why": item.why,
+                  "summary": item.summary, "said": said}
         context.lines[key] = (render_template("mail/digest_line.txt", **fields),
                               Markup(render_template("mail/digest_line.html", **fields)))
     return context.lines[key]

@@ -36,6 +36,7 @@ from maillage.emails.models import (
     subscription_towns,
 )
 from maillage.emails.periods import previous_end
+from maillage.emails.quotes import Quote, key_of, quotes
 from maillage.emails.texts import words
 from maillage.emails.windows import Model, Snapshot, Window, around, position
 from maillage.events import Event
@@ -105,6 +106,7 @@ class Notice:
     email: str
     locale: str
     theme_names: dict[str, str]
+    quote: Quote | None = None  # the text it is about, when its event quotes one
 
 
 def notice(notification_id: int) -> Notice | None:
@@ -121,7 +123,11 @@ def notice(notification_id: int) -> Notice | None:
             notification.kind, notification.reason) is not Mode.IMMEDIATE:
         return None
     names = {slug: theme.name(locale) for slug, theme in theme_map().items()}
-    return Notice(notification, email, locale, names)
+    event = session.get(Event, notification.event_id)
+    key = key_of(notification.kind, event.payload) if event is not None else None
+    # A confidential request's notice says only where: its text waits behind the sign-in.
+    quote = quotes([key]).get(key) if key is not None and not is_urgent(notification) else None
+    return Notice(notification, email, locale, names, quote)
 
 
 def is_urgent(notification: Notification) -> bool:
@@ -144,6 +150,7 @@ class Item:
     why: str
     created_at: datetime
     topic: tuple[str, str] | None = None
+    summary: str = ""  # what the text it is about says, cut short (emails.quotes)
 
 
 @dataclass
@@ -168,6 +175,7 @@ class PublicEvent:
     town_name: str
     themes: list[str]
     link: str
+    summary: str = ""
 
 
 class Context:
@@ -179,7 +187,18 @@ class Context:
         self._names: dict[str, dict[str, str]] = {}
         # Digest lines as rendered, by item and language: every reader of an item gets the
         # same line but for its stop link (emails.messages).
-        self.lines: dict[tuple[str, str, str, str], tuple[str, Markup]] = {}
+        self.lines: dict[tuple[str, str, str, str, str], tuple[str, Markup]] = {}
+        self._summaries: dict[tuple[str, int], str] = {}
+
+    def summaries(self, keys: Iterable[tuple[str, int]]) -> dict[tuple[str, int], str]:
+        """The summaries of the texts `keys` name, each read once in a run: most readers of a
+        batch share their items."""
+        wanted = set(keys) - self._summaries.keys()
+        if wanted:
+            found = quotes(wanted)
+            self._summaries |= {key: found[key].summary if key in found else ""
+                                for key in wanted}
+        return self._summaries
 
     def theme_names(self, locale: str) -> dict[str, str]:
         """The themes' names in `locale`, by slug."""
@@ -207,12 +226,16 @@ def _public_events(window: Window) -> list[PublicEvent]:
     insees = {e.payload["town_insee"] for e in events}
     towns = dict(session.execute(sa.select(Town.insee, Town.name)
                                  .where(Town.insee.in_(insees))).all()) if insees else {}
+    shown = [e for e in events
+             if hidden.isdisjoint(named[e.id]) and not e.payload.get("confidential")]
+    keys = {e.id: key_of(e.kind, e.payload) for e in shown}
+    found = quotes(key for key in keys.values() if key is not None)
     return [PublicEvent(e.created_at, e.payload["title"], e.payload["town_insee"],
                         towns.get(e.payload["town_insee"], e.payload["town_insee"]),
                         list(e.payload.get("themes", [])),
-                        links[e.kind].format(**e.payload))
-            for e in events
-            if hidden.isdisjoint(named[e.id]) and not e.payload.get("confidential")]
+                        links[e.kind].format(**e.payload),
+                        found[keys[e.id]].summary if keys[e.id] in found else "")
+            for e in shown]
 
 
 class Source:
@@ -288,6 +311,7 @@ class Users(Source):
                    around(list(windows.values()), Notification),
                    ~sa.exists().where(SentNotice.notification_id == Notification.id))
             .order_by(Notification.created_at.desc(), Notification.id.desc()))
+        quoted: list[tuple[Item, tuple[str, int]]] = []
         for notification, at, payload in rows:
             reader = by_id[notification.user_id]
             if is_urgent(notification) \
@@ -297,12 +321,19 @@ class Users(Source):
                 continue
             topic = (notification.reason, notification.reason_ref) \
                 if notification.reason in ("theme", "town") else None
-            reader.items.append(Item(
+            item = Item(
                 _group(payload.get("themes", []), notification.reason_ref
                        if notification.reason == "theme" else None),
                 texts.what(notification, reader.locale), notification.data.get("link", "/"),
                 texts.why(notification, reader.locale, context.theme_names(reader.locale)),
-                notification.created_at, topic))
+                notification.created_at, topic)
+            reader.items.append(item)
+            key = key_of(notification.kind, payload)
+            if key is not None:
+                quoted.append((item, key))
+        summaries = context.summaries(key for _item, key in quoted)
+        for item, key in quoted:
+            item.summary = summaries[key]
 
 
 class Subscriptions(Source):
@@ -369,7 +400,7 @@ class Subscriptions(Source):
                     continue
                 reader.items.append(Item(_group(event.themes, matched[0] if matched else None),
                                          f"{event.title} ({event.town_name})", event.link, why,
-                                         event.created_at, topic))
+                                         event.created_at, topic, event.summary))
 
 
 SOURCES: dict[str, Source] = {source.letter: source for source in (Users(), Subscriptions())}

@@ -15,6 +15,7 @@ from werkzeug.wrappers import Response
 from maillage import policy
 from maillage.accounts import operations as accounts
 from maillage.accounts.schemas import ExpertiseSchema
+from maillage.attachments.queries import of_answers
 from maillage.errors import Invalid
 from maillage.follows.views import follows_it
 from maillage.forms import field_errors, load_form
@@ -90,9 +91,10 @@ def new() -> Response | tuple[str, int]:
 
 
 def _page(found: HelpRequest, errors: Errors | None = None) -> tuple[str, int]:
-    return render_template("help/show.html", item=queries.detail(found), errors=errors or {},
-                           form=request.form,
-                           following=follows_it(help_request_id=found.id)), \
+    item = queries.detail(found)
+    return render_template("help/show.html", item=item, errors=errors or {},
+                           form=request.form, following=follows_it(help_request_id=found.id),
+                           attachments=of_answers([a.id for a in item.answers])), \
         422 if errors else 200
 
 

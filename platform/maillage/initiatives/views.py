@@ -15,6 +15,7 @@ from werkzeug.wrappers import Response
 
 from maillage import policy
 from maillage.accounts.models import User
+from maillage.attachments.queries import of_comments
 from maillage.errors import Invalid
 from maillage.follows.views import follows_it
 from maillage.forms import field_errors, load_form
@@ -126,8 +127,9 @@ def _page(initiative: Initiative, errors: dict[str, Errors] | None = None) -> tu
     done = {replication.town_insee for replication in replications} | {initiative.town_insee}
     towns = [town for town in _postable_towns(user) if town.insee not in done] if user else []
     following = follows_it(initiative_id=initiative.id)
-    return render_template("initiatives/show.html", initiative=initiative,
-                           comments=queries.comments_of(initiative.id),
+    comments = queries.comments_of(initiative.id)
+    return render_template("initiatives/show.html", initiative=initiative, comments=comments,
+                           attachments=of_comments([c.id for c in comments]),
                            replications=replications, replicating_towns=towns,
                            following=following, errors=errors or {},
                            form=request.form), 422 if errors else 200

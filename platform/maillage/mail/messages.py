@@ -51,16 +51,18 @@ def absolute(path: str) -> str:
 
 def compose(*, to: str, subject: str, template: str, locale: str,
             unsubscribe_url: str | None = None, message_id: str | None = None,
-            **context: Any) -> Message:
+            reply_to: str | None = None, **context: Any) -> Message:
     """Build a message from `mail/<template>.txt` and `.html`; `unsubscribe_url` makes it a
     list message that mail clients can unsubscribe from in one click. `message_id`, the left
     part of its Message-ID, is given for a message that may be sent again: the copies then
-    show as one (random otherwise).
+    show as one (random otherwise). `reply_to`, the address a reply goes to (replies by
+    mail), is left out when None: a reply then goes to MAIL_SENDER, which nobody reads.
 
     Built with the classic MIME classes: the modern `EmailMessage` parses every header and
     sniffs every body's encoding, work that a message Maillage writes itself does not need.
     """
-    context |= {"subject": subject, "locale": locale, "unsubscribe_url": unsubscribe_url}
+    context |= {"subject": subject, "locale": locale, "unsubscribe_url": unsubscribe_url,
+                "reply_to": reply_to}
     sender = current_app.config["MAIL_SENDER"]
     # A random boundary of 128 bits that no body holds (nobody knows it beforehand): left to
     # the generator, it is checked against the bodies with a regular expression compiled
@@ -72,6 +74,8 @@ def compose(*, to: str, subject: str, template: str, locale: str,
     message["From"] = sender
     message["To"] = to
     message["Subject"] = subject
+    if reply_to is not None:
+        message["Reply-To"] = reply_to
     message["Date"] = format_datetime(utcnow())
     # Not email.utils.make_msgid: it draws from the `random` module's shared state, from
     # whichever thread sends, under the feet of anything seeded in the process.

@@ -48,6 +48,7 @@ class Kind(enum.StrEnum):
     ACCOUNT = "account"  # the sign-up confirmation, about a user
     PASSWORD_RESET = "password-reset"  # about a user
     SECURITY = "security"  # a change of the account, about a user
+    REPLY_REFUSED = "reply-refused"  # a reply by mail to a closed request, about its row
 
 
 class Status(enum.StrEnum):

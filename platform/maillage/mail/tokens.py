@@ -28,13 +28,22 @@ def sign(purpose: str, *parts: str | int, timed: bool = False) -> str:
 def load(purpose: str, token: str, max_age: int | None = None) -> list[str]:
     """Return the parts of a token of `purpose`; a tampered, foreign or expired one (past
     `max_age` seconds, for a timed token) is refused."""
+    parts = verified(purpose, token, max_age)
+    if parts is None:
+        raise NotFound(_("Ce lien n'est pas valide ou a expiré."))
+    return parts
+
+
+def verified(purpose: str, token: str, max_age: int | None = None) -> list[str] | None:
+    """Return the parts of a token of `purpose`, or None for a tampered, foreign or expired
+    one: `load` without a page's words, for a caller outside any request (a reply by mail)."""
     try:
         if max_age is None:
             value = _signer(purpose, False).unsign(token)
         else:
             value = _signer(purpose, True).unsign(token, max_age=max_age)
-    except BadData as error:
-        raise NotFound(_("Ce lien n'est pas valide ou a expiré.")) from error
+    except BadData:
+        return None
     return value.decode().split(".")
 
 

@@ -1,0 +1,1 @@
+"""Files attached to help answers and comments (by a reply by email)."""

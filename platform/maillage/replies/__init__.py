@@ -1,0 +1,1 @@
+"""Replies by email: a notice's Reply-To, and the mail that comes back to it."""
