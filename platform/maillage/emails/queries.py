@@ -78,6 +78,8 @@ def _mailable(user: type[User]) -> sa.ColumnElement[bool]:
 def immediate_notices(event_id: int, kind: str) -> list[int]:
     """Return the ids of event `event_id`'s notifications to mail at once, by the readers'
     choice; `kind` is the event's kind."""
+    if not reactions.of_kind(kind).category:
+        return []  # it notifies nobody (a sign-out, a token revoked): nothing to mail
     query = (
         sa.select(Notification.id, Notification.kind, Notification.reason, EmailPreference)
         .join(User, User.id == Notification.user_id)
