@@ -19,6 +19,7 @@ from maillage.accounts.models import Scope, User
 from maillage.database import Base, session, utcnow
 from maillage.emails.models import EmailPreference, Frequency, Subscription
 from maillage.emails.runs import send_digests
+from maillage.events import Event
 from maillage.mail.models import ConfirmationMail
 from maillage.realtime import emit_notifications, socketio
 from tests.support.api import bearer
@@ -333,6 +334,12 @@ def test_ending_the_sessions_closes_every_socket_and_session(app, smtp, wait, ho
     assert answer.status_code == 303
     wait()
     assert not phone_socket.is_connected()
+    with app.app_context():  # closed once, by an event processed at its first try
+        assert session.execute(sa.select(Event.kind, Event.tries, Event.failed_at).where(
+            Event.processed_at.is_(None))).all() == []
+        assert session.scalars(sa.select(Event.tries)).all() == [1] * session.scalar(
+            sa.select(sa.func.count()).select_from(Event))
+        session.remove()
     assert phone.get("/api/v1/me").status_code == 401
     if how in ("password change", "reset"):
         assert laptop.get("/api/v1/me").status_code == 200, "the changing browser goes on"

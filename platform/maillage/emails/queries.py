@@ -81,6 +81,8 @@ def immediate_notices(event_id: int, kind: str, *, urgent: bool = False) -> list
     """Return the ids of event `event_id`'s notifications to mail at once, by the readers'
     choice, or all of them when `urgent` (a town under a cyber attack waits for no digest);
     `kind` is the event's kind."""
+    if not reactions.of_kind(kind).category:
+        return []  # it notifies nobody (a sign-out, a token revoked): nothing to mail
     query = (
         sa.select(Notification.id, Notification.kind, Notification.reason, EmailPreference)
         .join(User, User.id == Notification.user_id)
