@@ -26,6 +26,7 @@ WORDS = {
         "notice_open": "Voir sur Maillage",
         "why_theme": "vous suivez le thème {name}",
         "why_town": "vous suivez la commune {name}",
+        "colon": " :",  # before a link: French puts a space before the colon
     },
     "en": {
         "digest_subject": {"daily": "Maillage: what happened yesterday ({count})",
@@ -46,6 +47,7 @@ WORDS = {
         "notice_open": "See it on Maillage",
         "why_theme": "you follow the theme {name}",
         "why_town": "you follow the town {name}",
+        "colon": ":",
     },
 }
 
