@@ -1,5 +1,6 @@
-"""The language of the pages: French by default, English for a browser that prefers it, and
-the reader's own choice, kept in a cookie, above both (the switch at the foot of each page).
+"""The language of the pages: a signed-in member's, kept on their account (`User.locale`);
+for a visitor, their own choice, kept in a cookie (the switch at the foot of each page), else
+the browser's best match, else French. A new account starts in the visitor's language.
 
 Message catalogues live in frontend/translations (`pybabel`, see docs/operations.md); the
 French text is the source, so French needs no catalogue.
@@ -12,12 +13,16 @@ from typing import Any
 from babel.units import format_unit
 from flask import Blueprint, Flask, abort, redirect, request
 from flask_babel import Babel, format_currency, format_percent, get_locale
+from flask_login import current_user
 from werkzeug.wrappers import Response
 
+from maillage.errors import Invalid
 from maillage.settings import PROJECT_ROOT
 from maillage.web import safe_next
 
 LANGUAGES = ("fr", "en")
+# What a member or a subscriber is told of a language Maillage does not write in.
+UNKNOWN_LANGUAGE = "Choose fr (French) or en (English)."
 COOKIE = "lang"
 # One year: a choice of language is not worth asking again.
 COOKIE_AGE = 365 * 24 * 3600
@@ -28,11 +33,26 @@ blueprint = Blueprint("i18n", __name__)
 
 
 def select_locale() -> str:
-    """The reader's choice, else the browser's best match among LANGUAGES, else French."""
+    """The signed-in member's language, else the visitor's (`visitor_locale`): an account
+    read from a French browser, a shared computer's, is still in its owner's language."""
+    if current_user.is_authenticated and current_user.locale in LANGUAGES:
+        return str(current_user.locale)
+    return visitor_locale()
+
+
+def visitor_locale() -> str:
+    """The visitor's choice, else the browser's best match among LANGUAGES, else French: the
+    language a new account starts with."""
     chosen = request.cookies.get(COOKIE)
     if chosen in LANGUAGES:
         return chosen
     return request.accept_languages.best_match(LANGUAGES, default=LANGUAGES[0])
+
+
+def check_language(locale: str) -> None:
+    """Refuse a language Maillage does not write in, as the field `locale`."""
+    if locale not in LANGUAGES:
+        raise Invalid({"locale": [UNKNOWN_LANGUAGE]})
 
 
 def N_(message: str) -> str:
@@ -74,7 +94,11 @@ def choose(language: str) -> Response:
     for it, and a forged one only changes the language."""
     if language not in LANGUAGES:
         abort(404)
-    response = redirect(safe_next(request.args.get("next")), 303)
+    return remember(redirect(safe_next(request.args.get("next")), 303), language)
+
+
+def remember(response: Response, language: str) -> Response:
+    """Keep `language` in this browser's cookie: a member's choice stays once signed out."""
     response.set_cookie(COOKIE, language, max_age=COOKIE_AGE, samesite="Lax", httponly=True)
     return response
 

@@ -225,7 +225,8 @@ def test_a_reset_takes_the_account_back_from_whoever_registered_the_address(
     [notice] = smtp.to("maire@lannion.fr")
     text = notice.get_body(("plain",)).get_content()
     assert "mot de passe" in text
-    assert "1 jeton" in text, "the owner is told the squatter's token was revoked"
+    assert "votre jeton d'accès personnel est révoqué" in text, \
+        "the owner is told the squatter's token was revoked"
 
 
 # 3. Mailing abuse

@@ -99,6 +99,8 @@ MATRIX: dict[tuple[str, str], Case] = {
         everyone(202), signed_out=202),
     ("POST", "/api/v1/notifications/read"): Case(
         "/api/v1/notifications/read", {"up_to": 1}, everyone(200)),
+    ("PATCH", "/api/v1/me"): Case(  # one's own language, whoever one is
+        "/api/v1/me", {"locale": "en"}, everyone(200)),
     ("DELETE", "/api/v1/me"): Case(  # without its confirmation: refused, whoever asks
         "/api/v1/me", {}, everyone(422)),
     ("POST", "/api/v1/reports"): Case(

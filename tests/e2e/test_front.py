@@ -179,6 +179,30 @@ def test_switching_to_english_and_back(site, signed_in) -> None:
     expect(page.get_by_role("link", name="Se connecter")).to_be_visible()
 
 
+def test_a_member_chooses_english_and_finds_it_in_another_browser(site, signed_in,
+                                                                  person) -> None:
+    member = person()
+    laptop = signed_in(member)
+    laptop.goto(f"{site}/settings")
+    laptop.get_by_label("English").check()
+    laptop.get_by_role("button", name="Enregistrer la langue").click()
+    expect(laptop.get_by_text("Your pages and emails are now in English.")).to_be_visible()
+    expect(laptop.get_by_label("English")).to_be_checked()
+
+    # Another device, a French browser: signed in, the account's English.
+    phone = signed_in(member, viewport={"width": 375, "height": 800})
+    phone.goto(f"{site}/themes")
+    expect(phone.get_by_role("navigation", name="Main navigation")
+           .get_by_role("link", name="Towns")).to_be_visible()
+    phone.get_by_role("button", name="Français").click()
+    expect(phone).to_have_url(f"{site}/themes")
+    expect(phone.get_by_role("navigation", name="Navigation principale")
+           .get_by_role("link", name="Communes")).to_be_visible()
+    expect(laptop).to_have_url(f"{site}/settings")
+    laptop.reload()
+    expect(laptop.get_by_label("Français")).to_be_checked()
+
+
 @pytest.fixture
 def content(person) -> dict[str, str]:
     """An initiative and a help request, for the pages that show one."""
@@ -200,8 +224,8 @@ PUBLIC_PAGES = {"home": "/", "initiatives": "/initiatives", "towns": "/towns",
                 "a theme": "/themes/sobriete-numerique", "help requests": "/help-requests",
                 "figures": "/figures", "sign-in": "/sign-in", "sign-up": "/sign-up"}
 MEMBER_PAGES = {"form": "/initiatives/new", "asking": "/help-requests/new",
-                "notifications": "/notifications",
-                "settings": "/settings", "tokens": "/settings/tokens"}
+                "notifications": "/notifications", "settings": "/settings",
+                "language": "/settings/language", "tokens": "/settings/tokens"}
 
 
 def _pages(content: dict[str, str], signed: bool) -> dict[str, str]:

@@ -63,7 +63,8 @@ def test_the_switch_refuses_what_it_does_not_know(client) -> None:
 def test_the_english_catalogue_translates_every_message_and_is_compiled() -> None:
     wanted = {message for _file, _line, message, _comments, _context in extract_from_dir(
         PROJECT_ROOT, method_map=[("platform/**.py", "python"),
-                                  ("frontend/templates/**.html", "jinja2")])}
+                                  ("frontend/templates/**.html", "jinja2"),
+                                  ("frontend/templates/mail/**.txt", "jinja2")])}
     po = read_po(BytesIO((TRANSLATIONS / "en/LC_MESSAGES/messages.po").read_bytes()))
     translated = {m.id: m.string for m in po if m.id}
     assert wanted - set(translated) == set()
@@ -165,8 +166,10 @@ def test_the_figures_api_keeps_its_french_words(client) -> None:
 
 
 def test_a_flash_message_follows_the_language(client, create_user, sign_in, csrf) -> None:
-    sign_in(create_user())
-    client.set_cookie("lang", "en")
+    user = create_user()
+    with transaction():
+        session.get(User, user.id).locale = "en"
+    sign_in(user)
     response = client.post("/follows/theme/cybersecurite/follow",
                            data={"csrf_token": csrf()}, follow_redirects=True)
     page = response.get_data(as_text=True)
@@ -177,6 +180,8 @@ def test_a_flash_message_follows_the_language(client, create_user, sign_in, csrf
 def test_an_initiative_has_no_leftover_french_in_its_edit_form(client, published, sign_in,
                                                               create_user) -> None:
     with transaction():
-        author_id = session.get(Initiative, published["initiative"]).author_id
+        author = session.get(Initiative, published["initiative"]).author
+        author.locale = "en"  # signed in, the account's language is the page's
+        author_id = author.id
     sign_in(session.get(User, author_id))
     _english(client, f"/initiatives/{published['initiative']}/edit")

@@ -158,12 +158,14 @@ def browser(oidc_app):
     return oidc_app.test_client()
 
 
-def sign_in_through_provider(browser, login: str, next_path: str = "/") -> Any:
-    """Run the whole code flow for `login`; return Maillage's answer to the callback."""
-    start = browser.get(f"/sign-in/oidc?next={next_path}")
+def sign_in_through_provider(browser, login: str, next_path: str = "/",
+                             headers: dict[str, str] | None = None) -> Any:
+    """Run the whole code flow for `login`, the browser sending `headers`; return Maillage's
+    answer to the callback."""
+    start = browser.get(f"/sign-in/oidc?next={next_path}", headers=headers or {})
     assert start.status_code == 302
     callback = to_callback(requests.Session(), start.headers["Location"], login)
-    return browser.get(path_of(callback))
+    return browser.get(path_of(callback), headers=headers or {})
 
 
 def test_the_sign_in_button_shows_only_when_a_provider_is_configured(client, browser) -> None:
@@ -187,6 +189,7 @@ def test_first_sign_in_creates_the_account_verified_member_of_its_town(browser) 
     assert (answer.status_code, answer.headers["Location"]) == (303, "/towns/22113")
     me = browser.get("/api/v1/me").json
     assert (me["email"], me["display_name"]) == ("anne.le-goff@lannion.fr", "Anne Le Goff")
+    assert me["locale"] == "fr"
     [membership] = me["memberships"]
     assert (membership["town"]["insee"], membership["verified"],
             membership["verification_source"]) == ("22113", True, "oidc")
@@ -201,6 +204,16 @@ def test_first_sign_in_creates_the_account_verified_member_of_its_town(browser) 
     assert again.status_code == 303
     assert browser.get("/api/v1/me").json["id"] == me["id"]
     assert session.scalar(sa.select(sa.func.count()).select_from(User)) == 1
+
+
+def test_a_first_sign_in_from_an_english_browser_makes_an_english_account(browser) -> None:
+    english = {"Accept-Language": "en-GB,en;q=0.9"}
+    answer = sign_in_through_provider(browser, "anne", headers=english)
+    assert answer.status_code == 303
+    assert browser.get("/api/v1/me").json["locale"] == "en"
+    page = browser.get("/", headers={"Accept-Language": "fr"}).get_data(as_text=True)
+    assert '<html lang="en">' in page, "the account's language, whatever the browser says"
+    assert "You are signed in, a verified member of Lannion." in page
 
 
 def test_an_organisation_that_is_no_town_verifies_nothing(browser) -> None:

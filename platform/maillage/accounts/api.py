@@ -13,6 +13,7 @@ from maillage.accounts.schemas import (
     CreatedTokenSchema,
     ExpertiseSchema,
     JoinTownSchema,
+    LanguageSchema,
     MembershipSchema,
     MeSchema,
     NewTokenSchema,
@@ -30,6 +31,16 @@ blueprint = Blueprint("accounts_api", __name__, description="The signed-in user 
 def me() -> User:
     """Return the signed-in user, with their towns and expertise."""
     return current_user
+
+
+@blueprint.route("/me", methods=["PATCH"])
+@blueprint.arguments(LanguageSchema)
+@blueprint.response(200, MeSchema)
+@login_required
+def set_language(args: dict[str, Any]) -> User:
+    """Choose the signed-in user's language, fr or en: their pages, notices, digests and
+    every other mail Maillage sends them."""
+    return operations.set_language(current_user, args["locale"])
 
 
 @blueprint.route("/me/expertise", methods=["PUT"])

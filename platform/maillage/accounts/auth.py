@@ -17,6 +17,7 @@ import hmac
 import secrets
 
 from flask import Flask, g, redirect, request, session, url_for
+from flask_babel import refresh
 from flask_login import LoginManager, current_user, login_user, logout_user
 from flask_wtf.csrf import CSRFProtect
 from werkzeug.exceptions import Forbidden, Unauthorized
@@ -55,9 +56,11 @@ def _load_user(session_id: str) -> User | None:
 
 
 def sign_in(user: User) -> None:
-    """Sign this browser in as `user`, with a new mark for the sockets it will open."""
+    """Sign this browser in as `user`, with a new mark for the sockets it will open; what
+    the request says from now on is in the account's language."""
     login_user(user)
     session[SIGN_IN] = secrets.token_urlsafe(12)
+    refresh()
 
 
 def sign_out() -> None:
@@ -66,6 +69,7 @@ def sign_out() -> None:
         operations.sign_out(current_user, session.get(SIGN_IN))
     logout_user()
     session.pop(SIGN_IN, None)
+    refresh()
 
 
 @login_manager.request_loader

@@ -44,6 +44,7 @@ from maillage.accounts.queries import (
 )
 from maillage.database import UTCDateTime, insert, session, utcnow
 from maillage.errors import Conflict, Invalid, NotFound
+from maillage.i18n import LANGUAGES, check_language
 from maillage.mail.addresses import normalise
 from maillage.mail.models import Kind
 from maillage.mail.operations import clear_failing, decide_confirmation, queue_mail
@@ -57,20 +58,32 @@ _DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
 
 def create_user(email: str, display_name: str, password: str | None = None, *,
                 is_admin: bool = False, is_moderator: bool = False,
-                confirmed: bool = False) -> User:
+                confirmed: bool = False, locale: str = LANGUAGES[0]) -> User:
     """Create an account; refused when the address is taken. No password means OIDC only.
 
     `confirmed` says the address is known to be its owner's (an admin created it, a provider
     vouched for it); otherwise the account reads and nothing more until `confirm_email`.
+    `locale` is the language of its pages and mail, at first the browser's: the confirmation
+    mail is already in it.
     """
+    check_language(locale)
     email = normalise(email)
     if user_by_email(email) is not None:
         raise Invalid({"email": ["An account already uses this address."]})
     user = User(email=email, display_name=display_name.strip(),
                 password_hash=_hasher.hash(password) if password else None,
-                is_admin=is_admin, is_moderator=is_moderator,
+                is_admin=is_admin, is_moderator=is_moderator, locale=locale,
                 email_confirmed_at=utcnow() if confirmed else None)
     session.add(user)
+    session.flush()
+    return user
+
+
+def set_language(user: User, locale: str) -> User:
+    """Choose the language of `user`'s pages and mail, digests and notices already queued
+    included: they are written when they leave."""
+    check_language(locale)
+    user.locale = locale
     session.flush()
     return user
 

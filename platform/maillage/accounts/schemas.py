@@ -9,9 +9,11 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 
 from maillage.accounts.models import Role, Scope
 from maillage.fields import Integer
+from maillage.i18n import LANGUAGES, UNKNOWN_LANGUAGE
 from maillage.towns.schemas import INSEE_CODE
 
 ROLES = [role.value for role in Role]
+LANGUAGE = validate.OneOf(LANGUAGES, error=UNKNOWN_LANGUAGE)
 
 
 def _email() -> fields.Email:
@@ -80,11 +82,20 @@ class MeSchema(Schema):
         "description": "False until the link mailed at sign-up is followed: the account "
                        "then only reads"})
     display_name = fields.String()
-    locale = fields.String()
+    locale = fields.String(metadata={
+        "description": "fr or en: the language of the member's pages and mail"})
     is_admin = fields.Boolean()
     is_moderator = fields.Boolean()
     memberships = fields.List(fields.Nested(MembershipSchema))
     expertise = fields.Function(lambda user: [theme.slug for theme in user.expertise])
+
+
+class LanguageSchema(Schema):
+    """The language a member chooses for their pages and their mail (`PATCH /me`, the
+    settings page)."""
+
+    locale = fields.String(required=True, validate=LANGUAGE, metadata={
+        "description": "fr (French) or en (English)"})
 
 
 class JoinTownSchema(Schema):

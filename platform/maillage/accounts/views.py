@@ -4,19 +4,21 @@ everywhere), password change and reset by mail, verifying a town's members, toke
 from __future__ import annotations
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import force_locale, refresh
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from marshmallow import ValidationError
 from werkzeug.exceptions import NotFound
 from werkzeug.wrappers import Response
 
-from maillage import limits
+from maillage import i18n, limits
 from maillage.accounts import auth, operations, queries
 from maillage.accounts.messages import reset_minutes
 from maillage.accounts.models import Role, Scope
 from maillage.accounts.schemas import (
     ChangePasswordSchema,
     ForgotPasswordSchema,
+    LanguageSchema,
     NewPasswordSchema,
     NewTokenSchema,
     SignInSchema,
@@ -37,7 +39,8 @@ def sign_up() -> Response | tuple[str, int]:
     if request.method == "POST":
         try:
             data = load_form(SignUpSchema(), request.form)
-            user = operations.create_user(data["email"], data["display_name"], data["password"])
+            user = operations.create_user(data["email"], data["display_name"], data["password"],
+                                          locale=i18n.visitor_locale())
             if data["town"]:
                 operations.join_town(user, data["town"], Role(data["role"]))
         except ValidationError as error:
@@ -61,9 +64,11 @@ def confirm(token: str) -> Response | str:
     user = queries.confirmation_user(token)
     if request.method == "POST":
         operations.confirm_email(token)
-        flash(_("Votre adresse %(email)s est confirmée.", email=user.email))
+        with force_locale(user.locale):
+            flash(_("Votre adresse %(email)s est confirmée.", email=user.email))
         return redirect(url_for("home"), 303)
-    return render_template("accounts/confirm.html", token=token, user=user)
+    with force_locale(user.locale):  # the mail's language, which the link came in
+        return render_template("accounts/confirm.html", token=token, user=user)
 
 
 @blueprint.post("/account/confirmation")
@@ -132,8 +137,9 @@ def reset_password(token: str) -> Response | tuple[str, int]:
             flash(_("Votre mot de passe est changé, et vous êtes connecté. Vos autres sessions "
                     "et vos jetons personnels sont fermés."))
             return redirect(url_for("home"), 303)
-    return render_template("accounts/reset_password.html", token=token, email=user.email,
-                           errors=errors), 422 if errors else 200
+    with force_locale(user.locale):  # the mail's language, which the link came in
+        return render_template("accounts/reset_password.html", token=token, email=user.email,
+                               errors=errors), 422 if errors else 200
 
 
 @blueprint.post("/sign-out")
@@ -151,8 +157,11 @@ def security() -> Response | tuple[str, int]:
     if request.method == "POST":
         try:
             data = load_form(ChangePasswordSchema(), request.form)
-            user = operations.change_password(current_user, data["current_password"],
-                                              data["password"], _source())
+            # The user, not the proxy: signed in again below, a proxy of itself would make
+            # `current_user` lead to itself.
+            user = operations.change_password(current_user._get_current_object(),
+                                              data["current_password"], data["password"],
+                                              _source())
         except ValidationError as error:
             errors = error.normalized_messages()
         except Invalid as error:
@@ -162,6 +171,26 @@ def security() -> Response | tuple[str, int]:
             flash(_("Votre mot de passe est changé ; vos autres sessions sont fermées."))
             return redirect(url_for("accounts.security"), 303)
     return render_template("accounts/security.html", errors=errors), 422 if errors else 200
+
+
+@blueprint.route("/settings/language", methods=["GET", "POST"])
+@login_required
+def language() -> Response | tuple[str, int]:
+    """Choose the language of one's pages and mail; the switch at the foot of every page
+    posts here too, with the page to go back to."""
+    errors: dict[str, list[str]] = {}
+    if request.method == "POST":
+        try:
+            locale = load_form(LanguageSchema(), request.form)["locale"]
+        except ValidationError as error:
+            errors = error.normalized_messages()
+        else:
+            operations.set_language(current_user, locale)
+            refresh()  # the message below is in the language just chosen
+            flash(_("Vos pages et vos courriels sont désormais en français."))
+            target = safe_next(request.form.get("next"), url_for("accounts.language"))
+            return i18n.remember(redirect(target, 303), locale)
+    return render_template("accounts/language.html", errors=errors), 422 if errors else 200
 
 
 @blueprint.post("/sign-out/everywhere")

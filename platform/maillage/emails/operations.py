@@ -26,6 +26,7 @@ from maillage.emails.queries import subscription_by_secret
 from maillage.errors import Invalid, NotFound
 from maillage.follows import operations as follows
 from maillage.follows.models import Target
+from maillage.i18n import LANGUAGES, check_language
 from maillage.mail.addresses import normalise
 from maillage.mail.models import Kind
 from maillage.mail.operations import clear_failing, decide_confirmation, queue_mail
@@ -74,15 +75,17 @@ def _subjects(themes: Sequence[str], towns: Sequence[str]) -> tuple[list[Theme],
 
 
 def subscribe(email: str, *, themes: Sequence[str], towns: Sequence[str],
-              frequency: Frequency, locale: str = "fr") -> Subscription:
+              frequency: Frequency, locale: str = LANGUAGES[0]) -> Subscription:
     """Ask for the digest of themes and towns at `email`; only a confirmation is mailed.
 
     The address's request waiting for confirmation takes the new choices, so that its links
     already mailed confirm what was asked last; a confirmed subscription stays as it is until
     this one is confirmed, so nobody changes another's subscription. The confirmation is
     mailed unless the address had its share of them (mail.operations): the caller answers
-    the same either way, and says nothing of whether the address is known.
+    the same either way, and says nothing of whether the address is known. `locale` is the
+    language of its mail, the confirmation's first.
     """
+    check_language(locale)
     email = normalise(email)
     chosen_themes, chosen_towns = _subjects(themes, towns)
     subscription = session.scalar(sa.select(Subscription).where(

@@ -8,11 +8,12 @@ from typing import Any
 from marshmallow import Schema, fields, pre_load, validate
 
 from maillage.emails.models import CATEGORY_NAMES, Frequency, Mode
+from maillage.i18n import LANGUAGES, UNKNOWN_LANGUAGE, visitor_locale
 from maillage.towns.schemas import INSEE_CODE
 
 FREQUENCY = validate.OneOf([frequency.value for frequency in Frequency])
 MODE = validate.OneOf([mode.value for mode in Mode])
-LOCALE = validate.OneOf(["fr", "en"])
+LOCALE = validate.OneOf(LANGUAGES, error=UNKNOWN_LANGUAGE)
 
 
 def _mode_field(name: str) -> fields.String:
@@ -51,7 +52,9 @@ class SubscriptionSchema(Schema):
                         validate=validate.Length(max=50),
                         metadata={"description": "INSEE codes of towns"})
     frequency = fields.String(load_default=Frequency.WEEKLY.value, validate=FREQUENCY)
-    locale = fields.String(load_default="fr", validate=LOCALE)
+    locale = fields.String(load_default=visitor_locale, validate=LOCALE, metadata={
+        "description": "fr or en, the language of the digest; by default the browser's "
+                       "(Accept-Language), else French"})
 
 
 class SubscriptionForm(SubscriptionSchema):

@@ -27,6 +27,7 @@ WORDS = {
         "reply_hint": "ou répondez à ce message : votre réponse y sera publiée",
         "why_theme": "vous suivez le thème {name}",
         "why_town": "vous suivez la commune {name}",
+        "colon": " :",  # before a link: French puts a space before the colon
     },
     "en": {
         "digest_subject": {"daily": "Maillage: what happened yesterday ({count})",
@@ -48,6 +49,7 @@ WORDS = {
         "reply_hint": "or reply to this mail: your reply is posted there",
         "why_theme": "you follow the theme {name}",
         "why_town": "you follow the town {name}",
+        "colon": ":",
     },
 }
 

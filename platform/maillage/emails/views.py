@@ -4,6 +4,7 @@ from a link in a message, without signing in."""
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from marshmallow import ValidationError
@@ -80,10 +81,11 @@ def confirm(token: str) -> str:
     subscription = queries.subscription_by_secret(parts[0]) if len(parts) == 1 else None
     if subscription is None:
         raise NotFound(_("Cette demande d'abonnement a expiré ; abonnez-vous à nouveau."))
-    if request.method == "POST":
-        subscription = operations.confirm_subscription(subscription.secret)
-        return render_template("emails/confirmed.html", subscription=subscription)
-    return render_template("emails/confirm.html", subscription=subscription)
+    with force_locale(subscription.locale):  # the mail's language, which the link came in
+        if request.method == "POST":
+            subscription = operations.confirm_subscription(subscription.secret)
+            return render_template("emails/confirmed.html", subscription=subscription)
+        return render_template("emails/confirm.html", subscription=subscription)
 
 
 def _unsubscribe_link(token: str) -> tuple[str, str, str, str]:

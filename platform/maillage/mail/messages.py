@@ -13,6 +13,8 @@ from functools import lru_cache
 from typing import Any
 
 from flask import current_app, render_template
+from flask_babel import force_locale
+from flask_babel.speaklater import LazyString
 
 from maillage.database import utcnow
 
@@ -49,7 +51,7 @@ def absolute(path: str) -> str:
     return current_app.config["BASE_URL"].rstrip("/") + path
 
 
-def compose(*, to: str, subject: str, template: str, locale: str,
+def compose(*, to: str, subject: str | LazyString, template: str, locale: str,
             unsubscribe_url: str | None = None, message_id: str | None = None,
             reply_to: str | None = None, **context: Any) -> Message:
     """Build a message from `mail/<template>.txt` and `.html`; `unsubscribe_url` makes it a
@@ -58,19 +60,27 @@ def compose(*, to: str, subject: str, template: str, locale: str,
     show as one (random otherwise). `reply_to`, the address a reply goes to (replies by
     mail), is left out when None: a reply then goes to MAIL_SENDER, which nobody reads.
 
+    Written in `locale`, the recipient's language, whatever the language of the request or
+    job that builds it: the templates' `_()` and a `lazy_gettext` subject are translated
+    into it, and dates and numbers written its way.
+
     Built with the classic MIME classes: the modern `EmailMessage` parses every header and
     sniffs every body's encoding, work that a message Maillage writes itself does not need.
     """
-    context |= {"subject": subject, "locale": locale, "unsubscribe_url": unsubscribe_url,
-                "reply_to": reply_to}
+    with force_locale(locale):
+        subject = str(subject)
+        context |= {"subject": subject, "locale": locale, "unsubscribe_url": unsubscribe_url,
+                    "reply_to": reply_to}
+        text = render_template(f"mail/{template}.txt", **context)
+        html = render_template(f"mail/{template}.html", **context)
     sender = current_app.config["MAIL_SENDER"]
     # A random boundary of 128 bits that no body holds (nobody knows it beforehand): left to
     # the generator, it is checked against the bodies with a regular expression compiled
     # for each message.
     message = MIMEMultipart("alternative", boundary=f"={secrets.token_hex(16)}=",
                             policy=POLICY)
-    message.attach(_utf8_text("plain", render_template(f"mail/{template}.txt", **context)))
-    message.attach(_utf8_text("html", render_template(f"mail/{template}.html", **context)))
+    message.attach(_utf8_text("plain", text))
+    message.attach(_utf8_text("html", html))
     message["From"] = sender
     message["To"] = to
     message["Subject"] = subject

@@ -36,10 +36,11 @@ def sign_in_known(person: Person) -> User | None:
     return identity.user
 
 
-def create_account(person: Person) -> User:
-    """Create the account of a first sign-in; it has no password, the provider signs it in,
-    and its address is confirmed: the provider vouched for it."""
-    user = accounts.create_user(person.email, person.name, confirmed=True)
+def create_account(person: Person, locale: str) -> User:
+    """Create the account of a first sign-in, in the browser's language (`locale`); it has
+    no password, the provider signs it in, and its address is confirmed: the provider
+    vouched for it."""
+    user = accounts.create_user(person.email, person.name, confirmed=True, locale=locale)
     _link(user, person)
     return user
 

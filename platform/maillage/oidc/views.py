@@ -22,7 +22,7 @@ from marshmallow import ValidationError
 from werkzeug.exceptions import NotFound
 from werkzeug.wrappers import Response
 
-from maillage import limits
+from maillage import i18n, limits
 from maillage.accounts import auth
 from maillage.accounts import operations as accounts
 from maillage.accounts.models import User
@@ -78,7 +78,7 @@ def callback() -> Response:
         return _signed_in(user)
     existing = user_by_email(person.email)
     if existing is None:
-        return _signed_in(operations.create_account(person))
+        return _signed_in(operations.create_account(person, i18n.visitor_locale()))
     if not existing.email_confirmed:
         operations.link_account(existing, person)
         return _signed_in(existing)
