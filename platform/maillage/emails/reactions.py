@@ -9,7 +9,7 @@ from maillage.emails.queries import immediate_notices
 from maillage.events import Event
 from maillage.mail.models import Kind
 from maillage.mail.operations import queue_mails
-from maillage.reactions import Fanout, after_every_event
+from maillage.reactions import Fanout, after_every_event, of_kind
 
 
 @after_every_event
@@ -17,7 +17,10 @@ def queue_immediate_notices(event: Event, _happened: Any) -> Fanout:
     """After the fan-out of `event`, decide a mail for each notification wanted at once.
 
     Runs last among the event's handlers, in their transaction: the mails are in the outbox
-    exactly when the notifications are committed, and the event marked processed.
+    exactly when the notifications are committed, and the event marked processed. An event
+    declared to notify nobody (a token revoked, an account deleted) has nothing to mail.
     """
+    if not of_kind(event.kind).category:
+        return Fanout()
     queue_mails(Kind.NOTICE, immediate_notices(event.id, event.kind))
     return Fanout()

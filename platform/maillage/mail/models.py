@@ -48,6 +48,7 @@ class Kind(enum.StrEnum):
     ACCOUNT = "account"  # the sign-up confirmation, about a user
     PASSWORD_RESET = "password-reset"  # about a user
     SECURITY = "security"  # a change of the account, about a user
+    HELP_REMINDER = "help-reminder"  # about a help reminder (`help_reminders`)
 
 
 class Status(enum.StrEnum):
