@@ -38,10 +38,22 @@ def _enum(name: str, values: tuple[str, ...]) -> sa.Enum:
 
 
 def _mail_kinds(kinds: tuple[str, ...]) -> None:
-    with op.batch_alter_table("outgoing_mails") as batch:
+    """Rebuild the CHECK of the mail kinds. SQLite copies the table: it keeps AUTOINCREMENT,
+    and the copy's sequence is set back to the original's, so that no id comes back."""
+    sqlite = op.get_bind().dialect.name == "sqlite"
+    sequence = op.get_bind().scalar(sa.text(
+        "SELECT seq FROM sqlite_sequence WHERE name = 'outgoing_mails'")) if sqlite else None
+    with op.batch_alter_table("outgoing_mails",
+                              table_kwargs={"sqlite_autoincrement": True}) as batch:
         batch.drop_constraint(op.f("ck_outgoing_mails_kind"), type_="check")
         batch.create_check_constraint(op.f("ck_outgoing_mails_kind"),
                                       sa.column("kind").in_(kinds))
+    if sequence is not None:
+        op.execute(sa.text("UPDATE sqlite_sequence SET seq = max(seq, :seq) "
+                           "WHERE name = 'outgoing_mails'").bindparams(seq=sequence))
+        op.execute(sa.text("INSERT INTO sqlite_sequence (name, seq) SELECT 'outgoing_mails', :seq "
+                           "WHERE NOT EXISTS (SELECT 1 FROM sqlite_sequence "
+                           "WHERE name = 'outgoing_mails')").bindparams(seq=sequence))
 
 
 def upgrade() -> None:
