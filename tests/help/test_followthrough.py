@@ -446,3 +446,17 @@ def test_a_hidden_request_has_no_room(client, people, app) -> None:
     watcher = Listener(app)
     assert watcher.ask("subscribe", {"rooms": [f"help-request:{request_id}"]}) == {"rooms": []}
     watcher.client.disconnect()
+
+
+@pytest.mark.parametrize(("name", "default", "unit"), [
+    ("HELP_CLAIM_DELAY", timedelta(days=3), timedelta(hours=1)),
+    ("HELP_REMINDER", timedelta(days=5), timedelta(days=1)),
+])
+def test_the_claim_delay_is_in_hours_and_the_reminder_in_days(name, default, unit) -> None:
+    from maillage import settings
+
+    assert settings.load({})[name] == default
+    assert settings.load({name: "1.5"})[name] == 1.5 * unit
+    for wrong in ("soon", "0", "-2"):
+        with pytest.raises(settings.SettingsError, match=name):
+            settings.load({name: wrong})
