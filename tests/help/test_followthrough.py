@@ -105,6 +105,11 @@ def test_a_referent_claims_and_everyone_sees_who_and_since_when(client, people, 
     # Signed out, the page says who and since when.
     page = client.get(f"/help-requests/{request_id}").get_data(as_text=True)
     assert "Perros s&#39;en occupe" in page or "Perros s'en occupe" in page
+    assert "Envoyée aux référents du département (1)" in page
+    english = client.get(f"/help-requests/{request_id}",
+                         headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert "Sent to the referents of the department (1)" in english
+    assert "Perros is on it" in english
     assert history(client, request_id) == [("routed", "department", 1, "Asker"),
                                            ("claimed", None, None, "Perros")]
     # Claimed, it climbs no further, however long it waits.
