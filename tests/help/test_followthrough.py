@@ -10,6 +10,7 @@ Normandy.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from html import unescape
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -103,8 +104,8 @@ def test_a_referent_claims_and_everyone_sees_who_and_since_when(client, people, 
     wait()
     assert notified("help.claimed") == {"asker": "asker"}
     # Signed out, the page says who and since when.
-    page = client.get(f"/help-requests/{request_id}").get_data(as_text=True)
-    assert "Perros s&#39;en occupe" in page or "Perros s'en occupe" in page
+    page = unescape(client.get(f"/help-requests/{request_id}").get_data(as_text=True))
+    assert "Perros s'en occupe" in page
     assert "Envoyée aux référents du département (1)" in page
     english = client.get(f"/help-requests/{request_id}",
                          headers={"Accept-Language": "en"}).get_data(as_text=True)
@@ -160,8 +161,8 @@ def test_releasing_is_one_click_and_routes_the_request_again(client, people, sig
     wait()
 
     sign_in(users["morlaix"])
-    page = client.get(f"/help-requests/{request_id}").get_data(as_text=True)
-    assert "Je ne m&#39;en occupe plus" in page or "Je ne m'en occupe plus" in page
+    page = unescape(client.get(f"/help-requests/{request_id}").get_data(as_text=True))
+    assert "Je ne m'en occupe plus" in page
     released = client.post(f"/help-requests/{request_id}/release",
                            data={"csrf_token": csrf()})
     assert released.status_code == 303
@@ -465,3 +466,16 @@ def test_the_claim_delay_is_in_hours_and_the_reminder_in_days(name, default, uni
     for wrong in ("soon", "0", "-2"):
         with pytest.raises(settings.SettingsError, match=name):
             settings.load({name: wrong})
+
+
+def test_the_referents_lists_say_who_is_on_a_request(client, people, sign_in) -> None:
+    users, tokens = people
+    request_id = ask(client, tokens["asker"])
+    assert post(client, tokens["perros"], request_id, "claim")["http"] == 200
+    listed = unescape(client.get("/help-requests").get_data(as_text=True))
+    assert "Perros s'en occupe" in listed
+    sign_in(users["vitre"])
+    waiting = client.get("/settings").get_data(as_text=True)
+    assert f"/help-requests/{request_id}" not in waiting  # not routed to the region yet
+    sign_in(users["perros"])
+    assert "Perros s'en occupe" in unescape(client.get("/settings").get_data(as_text=True))
