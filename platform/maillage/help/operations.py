@@ -246,8 +246,8 @@ def claim(actor: User, request: HelpRequest) -> HelpRequest:
     since when, and the ladder stops until it is released. One claim at a time."""
     _visible(request)
     policy.require(policy.can_claim(actor, request),
-                   "Only referents of the request's themes, verified members of a town other "
-                   "than the asker, take a request on.")
+                   "Only referents of the request's themes who may answer (verified members "
+                   "of a town), and not its asker, take a request on.")
     _waiting(request)
     now = utcnow()
     taken = session.execute(
