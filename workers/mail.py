@@ -1,5 +1,5 @@
 """The mail jobs: the single mails of the outbox (notices, confirmations, password reset
-links, security notices), digests and their retries.
+links, security notices, help reminders), digests and their retries.
 
 A single mail is a row of `outgoing_mails`, written by the operation that decided it. Its job
 takes the row for one try, reads what the mail is about and builds it, commits, and only then
@@ -27,6 +27,8 @@ from maillage.emails import operations, queries
 from maillage.emails.messages import notice_message, subscription_confirmation_message
 from maillage.emails.models import Frequency
 from maillage.emails.runs import Report, resend_expired, send_digests, send_one_digest
+from maillage.help.messages import reminder_message
+from maillage.help.queries import get_reminder
 from maillage.jobs import Job
 from maillage.mail import operations as outbox
 from maillage.mail.messages import message_id_header
@@ -49,6 +51,13 @@ def _subscription_confirmation(mail: OutgoingMail) -> Message | None:
             or is_failing(subscription.email):
         return None
     return subscription_confirmation_message(subscription)
+
+
+def _help_reminder(mail: OutgoingMail) -> Message | None:
+    reminder = get_reminder(mail.about)
+    if reminder is None or is_failing(reminder.user.email):
+        return None
+    return reminder_message(reminder)
 
 
 def _to_account(build: Callable[[User, OutgoingMail], Message], *, unconfirmed: bool = False
@@ -79,6 +88,7 @@ MESSAGES: dict[Kind, Callable[[OutgoingMail], Message | None]] = {
     Kind.SECURITY: _to_account(lambda user, mail: security_notice_message(
         user, mail.args["what"], mail.args["tokens_revoked"])),
     Kind.REPLY_REFUSED: _reply_refused,
+    Kind.HELP_REMINDER: _help_reminder,
 }
 # What a mail's acceptance also records: a notice is mailed once, and left out of digests.
 WHEN_SENT: dict[Kind, Callable[[int], None]] = {Kind.NOTICE: operations.record_notice_sent}

@@ -9,13 +9,13 @@ run claimed and did not send before it died, once their lease has run out.
 
 from rq import cron
 
-from workers.escalation import escalate_help_requests
+from workers.escalation import follow_through_help
 from workers.mail import send_due_digests, sweep_digests
 from workers.sweeper import sweep_mail, sweep_outbox
 
 cron.register(sweep_outbox, "events", interval=60)
 cron.register(sweep_mail, "mail", interval=60)
-cron.register(escalate_help_requests, "events", interval=600)
+cron.register(follow_through_help, "events", interval=600)
 cron.register(sweep_digests, "mail", interval=300)
 cron.register(send_due_digests, "mail", args=("daily",), cron="0 5,6 * * *",
               name="daily-digests", job_timeout=3600)

@@ -10,6 +10,9 @@
  *              unread count (CSS may hide [data-notification-count="0"]).
  * [data-notification-list]   a list (<ul>) of <li data-id>: new notifications are added on
  *              top, read from the API (text, why, link), as text, never as HTML.
+ * [data-refresh-for="help-request:<id>"]  any element with an id: when an activity about
+ *              that request arrives, the page is fetched again and the element replaced by
+ *              the new one of the same id (a claim taken or released, the history).
  * Pages may listen on document for:
  *   maillage:activity      detail: the activity's payload
  *   maillage:notification  detail: {id}, or the API's item when caught up after a reconnect
@@ -95,5 +98,24 @@
     refreshCount().catch(console.warn);
     extendList().catch(console.warn);
   });
-  socket.on("activity", (payload) => tell("activity", payload));
+  // The server renders the new state, in the reader's language, with its forms' tokens.
+  function refreshParts(payload) {
+    const room = "help-request:" + payload.help_request_id;
+    const parts = document.querySelectorAll(`[data-refresh-for="${CSS.escape(room)}"][id]`);
+    if (!payload.help_request_id || !parts.length) return Promise.resolve();
+    return fetch(location.href, { credentials: "same-origin", headers: { Accept: "text/html" } })
+      .then((r) => (r.ok ? r.text() : Promise.reject(new Error(location.href + ": " + r.status))))
+      .then((html) => {
+        const fresh = new DOMParser().parseFromString(html, "text/html");
+        for (const part of parts) {
+          const replacement = fresh.getElementById(part.id);
+          if (replacement) part.replaceWith(document.importNode(replacement, true));
+        }
+      });
+  }
+
+  socket.on("activity", (payload) => {
+    tell("activity", payload);
+    refreshParts(payload).catch(console.warn);
+  });
 })();

@@ -1,7 +1,7 @@
 """Replies by mail: the messages received, the files attached, the mail of a refused reply
 
 Revision ID: 0019_reply_by_mail
-Revises: 0017_digest_windows
+Revises: 0018_help_followthrough
 Create Date: 2026-12-03 18:00:00
 
 - `inbound_mails`: a reply received, by member and Message-ID, so that a message delivered
@@ -17,12 +17,13 @@ from alembic import op
 import maillage.database
 
 revision = '0019_reply_by_mail'
-down_revision = '0017_digest_windows'
+down_revision = '0018_help_followthrough'
 branch_labels = None
 depends_on = None
 
 AUTOINCREMENT = {"sqlite_autoincrement": True}  # kept when SQLite copies the table
-KINDS = ("notice", "subscription", "account", "password-reset", "security")
+# As 0018 left them.
+KINDS = ("notice", "subscription", "account", "password-reset", "security", "help-reminder")
 
 
 def _kind(*kinds: str) -> sa.Enum:

@@ -61,6 +61,12 @@ def N_(message: str) -> str:
     return message
 
 
+def language(locale: str | None) -> str:
+    """Return the language of a reader's mail and notices from their locale: "en" for
+    English readers, "fr" for everyone else."""
+    return "en" if (locale or "").startswith("en") else "fr"
+
+
 def locale_name() -> str:
     """The page's language, "fr" or "en"."""
     return str(get_locale())

@@ -16,4 +16,4 @@ class Job(enum.StrEnum):
     SWEEP_DIGESTS = "workers.mail.sweep_digests"
     SWEEP_OUTBOX = "workers.sweeper.sweep_outbox"
     SWEEP_MAIL = "workers.sweeper.sweep_mail"
-    ESCALATE_HELP = "workers.escalation.escalate_help_requests"
+    FOLLOW_THROUGH_HELP = "workers.escalation.follow_through_help"

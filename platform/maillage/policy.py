@@ -72,6 +72,19 @@ def is_asker(user: User, request: HelpRequest) -> bool:
     return request.author_id == user.id
 
 
+def can_claim(user: User, request: HelpRequest) -> bool:
+    """A referent of one of the request's themes takes it on ("I'm on it"), if they may
+    answer; never the asker, whose own question it is."""
+    expertise = {theme.id for theme in user.expertise}
+    return can_answer(user) and not is_asker(user, request) \
+        and any(theme.id in expertise for theme in request.themes)
+
+
+def can_release(user: User, request: HelpRequest) -> bool:
+    """Only the claimer lets their claim go; the clock and a hand-over release the others."""
+    return request.claim is not None and request.claim.user_id == user.id
+
+
 def can_be_referent(user: User) -> bool:
     """A referent is trusted by the towns that ask: a verified member of a town, or someone an
     admin granted it (who serves no town), whose address is confirmed. Only they declare

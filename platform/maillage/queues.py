@@ -284,7 +284,8 @@ def start_sweeping(app: Flask) -> None:
         queues.every(app.config["SWEEP_INTERVAL"], Job.SWEEP_MAIL, "sweep-mail")
         queues.every(app.config["SWEEP_INTERVAL"], Job.SWEEP_DIGESTS, "sweep-digests")
     if isinstance(queues, ThreadQueues) and app.config.get("HELP_ESCALATION_INTERVAL"):
-        queues.every(app.config["HELP_ESCALATION_INTERVAL"], Job.ESCALATE_HELP, "escalate-help")
+        queues.every(app.config["HELP_ESCALATION_INTERVAL"], Job.FOLLOW_THROUGH_HELP,
+                     "follow-through-help")
 
 
 def enqueue_after_commit(queue_name: str, func: Callable[..., Any] | str, *args: Any,

@@ -1,7 +1,8 @@
 """Room names of the live channel, and which of them anyone may listen to.
 
 A room is named `<kind>:<key>`. A browser may listen to the public rooms `theme:<slug>`,
-`town:<insee>`, `initiative:<id>` and `help`; `user:<id>` is joined by the server alone, when
+`town:<insee>`, `initiative:<id>`, `help-request:<id>` (one request's page: its claims) and
+`help`; `user:<id>` is joined by the server alone, when
 that user connects, `token:<id>` when the connection was opened with that personal token, and
 `sign-in:<mark>` when it was opened with the session cookie of one signed-in browser.
 Keys must be spelt exactly as the server spells them when it emits (`town:2A004`, not
@@ -19,6 +20,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import QueryableAttribute
 
 from maillage.database import session
+from maillage.help.models import HelpRequest
 from maillage.initiatives.models import Initiative
 from maillage.themes.models import Theme
 from maillage.towns.models import Town
@@ -27,6 +29,7 @@ _PUBLIC = re.compile(
     r"theme:(?P<theme>[a-z0-9]+(?:-[a-z0-9]+)*)"
     r"|town:(?P<town>(?:[0-9]{2}|2[AB])[0-9]{3})"
     r"|initiative:(?P<initiative>[1-9][0-9]{0,8})"  # an integer column's ids
+    r"|help-request:(?P<help_request>[1-9][0-9]{0,8})"
     r"|help"
 )
 
@@ -47,6 +50,11 @@ def town_room(insee: str) -> str:
 def initiative_room(initiative_id: int) -> str:
     """Return the public room of one initiative's news."""
     return f"initiative:{initiative_id}"
+
+
+def help_request_room(help_request_id: int) -> str:
+    """Return the public room of one help request's page: who took it on, live."""
+    return f"help-request:{help_request_id}"
 
 
 def user_room(user_id: int) -> str:
@@ -72,8 +80,9 @@ def is_public(name: str) -> bool:
 def open_rooms(names: Iterable[str]) -> list[str]:
     """Return the public rooms among `names` whose subject exists and may be seen.
 
-    A hidden initiative is no room: its activity is not for everyone. The order of `names` is
-    kept, without repeats; three queries at most, whatever their number.
+    A hidden initiative or help request is no room, nor a confidential request (a security
+    incident): its activity is not for everyone. The
+    order of `names` is kept, without repeats; four queries at most, whatever their number.
     """
     wanted = {name: match for name in dict.fromkeys(names)
               if (match := _PUBLIC.fullmatch(name)) is not None}
@@ -83,6 +92,10 @@ def open_rooms(names: Iterable[str]) -> list[str]:
         "initiative": _existing(Initiative.id,
                                 {int(key) for key in _keys(wanted.values(), "initiative")},
                                 Initiative.hidden_at.is_(None)),
+        "help_request": _existing(HelpRequest.id,
+                                  {int(key) for key in _keys(wanted.values(), "help_request")},
+                                  HelpRequest.hidden_at.is_(None),
+                                  sa.not_(HelpRequest.confidential)),
     }
     return [name for name, match in wanted.items()
             if name == "help" or match[match.lastgroup] in found[match.lastgroup]]

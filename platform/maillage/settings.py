@@ -74,8 +74,14 @@ def load(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
         # The events a worker's first try of an event may process in its transaction, the
         # others untried ones of a backlog (workers.events); 1 processes each on its own.
         "EVENT_BATCH": _whole(env, "EVENT_BATCH", default=10, unit="events"),
-        # A help request nobody answered within this delay reaches the next circle, once.
+        # A help request nobody answered or claimed within this delay reaches the next circle
+        # (sooner when its deadline nears: help.queries.escalation_due).
         "HELP_ESCALATION_DELAY": _hours(env, "HELP_ESCALATION_DELAY", default=72),
+        # A claim whose referent has not answered within this delay is released.
+        "HELP_CLAIM_DELAY": _hours(env, "HELP_CLAIM_DELAY", default=72),
+        # Days after the last answer before the asker is asked whether it solved the problem.
+        "HELP_REMINDER": timedelta(days=_positive(env, "HELP_REMINDER", default=5,
+                                                  unit="days", example=5)),
         # How often the embedded worker thread looks for requests to escalate (seconds).
         "HELP_ESCALATION_INTERVAL": 600,
         # Sign-in through an OpenID Connect provider (ProConnect, or any other): the button

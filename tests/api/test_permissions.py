@@ -83,6 +83,10 @@ MATRIX: dict[tuple[str, str], Case] = {
         {"other_town": 201, "member": 201, "referent": 201}),
     ("POST", "/api/v1/help-requests/<int:request_id>/answers/<int:answer_id>/accept"): Case(
         "/api/v1/help-requests/{help_request}/answers/{answer}/accept", None, {}),
+    ("POST", "/api/v1/help-requests/<int:request_id>/claim"): Case(  # a referent of its theme
+        "/api/v1/help-requests/{help_request}/claim", None, {"referent": 200}),
+    ("POST", "/api/v1/help-requests/<int:request_id>/release"): Case(  # nobody claimed it
+        "/api/v1/help-requests/{help_request}/release", None, {}, refused=409),
     ("POST", "/api/v1/help-requests/<int:request_id>/close"): Case(  # the asker's only
         "/api/v1/help-requests/{help_request}/close", None, {}),
     ("POST", "/api/v1/help-offers"): Case(

@@ -166,6 +166,33 @@ def test_asking_for_help_and_answering_it(site, signed_in, person) -> None:
     expect(asking.get_by_text("Réponse retenue", exact=True)).to_be_visible()
 
 
+def test_a_request_claimed_in_one_browser_shows_claimed_live_in_another(
+        site, signed_in, person) -> None:
+    asker = person(town=LANNION, role=Role.AGENT, verified=True)
+    referent = person(town="29019", role=Role.REFERENT, verified=True,
+                      expertise=("cybersecurite",))
+    with transaction():
+        request_id = help_operations.ask_for_help(
+            session.get(User, asker.id), town=LANNION, title="Sauvegarder les postes",
+            body="Nos sauvegardes sont sur le même disque.", themes=["cybersecurite"]).id
+    watching = signed_in(asker)
+    watching.goto(f"{site}/help-requests/{request_id}")
+    expect(watching.get_by_text("Personne ne s'en occupe encore.")).to_be_visible()
+
+    claiming = signed_in(referent)
+    claiming.goto(f"{site}/help-requests/{request_id}")
+    claiming.get_by_role("button", name="Je m'en occupe").click()
+    expect(claiming.get_by_role("button", name="Je ne m'en occupe plus")).to_be_visible()
+
+    # No reload: the page's room hears of the claim, and the page shows who.
+    name = referent.display_name
+    expect(watching.get_by_text(f"{name} s'en occupe", exact=True)).to_be_visible()
+    expect(watching.locator("#historique-demande")).to_contain_text(f"{name} s'en occupe")
+
+    claiming.get_by_role("button", name="Je ne m'en occupe plus").click()
+    expect(watching.get_by_text("Personne ne s'en occupe encore.")).to_be_visible()
+
+
 def test_switching_to_english_and_back(site, signed_in) -> None:
     page = signed_in(None)
     page.goto(f"{site}/themes")

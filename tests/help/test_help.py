@@ -25,7 +25,7 @@ from maillage.notifications.models import Notification
 from maillage.towns.queries import get_town
 from tests.support.api import bearer
 from tests.support.users import declared_before_the_rule
-from workers.escalation import escalate_help_requests
+from workers.escalation import follow_through_help
 
 LANNION, PERROS, MORLAIX, QUIMPERLE, VITRE, FOUGERES, GRANVILLE = (
     "22113", "22168", "29151", "29233", "35360", "35115", "50218")
@@ -143,15 +143,15 @@ def test_without_any_referent_the_network_is_asked_and_nobody_is_notified(
     assert notified("help.requested") == []
 
 
-def test_escalation_happens_at_the_delay_once_to_the_next_circle(app, client, people,
-                                                                 wait) -> None:
+def test_escalation_happens_at_the_delay_to_the_next_circle(app, client, people,
+                                                            wait) -> None:
     _users, tokens = people
     created = ask(client, tokens["asker"])
     wait()
     delay = app.config["HELP_ESCALATION_DELAY"]
     asked_at = session.get(HelpRequest, created["id"]).created_at
-    assert escalate_help_requests(now=asked_at + delay - timedelta(seconds=1)) == []
-    assert escalate_help_requests(now=asked_at + delay) == [created["id"]]
+    assert follow_through_help(now=asked_at + delay - timedelta(seconds=1)).escalated == []
+    assert follow_through_help(now=asked_at + delay).escalated == [created["id"]]
     wait()
     request = session.get(HelpRequest, created["id"])
     assert (request.circle, request.escalated_at) == (Circle.REGION, asked_at + delay)
@@ -162,7 +162,8 @@ def test_escalation_happens_at_the_delay_once_to_the_next_circle(app, client, pe
     # The region's referents; not Perros-Guirec again.
     assert notified("help.escalated") == [{"morlaix": ("referent", "region"),
                                            "vitre": ("referent", "region")}]
-    assert escalate_help_requests(now=asked_at + 10 * delay) == []
+    # Not again before its next delay, counted from the region.
+    assert follow_through_help(now=asked_at + 2 * delay - timedelta(seconds=1)).escalated == []
     wait()
     assert len(events_of("help.escalated")) == 1
 
@@ -175,7 +176,7 @@ def test_an_answered_request_is_not_escalated(app, client, people, wait) -> None
                        headers=bearer(tokens["perros"])).status_code == 201
     wait()
     asked_at = session.get(HelpRequest, created["id"]).created_at
-    assert escalate_help_requests(now=asked_at + timedelta(days=30)) == []
+    assert follow_through_help(now=asked_at + timedelta(days=30)).escalated == []
 
 
 def test_answers_and_acceptance(client, people, wait) -> None:
@@ -242,7 +243,7 @@ def test_the_asker_closes_a_request_unresolved(app, client, people, wait) -> Non
     # The answerer follows the request and hears of it; the asker closed it, and is the actor.
     assert notified("help.closed") == [{"perros": ("help-request", str(created["id"]))}]
     asked_at = session.get(HelpRequest, created["id"]).created_at
-    assert escalate_help_requests(now=asked_at + timedelta(days=30)) == []
+    assert follow_through_help(now=asked_at + timedelta(days=30)).escalated == []
     listed = client.get("/api/v1/help-requests", query_string={"status": "closed"}).json
     assert [item["id"] for item in listed["items"]] == [created["id"]]
 
@@ -444,9 +445,11 @@ def test_figures_per_theme(client, people) -> None:
                client.get("/api/v1/help-requests/figures").json["themes"]}
     assert figures == {
         CYBER: {"theme": CYBER, "requests": 2, "answered": 2, "resolved": 1,
-                "resolved_share": 0.5, "mean_hours_to_first_answer": 6.0},
+                "resolved_share": 0.5, "mean_hours_to_first_answer": 6.0,
+                "mean_hours_to_claim": None},
         "resilience": {"theme": "resilience", "requests": 2, "answered": 1, "resolved": 0,
-                       "resolved_share": 0.0, "mean_hours_to_first_answer": 10.0},
+                       "resolved_share": 0.0, "mean_hours_to_first_answer": 10.0,
+                       "mean_hours_to_claim": None},
     }
     # The network figures show the same numbers, and the requests of each month.
     assert client.get("/api/v1/figures/help_answers").json["rows"] == \

@@ -1,4 +1,6 @@
-"""The events of accounts: memberships verified, sessions ended, tokens revoked."""
+"""The events of accounts: memberships verified, sessions ended, tokens revoked; an account
+deleted and expertise withdrawn, which help reacts to (help/reactions.py declares their
+reactions: a referent's claims are handed over)."""
 
 from __future__ import annotations
 
@@ -44,3 +46,20 @@ class TokenRevoked(DomainEvent):
     kind: ClassVar[str] = "token.revoked"
     token_id: int
     user_id: int
+
+
+@dataclasses.dataclass(frozen=True)
+class AccountDeleted(DomainEvent):
+    """An account was deleted (privacy.operations.delete_account); its id is gone with it."""
+
+    kind: ClassVar[str] = "account.deleted"
+    user_id: int
+
+
+@dataclasses.dataclass(frozen=True)
+class ExpertiseWithdrawn(DomainEvent):
+    """A person no longer declares expertise in `themes` (accounts.operations.set_expertise)."""
+
+    kind: ClassVar[str] = "account.expertise_withdrawn"
+    user_id: int
+    themes: list[str]

@@ -20,6 +20,7 @@ from flask_babel import gettext as _
 
 from maillage import events, policy
 from maillage.accounts.events import (
+    ExpertiseWithdrawn,
     MemberVerified,
     SessionsEnded,
     SignedOut,
@@ -271,8 +272,11 @@ def set_expertise(user: User, slugs: Iterable[str]) -> User:
     themes, unknown = themes_by_slug(slugs)
     if unknown:
         raise Invalid({"themes": [f"Unknown theme: {', '.join(unknown)}."]})
+    withdrawn = sorted({theme.slug for theme in user.expertise} - {theme.slug for theme in themes})
     user.expertise = themes
     session.flush()
+    if withdrawn:
+        events.record(ExpertiseWithdrawn(user_id=user.id, themes=withdrawn), actor_id=user.id)
     return user
 
 

@@ -19,7 +19,8 @@ def queue_immediate_notices(event: Event, _happened: Any) -> Fanout:
     Runs last among the event's handlers, in their transaction: the mails are in the outbox
     exactly when the notifications are committed, and the event marked processed. An event
     whose payload says `confidential` (a security incident) is mailed to every reader at
-    once, whatever their preferences.
+    once, whatever their preferences; one declared to notify nobody has nothing to mail
+    (`immediate_notices`).
     """
     queue_mails(Kind.NOTICE, immediate_notices(event.id, event.kind,
                                                urgent=bool(event.payload.get("confidential"))))

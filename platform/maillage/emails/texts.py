@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from maillage.i18n import N_
-from maillage.notifications.texts import language
+from maillage.i18n import N_, language
 
 WORDS = {
     "fr": {

@@ -17,7 +17,7 @@ from sqlalchemy.sql.functions import FunctionElement
 
 from maillage.database import session
 from maillage.figures.figure import Column, Figure, share
-from maillage.help.models import HelpAnswer, HelpRequest, help_request_themes
+from maillage.help.models import HelpAnswer, HelpRequest, HelpStep, Step, help_request_themes
 from maillage.help.models import Status as HelpStatus
 from maillage.i18n import N_
 from maillage.initiatives.models import Initiative, initiative_themes
@@ -119,19 +119,30 @@ def _first_answers() -> sa.Subquery:
             .group_by(HelpAnswer.help_request_id).subquery("first_answers"))
 
 
+def _hours(seconds: Any) -> float | None:
+    return round(float(seconds) / 3600, 2) if seconds is not None else None
+
+
 def help_answers(network: Network | None = None, year: int | None = None) -> Figure:
-    """Per theme: requests, how many were answered and resolved, and the mean time to a
-    first answer; "resolved" is a request whose asker accepted an answer. What moderators hid
-    counts for nothing, and security incidents are apart (`incidents`)."""
+    """Per theme: requests, how many were answered and resolved, the mean time to a first
+    answer and to a first claim ("I'm on it"); "resolved" is a request whose asker accepted
+    an answer. What moderators hid counts for nothing, and security incidents are apart
+    (`incidents`)."""
     first = _first_answers()
+    claimed = (sa.select(HelpStep.help_request_id, sa.func.min(HelpStep.at).label("claimed_at"))
+               .where(HelpStep.kind == Step.CLAIMED)
+               .group_by(HelpStep.help_request_id).subquery("first_claims"))
     query = (sa.select(Theme.slug, sa.func.count(HelpRequest.id),
                        sa.func.count(first.c.first_at),
                        sa.func.sum(sa.case((HelpRequest.status == HelpStatus.RESOLVED, 1),
                                            else_=0)),
-                       sa.func.avg(_seconds_between(HelpRequest.created_at, first.c.first_at)))
+                       sa.func.avg(_seconds_between(HelpRequest.created_at, first.c.first_at)),
+                       sa.func.avg(_seconds_between(HelpRequest.created_at,
+                                                    claimed.c.claimed_at)))
              .join(help_request_themes, help_request_themes.c.theme_id == Theme.id)
              .join(HelpRequest, HelpRequest.id == help_request_themes.c.help_request_id)
              .outerjoin(first, first.c.help_request_id == HelpRequest.id)
+             .outerjoin(claimed, claimed.c.help_request_id == HelpRequest.id)
              .where(HelpRequest.hidden_at.is_(None), sa.not_(HelpRequest.confidential)))
     query = _of_members(query, HelpRequest.town_insee, network)
     if year is not None:
@@ -140,16 +151,17 @@ def help_answers(network: Network | None = None, year: int | None = None) -> Fig
     return Figure(
         "help_answers", N_("L'entraide par thème : réponses et délais"),
         N_("Pour chaque thème, les demandes, celles qui ont reçu une réponse et celles résolues, "
-           "et le délai moyen jusqu'à la première réponse."),
+           "le délai moyen jusqu'à la première réponse et jusqu'à la première prise en charge."),
         (Column("theme", N_("Thème"), "text"), Column("requests", N_("Demandes")),
          Column("answered", N_("Avec réponse")), Column("resolved", N_("Résolues")),
          Column("resolved_share", N_("Part résolue"), "share"),
-         Column("mean_hours_to_first_answer", N_("Délai moyen de première réponse"), "hours")),
+         Column("mean_hours_to_first_answer", N_("Délai moyen de première réponse"), "hours"),
+         Column("mean_hours_to_claim", N_("Délai moyen de prise en charge"), "hours")),
         [{"theme": slug, "requests": asked, "answered": answered, "resolved": resolved,
           "resolved_share": share(resolved, asked),
-          "mean_hours_to_first_answer":
-              round(float(seconds) / 3600, 2) if seconds is not None else None}
-         for slug, asked, answered, resolved, seconds in rows],
+          "mean_hours_to_first_answer": _hours(to_answer),
+          "mean_hours_to_claim": _hours(to_claim)}
+         for slug, asked, answered, resolved, to_answer, to_claim in rows],
         chart=(("theme",), "resolved_share"))
 
 

@@ -60,8 +60,9 @@ def ask(args: dict[str, Any]) -> queries.Detail:
 @blueprint.route("/help-requests/figures")
 @blueprint.response(200, FiguresSchema)
 def figures() -> dict[str, Any]:
-    """Per theme: requests, answered, resolved, share resolved, mean hours to a first answer;
-    and the security incidents' count and median hours to a first answer, naming no town."""
+    """Per theme: requests, answered, resolved, share resolved, mean hours to a first answer
+    and to a first claim; and the security incidents' count and median hours to a first
+    answer, naming no town."""
     return {"themes": help_answers().rows, "incidents": incidents().rows[0]}
 
 
@@ -96,6 +97,22 @@ def accept(request_id: int, answer_id: int) -> queries.Detail:
 def close(request_id: int) -> queries.Detail:
     """Close one's own request unresolved: settled elsewhere, or no longer needed."""
     return queries.detail(operations.close(current_user, _request(request_id)))
+
+
+@blueprint.route("/help-requests/<int:request_id>/claim", methods=["POST"])
+@blueprint.response(200, HelpRequestDetailSchema)
+@login_required
+def claim(request_id: int) -> queries.Detail:
+    """Take a request on ("I'm on it"): for referents of its themes; one claim at a time."""
+    return queries.detail(operations.claim(current_user, _request(request_id)))
+
+
+@blueprint.route("/help-requests/<int:request_id>/release", methods=["POST"])
+@blueprint.response(200, HelpRequestDetailSchema)
+@login_required
+def release(request_id: int) -> queries.Detail:
+    """Let one's own claim go: the request is offered again to the circles it reached."""
+    return queries.detail(operations.release(current_user, _request(request_id)))
 
 
 @blueprint.route("/help-offers")

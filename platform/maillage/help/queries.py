@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlalchemy.orm import aliased
@@ -21,8 +23,12 @@ from maillage.errors import Invalid
 from maillage.help.models import (
     Circle,
     HelpAnswer,
+    HelpClaim,
     HelpOffer,
+    HelpReminder,
     HelpRequest,
+    HelpStep,
+    Reminder,
     Status,
     help_offer_themes,
     help_request_themes,
@@ -37,6 +43,9 @@ if TYPE_CHECKING:
 
 # Where a request still waits for an answer, for the referents and the list's order.
 WAITING = (Status.OPEN, Status.ANSWERED)
+# The asker is reminded of a coming deadline this long before it, when nothing came.
+DEADLINE_NOTICE = timedelta(days=2)
+PARIS = ZoneInfo("Europe/Paris")
 
 
 def _band(town: Any, department: Any, region: Any) -> sa.Case[int]:
@@ -109,6 +118,136 @@ def referents_in(request: HelpRequest, circle: Circle) -> sa.Select:
     """Return a select of the `user_id`s of the referents of `request` in `circle` exactly."""
     bands = referent_bands(request.town, routed_theme_ids(request.themes, request.confidential))
     return sa.select(bands.c.user_id).where(bands.c.band == circle.rank)
+
+
+def routed_to(request: HelpRequest) -> sa.Select:
+    """Return a select of the `user_id`s of the referents of every circle `request` reached."""
+    bands = referent_bands(request.town, routed_theme_ids(request.themes, request.confidential))
+    return sa.select(bands.c.user_id).where(bands.c.band <= request.circle.rank)
+
+
+def deadline_moment(deadline: date) -> datetime:
+    """The start of the deadline's day in France: what "answered by the deadline" means."""
+    return datetime.combine(deadline, time(), tzinfo=PARIS)
+
+
+def escalation_due(request: HelpRequest, sizes: dict[Circle, int],
+                   delay: timedelta) -> datetime:
+    """Return when `request` reaches its next circle: `delay` after it reached this one.
+
+    With a deadline, sooner when the deadline is near: the time left until the deadline is cut
+    into equal shares, one per step still ahead (the circles beyond that hold referents, and
+    the network) and one more for the last circle to answer in, and each step comes after one
+    share when that is shorter than `delay`. So the ladder's last step is reached a share
+    before the deadline; with the deadline past, every step is due at once.
+    """
+    ahead = [circle for circle in list(Circle)[request.circle.rank + 1:]
+             if sizes[circle] or circle is Circle.NETWORK]
+    due = request.routed_at + delay
+    if request.deadline is not None:
+        share = (deadline_moment(request.deadline) - request.routed_at) / (len(ahead) + 1)
+        due = min(due, request.routed_at + max(share, timedelta()))
+    return due
+
+
+def to_escalate(now: datetime, delay: timedelta) -> list[HelpRequest]:
+    """Return, locked (others' locked rows skipped), the requests that may be due to widen:
+    open (no answer waits), not claimed, not hidden, short of the network, and past the delay
+    or with a deadline (which may shorten it: `escalation_due` decides)."""
+    return list(session.scalars(
+        sa.select(HelpRequest).where(
+            HelpRequest.status == Status.OPEN, HelpRequest.hidden_at.is_(None),
+            HelpRequest.circle != Circle.NETWORK,
+            HelpRequest.id.not_in(sa.select(HelpClaim.help_request_id)),
+            sa.or_(HelpRequest.routed_at <= now - delay, HelpRequest.deadline.is_not(None)))
+        .order_by(HelpRequest.id).with_for_update(skip_locked=True, of=HelpRequest)))
+
+
+def _claimer_answered() -> sa.Exists:
+    return sa.exists().where(HelpAnswer.help_request_id == HelpClaim.help_request_id,
+                             HelpAnswer.author_id == HelpClaim.user_id,
+                             HelpAnswer.created_at >= HelpClaim.claimed_at)
+
+
+def _waiting_claims() -> sa.Select:
+    return sa.select(HelpClaim).join(HelpRequest, HelpRequest.id == HelpClaim.help_request_id) \
+        .where(HelpRequest.status.in_(WAITING), HelpRequest.hidden_at.is_(None))
+
+
+def claims_to_expire(now: datetime, delay: timedelta) -> list[HelpClaim]:
+    """Return, locked, the claims of waiting requests whose claimer has not answered since
+    claiming, `delay` ago or more."""
+    return list(session.scalars(
+        _waiting_claims().where(HelpClaim.claimed_at <= now - delay, ~_claimer_answered())
+        .order_by(HelpClaim.help_request_id).with_for_update(skip_locked=True, of=HelpClaim)))
+
+
+def claims_nobody_holds() -> list[HelpClaim]:
+    """Return the claims of waiting requests whose claimer's account was deleted."""
+    return list(session.scalars(_waiting_claims().where(HelpClaim.user_id.is_(None))))
+
+
+def claims_without_theme(user_id: int) -> list[HelpClaim]:
+    """Return the claims of `user_id` on waiting requests none of whose themes they declare."""
+    shared = sa.select(help_request_themes.c.help_request_id).join(
+        user_expertise, user_expertise.c.theme_id == help_request_themes.c.theme_id).where(
+        user_expertise.c.user_id == user_id)
+    return list(session.scalars(_waiting_claims().where(
+        HelpClaim.user_id == user_id, HelpClaim.help_request_id.not_in(shared))))
+
+
+def _not_reminded(kind: Reminder, user_id: Any) -> sa.ColumnElement[bool]:
+    return ~sa.exists().where(HelpReminder.help_request_id == HelpRequest.id,
+                              HelpReminder.user_id == user_id, HelpReminder.kind == kind)
+
+
+def _last_answer() -> sa.ScalarSelect[datetime]:
+    return sa.select(sa.func.max(HelpAnswer.created_at)).where(
+        HelpAnswer.help_request_id == HelpRequest.id, HelpAnswer.hidden_at.is_(None)) \
+        .scalar_subquery()
+
+
+def reminders_due(now: datetime, *, solved_after: timedelta,
+                  claim_after: timedelta) -> list[tuple[Reminder, int, int]]:
+    """Return the reminders to decide now, as (kind, request id, person id), none decided
+    before for that request and person (sent or stopped):
+
+    - `solved`: to the asker, `solved_after` past the last answer, none accepted;
+    - `claim`: to a claimer who has not answered since claiming, `claim_after` ago;
+    - `deadline`: to the asker, within DEADLINE_NOTICE of the deadline, no answer yet.
+    """
+    visible = HelpRequest.hidden_at.is_(None)
+    solved = sa.select(sa.literal(Reminder.SOLVED.value), HelpRequest.id, HelpRequest.author_id) \
+        .where(visible, HelpRequest.status == Status.ANSWERED,
+               HelpRequest.author_id.is_not(None), _last_answer() <= now - solved_after,
+               _not_reminded(Reminder.SOLVED, HelpRequest.author_id))
+    claim = sa.select(sa.literal(Reminder.CLAIM.value), HelpRequest.id, HelpClaim.user_id) \
+        .join(HelpClaim, HelpClaim.help_request_id == HelpRequest.id) \
+        .where(visible, HelpRequest.status.in_(WAITING), HelpClaim.user_id.is_not(None),
+               HelpClaim.claimed_at <= now - claim_after, ~_claimer_answered(),
+               _not_reminded(Reminder.CLAIM, HelpClaim.user_id))
+    # The day is compared as a date, the same on both databases: the deadlines within reach
+    # are those of the days up to DEADLINE_NOTICE ahead in France.
+    last_day = (now.astimezone(PARIS) + DEADLINE_NOTICE).date()
+    deadline = sa.select(sa.literal(Reminder.DEADLINE.value), HelpRequest.id,
+                         HelpRequest.author_id) \
+        .where(visible, HelpRequest.status == Status.OPEN, HelpRequest.author_id.is_not(None),
+               HelpRequest.deadline.is_not(None), HelpRequest.deadline <= last_day,
+               HelpRequest.deadline > now.astimezone(PARIS).date(), _last_answer().is_(None),
+               _not_reminded(Reminder.DEADLINE, HelpRequest.author_id))
+    rows = session.execute(sa.union_all(solved, claim, deadline)).all()
+    return sorted((Reminder(kind), request_id, user_id) for kind, request_id, user_id in rows)
+
+
+def get_reminder(reminder_id: int) -> HelpReminder | None:
+    """Return the reminder `reminder_id`, or None."""
+    return session.get(HelpReminder, reminder_id)
+
+
+def history(request_id: int) -> list[HelpStep]:
+    """Return what happened to a request, in order."""
+    return list(session.scalars(sa.select(HelpStep).where(HelpStep.help_request_id == request_id)
+                                .order_by(HelpStep.id)))
 
 
 def get_request(request_id: int) -> HelpRequest | None:
@@ -324,12 +463,14 @@ class Detail:
     offers: list[HelpOffer]
     similar_requests: list[HelpRequest]
     similar_initiatives: list[Initiative]
+    history: list[HelpStep]
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.request, name)
 
 
 def detail(request: HelpRequest) -> Detail:
-    """Return `request` with its answers, the matching offers and the similar items."""
+    """Return `request` with its answers, the matching offers, the similar items and its
+    history."""
     return Detail(request, answers_to(request.id), offers_for(request),
-                  similar_resolved(request), similar_initiatives(request))
+                  similar_resolved(request), similar_initiatives(request), history(request.id))

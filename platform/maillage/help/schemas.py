@@ -9,7 +9,7 @@ from marshmallow import Schema, ValidationError, fields, validate
 
 from maillage.fields import Integer
 from maillage.forms import QuerySchema
-from maillage.help.models import Circle, Status
+from maillage.help.models import Circle, Status, Step
 from maillage.initiatives.schemas import SLUG, InitiativeSchema, PersonSchema, TownBriefSchema
 from maillage.pagination import Cursor
 from maillage.towns.schemas import INSEE_CODE
@@ -99,6 +99,23 @@ class OfferPageSchema(Schema):
     next_cursor = fields.String(allow_none=True)
 
 
+class ClaimSchema(Schema):
+    user = fields.Nested(PersonSchema, allow_none=True, metadata={
+        "description": "The referent on it; null while their deleted account is handed over"})
+    claimed_at = fields.AwareDateTime()
+
+
+class StepSchema(Schema):
+    kind = fields.Enum(Step, by_value=True)
+    circle = fields.Enum(Circle, by_value=True, allow_none=True, metadata={
+        "description": "For routing steps: the circle reached, or skipped"})
+    referents = Integer(allow_none=True, metadata={
+        "description": "For routing steps: how many referents the circle held then"})
+    user = fields.Nested(PersonSchema, allow_none=True, metadata={
+        "description": "Who: the claimer, the answerer, the asker"})
+    at = fields.AwareDateTime()
+
+
 class HelpRequestSchema(Schema):
     id = Integer()
     town = fields.Nested(TownBriefSchema)
@@ -115,6 +132,8 @@ class HelpRequestSchema(Schema):
     escalated_at = fields.AwareDateTime(allow_none=True)
     resolved_at = fields.AwareDateTime(allow_none=True)
     confidential = fields.Boolean(metadata={"description": "A cybersecurity incident"})
+    claim = fields.Nested(ClaimSchema, allow_none=True, metadata={
+        "description": "The referent who said they are on it, and since when"})
 
 
 class HelpRequestPageSchema(Schema):
@@ -131,6 +150,12 @@ class HelpRequestDetailSchema(HelpRequestSchema):
     similar_requests = fields.List(fields.Nested(HelpRequestSchema), metadata={
         "description": "Resolved requests alike, by full-text similarity"})
     similar_initiatives = fields.List(fields.Nested(InitiativeSchema))
+    history = fields.List(fields.Nested(StepSchema), metadata={
+        "description": "What happened to it, in order: routed, escalated, claimed..."})
+
+
+class ReminderActionSchema(Schema):
+    action = fields.String(required=True, validate=validate.OneOf(["stop", "not-solved"]))
 
 
 class ThemeFiguresSchema(Schema):
@@ -140,6 +165,8 @@ class ThemeFiguresSchema(Schema):
     resolved = Integer()
     resolved_share = fields.Float(metadata={"description": "resolved / requests, 0 to 1"})
     mean_hours_to_first_answer = fields.Float(allow_none=True)
+    mean_hours_to_claim = fields.Float(allow_none=True, metadata={
+        "description": "From the request to its first claim, over the requests claimed"})
 
 
 class IncidentFiguresSchema(Schema):

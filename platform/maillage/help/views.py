@@ -14,19 +14,23 @@ from werkzeug.wrappers import Response
 
 from maillage import policy
 from maillage.accounts import operations as accounts
+from maillage.accounts.auth import csrf
 from maillage.accounts.schemas import ExpertiseSchema
 from maillage.attachments.queries import of_answers
 from maillage.errors import Invalid
 from maillage.follows.views import follows_it
 from maillage.forms import field_errors, load_form
 from maillage.help import operations, queries
-from maillage.help.models import HelpRequest, Status
+from maillage.help.messages import PURPOSE
+from maillage.help.models import HelpReminder, HelpRequest, Reminder, Status
 from maillage.help.schemas import (
     AnswerCreateSchema,
     HelpRequestCreateSchema,
     HelpRequestQueryArgs,
     OfferCreateSchema,
+    ReminderActionSchema,
 )
+from maillage.mail import tokens
 from maillage.themes.queries import list_themes
 from maillage.towns.models import Town
 
@@ -131,6 +135,53 @@ def close(request_id: int) -> Response:
     operations.close(current_user, _request(request_id))
     flash(_("La demande est close : elle ne reçoit plus de réponses."))
     return redirect(url_for(".show", request_id=request_id), 303)
+
+
+@blueprint.post("/help-requests/<int:request_id>/claim")
+@login_required
+def claim(request_id: int) -> Response:
+    operations.claim(current_user, _request(request_id))
+    flash(_("C'est noté : vous vous en occupez. Les autres référents le voient."))
+    return redirect(url_for(".show", request_id=request_id), 303)
+
+
+@blueprint.post("/help-requests/<int:request_id>/release")
+@login_required
+def release(request_id: int) -> Response:
+    operations.release(current_user, _request(request_id))
+    flash(_("Vous ne vous en occupez plus : la demande est de nouveau proposée aux référents."))
+    return redirect(url_for(".show", request_id=request_id), 303)
+
+
+def _reminder(token: str) -> HelpReminder:
+    [reminder_id] = tokens.load(PURPOSE, token)
+    found = queries.get_reminder(int(reminder_id))
+    if found is None or found.request.hidden_at is not None:
+        abort(404)
+    return found
+
+
+@blueprint.route("/help-reminders/<token>", methods=["GET", "POST"])
+@csrf.exempt
+def reminder(token: str) -> tuple[str, int]:
+    """A reminder's link, signed in or not: GET asks (link checkers follow links); POST stops
+    the request's reminders, or says the answers did not solve it (the asker's reminder)."""
+    found = _reminder(token)
+    errors: Errors = {}
+    done = None
+    if request.method == "POST":
+        try:
+            action = ReminderActionSchema().load(request.form.to_dict())["action"]
+        except ValidationError as error:
+            errors = field_errors(error)
+        else:
+            if action == "not-solved":
+                operations.not_solved(found)
+            operations.stop_reminders(found)
+            done = action
+    return render_template("help/reminder.html", reminder=found, item=found.request,
+                           done=done, errors=errors, solved=Reminder.SOLVED), \
+        422 if errors else 200
 
 
 @blueprint.route("/help-offers", methods=["GET", "POST"])

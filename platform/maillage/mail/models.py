@@ -49,6 +49,7 @@ class Kind(enum.StrEnum):
     PASSWORD_RESET = "password-reset"  # about a user
     SECURITY = "security"  # a change of the account, about a user
     REPLY_REFUSED = "reply-refused"  # a reply by mail to a closed request, about its row
+    HELP_REMINDER = "help-reminder"  # about a help reminder (`help_reminders`)
 
 
 class Status(enum.StrEnum):

@@ -18,6 +18,7 @@ class Reason(enum.StrEnum):
     MEMBER = "member"  # it is about their own account
     REFERENT = "referent"  # a request of their themes reached their circle
     ASKER = "asker"  # an answer to their question
+    CLAIMER = "claimer"  # the help request they took on
     AUTHOR = "author"  # news of what they wrote
     INITIATIVE = "initiative"  # they follow the initiative
     HELP_REQUEST = "help-request"  # they follow the request

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from maillage import reactions
+from maillage.i18n import language
 from maillage.notifications.models import Notification, Reason
 from maillage.reactions import Text
 
@@ -16,6 +17,7 @@ WHY = {
     Reason.REFERENT: Text(fr="vous êtes référent de ses thèmes, {name}",
                           en="you are a referent of its themes, {name}"),
     Reason.ASKER: Text(fr="vous avez posé cette question", en="you asked this question"),
+    Reason.CLAIMER: Text(fr="vous vous en occupiez", en="you had taken it on"),
     Reason.HELP_REQUEST: Text(fr="vous suivez cette demande", en="you follow this request"),
 }
 
@@ -32,11 +34,6 @@ SOMEONE = {"fr": "Quelqu'un", "en": "Someone"}
 # happened: where, and nothing an attacker reading a mailbox would learn more from.
 CONFIDENTIAL = Text(fr="Un incident confidentiel en {department}",
                     en="A confidential incident in {department}")
-
-
-def language(locale: str | None) -> str:
-    """Return "en" for English readers, "fr" for everyone else."""
-    return "en" if (locale or "").startswith("en") else "fr"
 
 
 def what(notification: Notification, locale: str | None) -> str:

@@ -5,7 +5,9 @@ from __future__ import annotations
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
+from maillage import events
 from maillage.accounts import operations as accounts
+from maillage.accounts.events import AccountDeleted
 from maillage.accounts.models import User
 from maillage.database import session
 from maillage.errors import Invalid
@@ -22,7 +24,8 @@ def delete_account(user: User, *, source: str, password: str | None = None,
     audit entries stay, their author or actor set to NULL, still attributed to their town.
     What is kept by the account's address rather than its id (`database.ADDRESS`: email-only
     subscriptions, with their themes and towns, and the record of a failing address) is
-    deleted here.
+    deleted here. What the account was doing for others (a help request it claimed) is
+    handed over by the reactions to `AccountDeleted`.
     """
     if user.password_hash:
         if not password or accounts.authenticate(user.email, password, source) is None:
@@ -32,5 +35,8 @@ def delete_account(user: User, *, source: str, password: str | None = None,
     for column in address_columns():
         session.execute(sa.delete(column.table).where(of_address(column, user.email)))
     accounts.end_sessions(user)
+    user_id = user.id
     session.delete(user)
     session.flush()
+    # No actor: the account it would name is gone.
+    events.record(AccountDeleted(user_id=user_id), actor_id=None)
