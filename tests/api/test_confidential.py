@@ -362,3 +362,30 @@ def test_a_form_asks_confidentially(client, people, sign_in, csrf) -> None:
                             "themes": [SOBRIETY], "confidential": "peut-être"})
     assert bad.status_code == 422
     assert "confidential" in bad.json["errors"]["json"]
+
+
+def test_a_claimed_incident_is_told_to_no_public_room_and_has_no_room_of_its_own(
+        app, client, people, wait) -> None:
+    tokens = people["tokens"]
+    live = Live(app, None)  # a visitor on the themes', the town's and the help rooms
+    try:
+        made = incidents(client, people, wait)
+        live.received()
+        with app.app_context():
+            own = live.client.emit("subscribe", {"rooms": [f"help-request:{made['open']}"]},
+                                   callback=True)
+            public = live.client.emit("subscribe",
+                                      {"rooms": [f"help-request:{made['public']}"]},
+                                      callback=True)
+        assert own == {"rooms": []}
+        assert public == {"rooms": [f"help-request:{made['public']}"]}  # the control
+        claimed = client.post(f"/api/v1/help-requests/{made['open']}/claim",
+                              headers=bearer(tokens["cyber_referent"]))
+        assert claimed.status_code == 200, claimed.json
+        wait()
+        assert live.received() == []
+        # The asker hears who took it on, as vaguely as of the rest.
+        assert {item["text"] for item in help_notices(client, tokens["asker"])} == \
+            {VAGUE["fr"]}
+    finally:
+        live.close()
