@@ -48,6 +48,7 @@ from maillage.notifications.queries import unread_count
 from maillage.notifications.views import blueprint as notifications_pages
 from maillage.oidc import client as oidc_client
 from maillage.oidc.views import blueprint as oidc_pages
+from maillage.opendata.views import blueprint as opendata_pages
 from maillage.privacy.api import blueprint as privacy_api
 from maillage.privacy.views import blueprint as privacy_pages
 from maillage.settings import PROJECT_ROOT
@@ -103,7 +104,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 def _register_pages(app: Flask) -> None:
     for blueprint in (accounts_pages, towns_pages, themes_pages, initiatives_pages,
                       notifications_pages, follows_pages, help_pages, figures_pages, emails_pages,
-                      attachments_pages):
+                      attachments_pages, opendata_pages):
         app.register_blueprint(blueprint)
     app.register_blueprint(oidc_pages)
     app.register_blueprint(privacy_pages)
