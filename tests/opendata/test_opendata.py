@@ -62,6 +62,7 @@ def seeded(create_user) -> dict[str, int]:
 def test_the_csv_holds_every_public_initiative_and_no_hidden_one(client, seeded) -> None:
     response = client.get("/open-data/initiatives.csv")
     assert response.status_code == 200
+    assert response.is_streamed
     assert response.headers["Content-Type"] == "text/csv; charset=utf-8"
     assert response.headers["Content-Disposition"] == \
         'attachment; filename="maillage-initiatives.csv"'
