@@ -249,7 +249,8 @@ def content(person) -> dict[str, str]:
 PUBLIC_PAGES = {"home": "/", "initiatives": "/initiatives", "towns": "/towns",
                 "a town": f"/towns/{LANNION}", "themes": "/themes",
                 "a theme": "/themes/sobriete-numerique", "help requests": "/help-requests",
-                "figures": "/figures", "sign-in": "/sign-in", "sign-up": "/sign-up"}
+                "figures": "/figures", "open data": "/open-data", "sign-in": "/sign-in",
+                "sign-up": "/sign-up"}
 MEMBER_PAGES = {"form": "/initiatives/new", "asking": "/help-requests/new",
                 "notifications": "/notifications", "settings": "/settings",
                 "language": "/settings/language", "tokens": "/settings/tokens"}
