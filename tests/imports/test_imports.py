@@ -22,7 +22,7 @@ LAYERS = (
     ("accounts",),
     ("initiatives", "help", "follows", "networks", "search", "oidc", "attachments"),
     ("notifications",),
-    ("emails", "moderation", "figures", "privacy", "home", "replies"),
+    ("emails", "moderation", "figures", "privacy", "home", "replies", "webhooks"),
     ("realtime",),
     ("health",),
 )
