@@ -36,7 +36,7 @@ class Receiver:
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802 (http.server's name)
+            def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers["Content-Length"]))
                 receiver.received.append((dict(self.headers), body))
                 status = receiver.statuses.pop(0) if len(receiver.statuses) > 1 \
@@ -109,7 +109,8 @@ def test_a_delivery_is_signed_retried_after_a_500_then_delivered_once(
     receiver = Receiver([500, 204])
     try:
         hook = register(client, admin, receiver.url, ["initiative.published"])
-        assert len(hook["secret"]) == 64 and hook["enabled"]
+        assert len(hook["secret"]) == 64
+        assert hook["enabled"]
         assert "secret" not in client.get(HOOKS, headers=admin).get_json()[0]
         publish(client, member)
         wait()
@@ -121,14 +122,19 @@ def test_a_delivery_is_signed_retried_after_a_500_then_delivered_once(
         assert headers["X-Maillage-Event"] == "initiative.published"
         assert headers["Content-Type"] == "application/json"
     [(first, body), (second, again)] = receiver.received
-    assert first["X-Maillage-Delivery"] == second["X-Maillage-Delivery"] and body == again
+    assert first["X-Maillage-Delivery"] == second["X-Maillage-Delivery"]
+    assert body == again
     assert not verify("another secret", first, body)
     sent = json.loads(body)
-    assert sent["event"] == "initiative.published" and sent["network"] == "villes-internet"
-    assert sent["data"]["title"] == VALID["title"] and sent["data"]["town_insee"] == LANNION
+    assert sent["event"] == "initiative.published"
+    assert sent["network"] == "villes-internet"
+    assert sent["data"]["title"] == VALID["title"]
+    assert sent["data"]["town_insee"] == LANNION
     [delivery] = client.get(f"{HOOKS}/{hook['id']}/deliveries", headers=admin).get_json()
-    assert delivery["attempts"] == 2 and delivery["last_status"] == 204
-    assert delivery["delivered_at"] and delivery["failed_at"] is None
+    assert delivery["attempts"] == 2
+    assert delivery["last_status"] == 204
+    assert delivery["delivered_at"]
+    assert delivery["failed_at"] is None
     assert str(delivery["id"]) == first["X-Maillage-Delivery"]
 
 
@@ -169,18 +175,22 @@ def test_a_hook_failing_again_and_again_is_disabled_then_enabled_again(
         receiver.stop()
     assert len(receiver.received) == 3  # WEBHOOK_MAX_FAILURES, then no more tries
     [shown] = client.get(HOOKS, headers=admin).get_json()
-    assert not shown["enabled"] and shown["failures"] == 3
+    assert not shown["enabled"]
+    assert shown["failures"] == 3
     assert "3 failed deliveries in a row" in shown["disabled_reason"]
     assert "HTTP 500" in shown["disabled_reason"]
     [delivery] = client.get(f"{HOOKS}/{hook['id']}/deliveries", headers=admin).get_json()
-    assert delivery["attempts"] == 3 and delivery["last_status"] == 500
-    assert delivery["failed_at"] and delivery["delivered_at"] is None
+    assert delivery["attempts"] == 3
+    assert delivery["last_status"] == 500
+    assert delivery["failed_at"]
+    assert delivery["delivered_at"] is None
     publish(client, member)  # a disabled hook is told of nothing
     wait()
     assert session.scalar(sa.select(sa.func.count()).select_from(Delivery)) == 1
     enabled = client.post(f"{HOOKS}/{hook['id']}/enable", headers=admin)
     assert enabled.status_code == 200
-    assert enabled.get_json()["enabled"] and enabled.get_json()["failures"] == 0
+    assert enabled.get_json()["enabled"]
+    assert enabled.get_json()["failures"] == 0
 
 
 def test_only_admins_manage_webhooks(client, admin, member) -> None:
@@ -216,3 +226,20 @@ def test_confidential_help_requests_never_reach_a_webhook(client, admin, wait) -
         receiver.stop()
     assert [json.loads(body)["data"]["help_request_id"]
             for _headers, body in receiver.received] == [2]
+
+
+def test_the_address_is_checked_again_at_each_try(app, client, admin, member, wait) -> None:
+    """A name that led to a public address at registration and to a private one later
+    (DNS rebinding) gets nothing: the try checks the address it connects to."""
+    receiver = Receiver([200])
+    try:
+        hook = register(client, admin, receiver.url, ["initiative.published"])
+        app.config["WEBHOOK_ALLOW_PRIVATE"] = False  # now 127.0.0.1 is refused
+        publish(client, member)
+        wait()
+    finally:
+        receiver.stop()
+    assert receiver.received == []
+    [delivery] = client.get(f"{HOOKS}/{hook['id']}/deliveries", headers=admin).get_json()
+    assert delivery["last_status"] is None
+    assert "https://" in delivery["last_error"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
