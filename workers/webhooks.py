@@ -11,6 +11,7 @@ lead to a private one now (DNS rebinding).
 from __future__ import annotations
 
 import time
+from urllib.parse import urlsplit, urlunsplit
 
 import requests
 from flask import current_app
@@ -47,8 +48,8 @@ def _post(url: str, secret: str, delivery_id: int, kind: str, body: bytes
         target = addresses.check(url, allow_private=current_app.config["WEBHOOK_ALLOW_PRIVATE"])
     except addresses.Refused as refusal:
         return None, str(refusal)
-    path = url.split(target.host, 1)[1].split("/", 1)
-    pinned = f"{target.scheme}://{target.netloc}/{path[1] if len(path) > 1 else ''}"
+    parts = urlsplit(url)
+    pinned = urlunsplit((target.scheme, target.netloc, parts.path or "/", parts.query, ""))
     timestamp = int(time.time())
     default_port = 443 if target.scheme == "https" else 80
     headers = {"Content-Type": "application/json", "User-Agent": "Maillage-Webhooks/1",

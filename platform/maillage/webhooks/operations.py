@@ -108,7 +108,8 @@ def record_try(delivery_id: int, status: int | None, error: str | None) -> float
     A failure counts against its hook, which is disabled at WEBHOOK_MAX_FAILURES failures in
     a row. Return the delay before the next try, None when there is none."""
     delivery = session.get(Delivery, delivery_id, populate_existing=True)
-    assert delivery is not None
+    if delivery is None:  # its hook was deleted during the try
+        return None
     hook, now = delivery.webhook, utcnow()
     delivery.last_status, delivery.last_error = status, error[:500] if error else None
     if status is not None and 200 <= status < 300:
