@@ -15,8 +15,8 @@ import sqlalchemy as sa
 from maillage.accounts.models import ApiToken, Role, Scope, User
 from maillage.database import Base, session, transaction
 from maillage.networks.operations import add_board_seat, create_network
-from maillage.webhooks.operations import register_webhook
 from maillage.themes.models import Theme
+from maillage.webhooks.operations import register_webhook
 from tests.support.databases import REFERENCE_TABLES
 from tests.support.initiatives import VALID
 
