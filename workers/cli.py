@@ -15,7 +15,7 @@ from maillage.queues import RedisQueues
 from workers.context import AppWorker
 from workers.events import process_event
 
-QUEUES = ("events", "mail")
+QUEUES = ("events", "mail", "webhooks")
 
 
 def _redis_queues() -> RedisQueues | None:

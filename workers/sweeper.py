@@ -1,5 +1,5 @@
 """The sweepers of the outboxes: queue again the events that no worker has processed after a
-while, and the mails that nobody answers for any more.
+while, the mails and the webhook deliveries that nobody answers for any more.
 
 Dispatch after commit is best effort (Redis may be down, a process may die between the commit
 and the enqueue, a sender in the middle of a try); these jobs make it at-least-once. Events
@@ -17,6 +17,7 @@ from maillage.database import session, transaction, utcnow
 from maillage.events import Event, dispatch, to_process
 from maillage.jobs import Job
 from maillage.mail.operations import take_expired
+from maillage.webhooks import operations as webhooks
 from workers.context import job_app
 
 GRACE = timedelta(seconds=30)
@@ -51,4 +52,16 @@ def sweep_mail(take_over: bool = False) -> int:
     queues = app.extensions["maillage.queues"]
     for mail_id, attempt in waiting:
         queues.enqueue("mail", Job.SEND_MAIL, mail_id, attempt, job_id=f"mail-{mail_id}-{attempt}")
+    return len(waiting)
+
+
+def sweep_webhooks() -> int:
+    """Queue again the webhook deliveries whose lease ran out; return how many."""
+    app = job_app()
+    with app.app_context(), transaction():
+        waiting = webhooks.take_expired(utcnow(), BATCH)
+    queues = app.extensions["maillage.queues"]
+    for delivery_id, attempt in waiting:
+        queues.enqueue("webhooks", Job.DELIVER_WEBHOOK, delivery_id, attempt,
+                       job_id=f"webhook-{delivery_id}-{attempt}")
     return len(waiting)

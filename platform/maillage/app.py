@@ -56,10 +56,11 @@ from maillage.themes.api import blueprint as themes_api
 from maillage.themes.views import blueprint as themes_pages
 from maillage.towns.api import blueprint as towns_api
 from maillage.towns.views import blueprint as towns_pages
+from maillage.webhooks.api import blueprint as webhooks_api
 
 API_BLUEPRINTS = (towns_api, themes_api, accounts_api, initiatives_api, follows_api,
                   notifications_api, help_api, networks_api, figures_api, emails_api,
-                  privacy_api, moderation_api)
+                  privacy_api, moderation_api, webhooks_api)
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:

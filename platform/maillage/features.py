@@ -8,7 +8,8 @@ from maillage.health import queries as health
 from maillage.help import reactions as help_
 from maillage.initiatives import reactions as initiatives
 from maillage.mail import queries as mail
+from maillage.webhooks import reactions as webhooks
 
-FEATURES = (accounts, initiatives, help_, emails)
+FEATURES = (accounts, initiatives, help_, emails, webhooks)
 # The modules declaring gauges of /metrics (`maillage.gauges.gauge`).
 GAUGES = (health, mail)

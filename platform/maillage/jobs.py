@@ -16,4 +16,6 @@ class Job(enum.StrEnum):
     SWEEP_DIGESTS = "workers.mail.sweep_digests"
     SWEEP_OUTBOX = "workers.sweeper.sweep_outbox"
     SWEEP_MAIL = "workers.sweeper.sweep_mail"
+    DELIVER_WEBHOOK = "workers.webhooks.deliver_webhook"
+    SWEEP_WEBHOOKS = "workers.sweeper.sweep_webhooks"
     FOLLOW_THROUGH_HELP = "workers.escalation.follow_through_help"

@@ -35,13 +35,15 @@ from maillage.oidc.models import OidcIdentity
 from maillage.replies.models import InboundMail
 from maillage.themes.models import Theme
 from maillage.towns.models import Department, PostalCode, Region, Town
+from maillage.webhooks.models import Delivery, Webhook
 
 __all__ = [
-    "ApiToken", "Attachment", "AuditEntry", "Base", "BoardSeat", "Comment", "Department", "Digest",
+    "ApiToken", "Attachment", "AuditEntry", "Base", "BoardSeat", "Comment", "Delivery",
+    "Department", "Digest",
     "EmailPreference", "Event", "FailingAddress", "Follow", "HelpAnswer", "HelpOffer",
     "HelpRequest", "InboundMail", "Initiative", "LabelAward", "Network", "NetworkMembership",
     "Notification", "OidcIdentity", "PostalCode", "ReferentGrant", "Region", "Replication",
-    "Report", "SentNotice", "Subscription", "Theme", "Town", "TownMembership", "User",
+    "Report", "SentNotice", "Subscription", "Theme", "Town", "TownMembership", "User", "Webhook",
     "help_offer_themes", "help_request_themes", "initiative_themes", "subscription_themes",
     "subscription_towns", "user_expertise",
 ]

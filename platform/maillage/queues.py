@@ -283,6 +283,7 @@ def start_sweeping(app: Flask) -> None:
         queues.every(app.config["SWEEP_INTERVAL"], Job.SWEEP_OUTBOX, "sweep-outbox")
         queues.every(app.config["SWEEP_INTERVAL"], Job.SWEEP_MAIL, "sweep-mail")
         queues.every(app.config["SWEEP_INTERVAL"], Job.SWEEP_DIGESTS, "sweep-digests")
+        queues.every(app.config["SWEEP_INTERVAL"], Job.SWEEP_WEBHOOKS, "sweep-webhooks")
     if isinstance(queues, ThreadQueues) and app.config.get("HELP_ESCALATION_INTERVAL"):
         queues.every(app.config["HELP_ESCALATION_INTERVAL"], Job.FOLLOW_THROUGH_HELP,
                      "follow-through-help")

@@ -68,6 +68,11 @@ def load(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
         # The embedded worker thread sweeps the outbox this often (seconds); the scheduler
         # process does it with RQ.
         "SWEEP_INTERVAL": 60,
+        # Webhooks may lead to loopback and private addresses, and over plain http: for tests
+        # and development only (a hook is otherwise refused there: SSRF).
+        "WEBHOOK_ALLOW_PRIVATE": env.get("WEBHOOK_ALLOW_PRIVATE") == "1",
+        # Failed tries in a row, whichever deliveries, after which a webhook is disabled.
+        "WEBHOOK_MAX_FAILURES": _whole(env, "WEBHOOK_MAX_FAILURES", default=10, unit="tries"),
         # The tries an event gets before it is marked failed and left alone (`maillage events
         # failed`, `maillage events replay`).
         "EVENT_MAX_TRIES": _whole(env, "EVENT_MAX_TRIES", default=5, unit="tries"),

@@ -16,6 +16,7 @@ from maillage.accounts.models import ApiToken, Role, Scope, User
 from maillage.database import Base, session, transaction
 from maillage.networks.operations import add_board_seat, create_network
 from maillage.themes.models import Theme
+from maillage.webhooks.operations import register_webhook
 from tests.support.databases import REFERENCE_TABLES
 from tests.support.initiatives import VALID
 
@@ -96,6 +97,13 @@ MATRIX: dict[tuple[str, str], Case] = {
         {"admin": 201}),
     ("DELETE", "/api/v1/board-seats/<int:seat_id>"): Case(
         "/api/v1/board-seats/{seat}", None, {"admin": 204}),
+    ("POST", "/api/v1/networks/<slug>/webhooks"): Case(
+        "/api/v1/networks/apvf/webhooks",
+        {"url": "https://93.184.215.14/hook", "kinds": ["help.requested"]}, {"admin": 201}),
+    ("DELETE", "/api/v1/networks/<slug>/webhooks/<int:webhook_id>"): Case(
+        "/api/v1/networks/apvf/webhooks/{webhook}", None, {"admin": 204}),
+    ("POST", "/api/v1/networks/<slug>/webhooks/<int:webhook_id>/enable"): Case(
+        "/api/v1/networks/apvf/webhooks/{webhook}/enable", None, {"admin": 200}),
     ("PUT", "/api/v1/me/email-preferences"): Case(
         "/api/v1/me/email-preferences", {"frequency": "daily"}, everyone(200)),
     ("POST", "/api/v1/subscriptions"): Case(  # no account needed: a confirmation is mailed
@@ -152,6 +160,8 @@ def world(app, client, create_user, token_for) -> dict[str, Any]:
         admin = create_user(admin=True)
         seat = add_board_seat(session.get(User, admin.id), network, town=LANNION,
                               role="président").id
+        webhook = register_webhook(session.get(User, admin.id), network,
+                                   "https://93.184.215.14/hook", ["initiative.published"]).id
     author_token = session.scalar(sa.select(ApiToken.id).where(ApiToken.user_id == author.id))
     users = {
         "unverified": create_user(town=LANNION),
@@ -167,6 +177,7 @@ def world(app, client, create_user, token_for) -> dict[str, Any]:
               for role, user in users.items()}
     return {"initiative": initiative, "comment": comment, "membership": pending,
             "help_request": asked, "answer": answer, "offer": offer, "seat": seat,
+            "webhook": webhook,
             "author_token": author_token,
             "theme": session.scalar(sa.select(Theme.slug).order_by(Theme.id)),
             "tokens": tokens | {"signed_out": {}}}

@@ -22,7 +22,8 @@ LAYERS = (
     ("accounts",),
     ("initiatives", "help", "follows", "networks", "search", "oidc", "attachments"),
     ("notifications",),
-    ("emails", "moderation", "figures", "privacy", "home", "replies", "opendata"),
+    ("emails", "moderation", "figures", "privacy", "home", "replies", "opendata",
+     "webhooks"),
     ("realtime",),
     ("health",),
 )
