@@ -17,9 +17,12 @@ from maillage import policy
 from maillage.accounts.models import User
 from maillage.attachments.queries import of_comments
 from maillage.errors import Invalid
+from maillage.figures.bands import band_key
+from maillage.figures.costs import summaries
 from maillage.follows.views import follows_it
 from maillage.forms import field_errors, load_form
 from maillage.initiatives import operations, queries
+from maillage.initiatives.funding import schemes
 from maillage.initiatives.models import Initiative, Status
 from maillage.initiatives.schemas import (
     CommentCreateSchema,
@@ -32,9 +35,11 @@ from maillage.themes.queries import list_themes
 from maillage.towns.models import Town
 
 blueprint = Blueprint("initiatives", __name__)
+blueprint.add_app_template_filter(lambda key: schemes().get(key, key), "funding_name")
 
 Errors = dict[str, list[str]]
 
+LIKE_SCALE = "fine"
 _FILTERS = frozenset(InitiativeQueryArgs().fields) - {"after"}
 
 
@@ -120,6 +125,14 @@ def edit(initiative_id: int) -> Response | tuple[str, int]:
     return redirect(url_for(".show", initiative_id=initiative.id), 303)
 
 
+def _reader_band(user: User | None, initiative: Initiative) -> str:
+    """The population band of the reader's town (their first town with a population), else
+    of the initiative's town: "towns like mine" for whoever reads."""
+    towns = [m.town for m in user.memberships if m.town.population] if user else []
+    population = towns[0].population if towns else initiative.town.population
+    return band_key(population, LIKE_SCALE)
+
+
 def _page(initiative: Initiative, errors: dict[str, Errors] | None = None) -> tuple[str, int]:
     """Render an initiative; `errors` are those of its comment or replication form."""
     user = _user()
@@ -128,7 +141,11 @@ def _page(initiative: Initiative, errors: dict[str, Errors] | None = None) -> tu
     towns = [town for town in _postable_towns(user) if town.insee not in done] if user else []
     following = follows_it(initiative_id=initiative.id)
     comments = queries.comments_of(initiative.id)
+    like_band = _reader_band(user, initiative)
+    costs = [cost for theme in initiative.themes
+             for cost in summaries(theme.slug, like_band, scale=LIKE_SCALE)]
     return render_template("initiatives/show.html", initiative=initiative, comments=comments,
+                           schemes=schemes(), costs=costs, like_band=like_band,
                            attachments=of_comments([c.id for c in comments]),
                            replications=replications, replicating_towns=towns,
                            following=following, errors=errors or {},
