@@ -142,7 +142,7 @@ def _page(initiative: Initiative, errors: dict[str, Errors] | None = None) -> tu
     following = follows_it(initiative_id=initiative.id)
     comments = queries.comments_of(initiative.id)
     like_band = _reader_band(user, initiative)
-    costs = [cost for theme in initiative.themes
+    costs = [(theme, cost) for theme in initiative.themes
              for cost in summaries(theme.slug, like_band, scale=LIKE_SCALE)]
     return render_template("initiatives/show.html", initiative=initiative, comments=comments,
                            schemes=schemes(), costs=costs, like_band=like_band,
