@@ -9,9 +9,9 @@ from typing import Any
 from flask_babel import format_currency, format_decimal, gettext, ngettext
 
 from maillage.fields import ascii_int
-from maillage.figures.bands import BANDS, UNKNOWN
 from maillage.figures.figure import Figure
 from maillage.i18n import hours, percent
+from maillage.towns.bands import BANDS, UNKNOWN
 
 ROW = 24
 LABEL_WIDTH = 300

@@ -17,11 +17,11 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 
 from maillage.database import session
-from maillage.figures.bands import SCALES, band_of
 from maillage.figures.figure import Column, Figure
 from maillage.i18n import N_
 from maillage.initiatives.models import Funding, Initiative, Record, initiative_themes
 from maillage.themes.models import Theme
+from maillage.towns.bands import SCALES, band_of
 from maillage.towns.models import Town
 
 MINIMUM_TOWNS = 3

@@ -8,9 +8,9 @@ import io
 from marshmallow import Schema, fields, validate
 
 from maillage.fields import Integer
-from maillage.figures.bands import SCALES
 from maillage.figures.figure import Figure
 from maillage.forms import QuerySchema
+from maillage.towns.bands import SCALES
 
 
 class FigureArgs(QuerySchema):

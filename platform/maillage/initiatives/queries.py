@@ -10,7 +10,6 @@ import sqlalchemy as sa
 from maillage import pagination
 from maillage.database import session
 from maillage.errors import Invalid
-from maillage.figures.bands import BANDS
 from maillage.initiatives.models import (
     Comment,
     Funding,
@@ -21,6 +20,7 @@ from maillage.initiatives.models import (
 )
 from maillage.search.queries import excerpts, matching_initiatives
 from maillage.themes.models import Theme
+from maillage.towns.bands import BANDS
 from maillage.towns.models import Town
 
 

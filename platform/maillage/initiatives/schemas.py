@@ -7,11 +7,11 @@ from typing import Any
 from marshmallow import Schema, ValidationError, fields, post_load, pre_load, validate, validates
 
 from maillage.fields import Integer
-from maillage.figures.bands import BANDS
 from maillage.forms import QuerySchema
 from maillage.initiatives.funding import schemes, siren_is_valid
 from maillage.initiatives.models import Status
 from maillage.pagination import Cursor
+from maillage.towns.bands import BANDS
 from maillage.towns.schemas import INSEE_CODE
 
 STATUSES = [status.value for status in Status]

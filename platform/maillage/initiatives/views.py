@@ -17,7 +17,6 @@ from maillage import policy
 from maillage.accounts.models import User
 from maillage.attachments.queries import of_comments
 from maillage.errors import Invalid
-from maillage.figures.bands import band_key
 from maillage.figures.costs import summaries
 from maillage.follows.views import follows_it
 from maillage.forms import field_errors, load_form
@@ -32,6 +31,7 @@ from maillage.initiatives.schemas import (
     ReplicationCreateSchema,
 )
 from maillage.themes.queries import list_themes
+from maillage.towns.bands import band_key
 from maillage.towns.models import Town
 
 blueprint = Blueprint("initiatives", __name__)
