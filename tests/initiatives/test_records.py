@@ -125,3 +125,38 @@ def test_the_openapi_document_describes_the_record(client) -> None:
     record = next(schema for name, schema in schemas.items() if name.startswith("RecordInput"))
     assert {"supplier_siren", "funding", "total_cost_eur", "contact_id"} <= set(
         record["properties"])
+
+
+FORM = {"town": LANNION, "title": VALID["title"], "summary": VALID["summary"],
+        "body": VALID["body"], "themes": ["sobriete-numerique"], "status": "done"}
+
+
+def test_the_form_writes_the_record_and_refuses_by_field(client, create_user, sign_in,
+                                                         csrf) -> None:
+    user = create_user(town=LANNION, verified=True)
+    sign_in(user)
+    bad = client.post("/initiatives/new", data={
+        **FORM, "csrf_token": csrf(), "record_supplier_siren": BAD_SIREN,
+        "record_funding_dsil": "-4", "record_total_cost_eur": "900"})
+    assert bad.status_code == 422
+    assert 'id="record_supplier_siren-error"' in bad.text
+    assert 'id="record_funding-error"' in bad.text
+    assert session.scalar(sa.select(sa.func.count()).select_from(Initiative)) == 0
+    good = client.post("/initiatives/new", data={
+        **FORM, "csrf_token": csrf(), "record_supplier_siren": GOOD_SIREN,
+        "record_funding_dsil": "400", "record_funding_region": "500",
+        "record_total_cost_eur": "900", "record_contact_me": "1",
+        "record_solution": "Copieurs partagés"})
+    assert good.status_code == 303, good.text
+    page = client.get(good.location).text
+    assert "Copieurs partagés" in page
+    assert user.display_name in page
+    edit = client.get(f"{good.location}/edit").text
+    assert 'value="400"' in edit
+    assert 'name="record_contact_me" value="1" checked' in edit
+    # Emptied in the form, the funding and the contact go.
+    cleared = client.post(f"{good.location}/edit", data={
+        **FORM, "csrf_token": csrf(), "record_total_cost_eur": "900"})
+    assert cleared.status_code == 303
+    body = client.get(f"/api/v1{good.location}").json["record"]
+    assert (body["funding"], body["contact"], body["total_cost_eur"]) == ([], None, 900)

@@ -190,6 +190,8 @@ def save_record(actor: User, initiative: Initiative, replication: Replication | 
         raise Invalid({"record": {"contact_id": [  # type: ignore[dict-item]
             "Only a member may set themself as the contact, with their own id."]}})
     record = replication.record if replication is not None else initiative.record
+    if record is None and all(value in (None, "", []) for value in changes.values()):
+        return False  # an empty form's record is no record
     if record is None:
         record = Record(initiative_id=initiative.id, town_insee=(
             replication.town_insee if replication else initiative.town_insee),

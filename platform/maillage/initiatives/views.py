@@ -22,12 +22,13 @@ from maillage.follows.views import follows_it
 from maillage.forms import field_errors, load_form
 from maillage.initiatives import operations, queries
 from maillage.initiatives.funding import schemes
-from maillage.initiatives.models import Initiative, Status
+from maillage.initiatives.models import Initiative, Record, Status
 from maillage.initiatives.schemas import (
     CommentCreateSchema,
     InitiativeCreateForm,
     InitiativeEditForm,
     InitiativeQueryArgs,
+    RecordInputSchema,
     ReplicationCreateSchema,
 )
 from maillage.themes.queries import list_themes
@@ -63,13 +64,58 @@ def _submitted(form: MultiDict[str, str]) -> dict[str, Any]:
     return {**form.to_dict(), "themes": form.getlist("themes")}
 
 
+_RECORD_TEXTS = ("solution", "supplier_siren", "results", "total_cost_eur", "duration_months")
+
+
+def _leaves(problems: Any) -> list[str]:
+    if isinstance(problems, dict):
+        return [message for value in problems.values() for message in _leaves(value)]
+    return list(problems)
+
+
+def _load_with_record(schema: Any, form: MultiDict[str, str],
+                      record: Record | None) -> dict[str, Any]:
+    """Load the form and its record's fields (`record_*`, an amount a funding scheme), both
+    checked before either is used, their errors named by the form's fields. The contact is a
+    box the reader ticks for themself: no one sets another as the one to call."""
+    data: dict[str, Any] = {name: form.get(f"record_{name}", "").strip() or None
+                            for name in _RECORD_TEXTS}
+    data["funding"] = [{"scheme": key, "amount_eur": form[f"record_funding_{key}"].strip()}
+                       for key in schemes() if form.get(f"record_funding_{key}", "").strip()]
+    if form.get("record_contact_me"):
+        data["contact_id"] = current_user.id
+    elif record is not None and record.contact_id == current_user.id:
+        data["contact_id"] = None
+    errors: dict[str, Any] = {}
+    try:
+        loaded = load_form(schema, form)
+    except ValidationError as error:
+        errors = field_errors(error)
+    try:
+        data = RecordInputSchema().load(data)
+    except ValidationError as error:
+        errors |= {f"record_{name}": _leaves(problems)
+                   for name, problems in error.normalized_messages().items()}
+    if errors:
+        raise Invalid(errors)
+    return {**loaded, "record": data}
+
+
+def _record_values(record: Record | None) -> dict[str, Any]:
+    if record is None:
+        return {}
+    return {**{f"record_{name}": getattr(record, name) or "" for name in _RECORD_TEXTS},
+            **{f"record_funding_{line.scheme}": line.amount_eur for line in record.funding},
+            "record_contact_me": record.contact_id == current_user.id}
+
+
 def _values_of(initiative: Initiative) -> dict[str, Any]:
     return {"title": initiative.title, "summary": initiative.summary, "body": initiative.body,
             "themes": [theme.slug for theme in initiative.themes],
             "status": initiative.status.value,
             "started_on": initiative.started_on.isoformat() if initiative.started_on else "",
             "budget_eur": initiative.budget_eur, "partners": "\n".join(initiative.partners),
-            "links": "\n".join(initiative.links)}
+            "links": "\n".join(initiative.links), **_record_values(initiative.record)}
 
 
 @blueprint.get("/initiatives")
@@ -90,6 +136,7 @@ def _form_page(initiative: Initiative | None, values: dict[str, Any],
                errors: Errors) -> tuple[str, int]:
     return render_template("initiatives/form.html", initiative=initiative, values=values,
                            errors=errors, themes=list_themes(), statuses=list(Status),
+                           schemes=schemes(),
                            towns=_postable_towns(current_user)), 422 if errors else 200
 
 
@@ -100,7 +147,7 @@ def new() -> Response | tuple[str, int]:
         return _form_page(None, {"status": Status.IDEA.value}, {})
     try:
         initiative = operations.publish_initiative(
-            current_user, **load_form(InitiativeCreateForm(), request.form))
+            current_user, **_load_with_record(InitiativeCreateForm(), request.form, None))
     except (ValidationError, Invalid) as error:
         return _form_page(None, _submitted(request.form), field_errors(error))
     flash(_("Votre initiative est publiée."))
@@ -117,8 +164,8 @@ def edit(initiative_id: int) -> Response | tuple[str, int]:
     if request.method == "GET":
         return _form_page(initiative, _values_of(initiative), {})
     try:
-        operations.update_initiative(current_user, initiative,
-                                     load_form(InitiativeEditForm(), request.form))
+        operations.update_initiative(current_user, initiative, _load_with_record(
+            InitiativeEditForm(), request.form, initiative.record))
     except (ValidationError, Invalid) as error:
         return _form_page(initiative, _submitted(request.form), field_errors(error))
     flash(_("L'initiative est mise à jour."))
