@@ -107,6 +107,9 @@ def test_the_filters_find_the_right_initiatives(client, seeded, query, expected)
     assert [names[item["id"]] for item in response.json["items"]] == expected
     page = client.get(f"/initiatives?{query}")
     assert page.status_code == 200
+    shown = {key for key, initiative_id in seeded["ids"].items()
+             if f'href="/initiatives/{initiative_id}"' in page.text}
+    assert shown == set(expected)
 
 
 @pytest.mark.parametrize("query", ["funding=loterie", "cost_per_inhabitant_min=-1",

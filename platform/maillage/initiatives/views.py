@@ -32,7 +32,7 @@ from maillage.initiatives.schemas import (
     ReplicationCreateSchema,
 )
 from maillage.themes.queries import list_themes
-from maillage.towns.bands import band_key
+from maillage.towns.bands import SCALES, band_key
 from maillage.towns.models import Town
 
 blueprint = Blueprint("initiatives", __name__)
@@ -129,7 +129,9 @@ def index() -> tuple[str, int]:
         errors = field_errors(error)
     return render_template("initiatives/index.html", page=page, form=request.args,
                            filters=filters, errors=errors, themes=list_themes(),
-                           statuses=list(Status)), 422 if errors else 200
+                           statuses=list(Status), schemes=schemes(),
+                           bands=[band.key for band in SCALES[LIKE_SCALE]]), \
+        422 if errors else 200
 
 
 def _form_page(initiative: Initiative | None, values: dict[str, Any],
