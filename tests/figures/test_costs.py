@@ -99,6 +99,7 @@ def test_under_three_towns_nothing_is_shown(client, seeded) -> None:
     ("population_band=10000-25000", ["large-7", "large-5"]),
     ("population_band=5000-9999&status=in_progress", ["middle-10"]),
     ("funding=region&cost_per_inhabitant_max=6", ["large-5"]),
+    ("q=imprimantes&funding=dsil&cost_per_inhabitant_min=2.5", ["middle-3"]),
 ])
 def test_the_filters_find_the_right_initiatives(client, seeded, query, expected) -> None:
     response = client.get(f"/api/v1/initiatives?{query}")
