@@ -94,6 +94,7 @@ def test_only_a_member_sets_themself_as_contact(client, writer, create_user) -> 
     assert response.status_code == 422
     assert list(response.json["errors"]["json"]["record"]) == ["contact_id"]
     assert record_count() == (0, 0)
+    assert session.scalar(sa.select(sa.func.count()).select_from(Initiative)) == 0
 
 
 def test_a_replication_carries_its_own_record(client, writer) -> None:
