@@ -19,7 +19,7 @@ from maillage.follows.operations import follow
 from maillage.help.models import HelpOffer, HelpRequest
 from maillage.help.operations import answer, ask_for_help, offer_help
 from maillage.initiatives.models import Initiative
-from maillage.initiatives.operations import publish_initiative
+from maillage.initiatives.operations import publish_initiative, replicate, save_record
 from maillage.networks.models import LabelAward, Network, NetworkMembership
 from maillage.themes.operations import load_themes
 from maillage.themes.queries import get_theme
@@ -108,9 +108,39 @@ def _initiatives(people: list[DemoPerson]) -> None:
         author = user_by_email(person.email)
         publish_initiative(author, town=person.town.insee, title=title, summary=summary,
                            body=body, themes=themes, status="done")
+    _records(people)
     for person, slug in ((people[2], "cybersecurite"), (people[3], "donnees-ouvertes"),
                          (people[5], "sobriete-numerique"), (people[6], "cybersecurite")):
         follow(user_by_email(person.email), Target.THEME, get_theme(slug).id)
+
+
+def _funding(**amounts: int) -> list[dict[str, object]]:
+    return [{"scheme": scheme.replace("_", "-"), "amount_eur": amount}
+            for scheme, amount in amounts.items()]
+
+
+def _records(people: list[DemoPerson]) -> None:
+    """Give the printers initiative its record, and two other demo towns' "we did it too"
+    theirs: three towns of a band and theme, so that what it cost towns like mine shows."""
+    printers = session.scalar(sa.select(Initiative).where(
+        Initiative.title == INITIATIVES[0][2]))
+    if printers is None or printers.record is not None:
+        return
+    author = user_by_email(people[3].email)
+    save_record(author, printers, None, {
+        "solution": "Trois copieurs multifonctions en location, badge d'impression",
+        "funding": _funding(dsil=12_000, own_budget=12_000), "total_cost_eur": 24_000,
+        "duration_months": 8, "results": "Deux fois moins de pages imprimées en un an.",
+        "indicators": [{"name": "Pages imprimées", "value": -52, "unit": "%"}],
+        "contact_id": author.id})
+    for index, cost, funding, months in (
+            (5, 15_000, _funding(detr=9_000, own_budget=6_000), 5),
+            (6, 30_000, _funding(dsil=10_000, region=10_000, own_budget=10_000), 12)):
+        person = people[index]
+        replicate(user_by_email(person.email), printers, town=person.town.insee,
+                  note="Même démarche, avec nos agents.", record={
+                      "solution": "Copieurs partagés et recto-verso par défaut",
+                      "funding": funding, "total_cost_eur": cost, "duration_months": months})
 
 
 def _help(people: list[DemoPerson]) -> None:

@@ -69,6 +69,11 @@ MATRIX: dict[tuple[str, str], Case] = {
     ("POST", "/api/v1/initiatives/<int:initiative_id>/replications"): Case(
         "/api/v1/initiatives/{initiative}/replications", {"town": QUIMPER},
         {"other_town": 201}),
+    # The world's replication is Landerneau's: no role speaks for it, the original's town
+    # (member) neither.
+    ("PATCH", "/api/v1/initiatives/<int:initiative_id>/replications/<int:replication_id>"):
+        Case("/api/v1/initiatives/{initiative}/replications/{replication}",
+             {"record": {"total_cost_eur": 10}}, {}),
     ("PUT", "/api/v1/follows/<any(theme,town,initiative,'help-request'):target>/<key>"): Case(
         "/api/v1/follows/help-request/{help_request}", None, everyone(200)),
     ("DELETE", "/api/v1/follows/<any(theme,town,initiative,'help-request'):target>/<key>"):
@@ -150,6 +155,10 @@ def world(app, client, create_user, token_for) -> dict[str, Any]:
     comment = client.post(f"/api/v1/initiatives/{initiative}/comments",
                           json={"body": "Premier."}, headers=headers).json["id"]
     pending = create_user(town=LANNION).memberships[0].id
+    landerneau = {"Authorization":
+                  f"Bearer {token_for(create_user(town='29103', verified=True))}"}
+    replication = client.post(f"/api/v1/initiatives/{initiative}/replications",
+                              json={"town": "29103"}, headers=landerneau).json["id"]
     asked = client.post("/api/v1/help-requests", json=HELP, headers=headers).json["id"]
     answerer = {"Authorization": f"Bearer {token_for(create_user(town=QUIMPER, verified=True))}"}
     answer = client.post(f"/api/v1/help-requests/{asked}/answers", json={"body": "Ainsi."},
@@ -176,6 +185,7 @@ def world(app, client, create_user, token_for) -> dict[str, Any]:
     tokens = {role: {"Authorization": f"Bearer {token_for(user, Scope.WRITE)}"}
               for role, user in users.items()}
     return {"initiative": initiative, "comment": comment, "membership": pending,
+            "replication": replication,
             "help_request": asked, "answer": answer, "offer": offer, "seat": seat,
             "webhook": webhook,
             "author_token": author_token,

@@ -129,6 +129,9 @@ def test_the_demo_loads_once(run, client, csrf) -> None:
     requests = client.get("/api/v1/help-requests").json["items"]
     assert sorted(r["status"] for r in requests) == ["answered", "open"]
     assert len(client.get("/api/v1/help-offers").json["items"]) == 1
+    # Three demo towns of a band recorded what the printers cost them: the figure shows.
+    costs = client.get("/api/v1/figures/costs?theme=sobriete-numerique").json["rows"]
+    assert [row["towns"] for row in costs] == [3]
     signed_in = client.post("/sign-in", data={"csrf_token": csrf(),
                                               "email": "admin@maillage.localhost",
                                               "password": "maillage-demo"})

@@ -6,12 +6,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from flask_babel import format_decimal, gettext, ngettext
+from flask_babel import format_currency, format_decimal, gettext, ngettext
 
 from maillage.fields import ascii_int
-from maillage.figures.bands import BANDS, UNKNOWN
 from maillage.figures.figure import Figure
 from maillage.i18n import hours, percent
+from maillage.towns.bands import BANDS, UNKNOWN
 
 ROW = 24
 LABEL_WIDTH = 300
@@ -52,6 +52,8 @@ def formatted(value: Any, kind: str) -> str:
         return percent(value)
     if kind == "count":
         return format_decimal(value)
+    if kind == "euros":
+        return format_currency(value, "EUR")
     if kind == "hours":
         return hours(value)
     if kind == "band":

@@ -9,7 +9,8 @@ from typing import Any
 
 @dataclass(frozen=True)
 class Column:
-    """A column; `kind` tells how to show it: text, band, level, count, share (0 to 1), month."""
+    """A column; `kind` tells how to show it: text, band, level, count, share (0 to 1), month,
+    euros."""
 
     key: str
     label: str

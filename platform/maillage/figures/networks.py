@@ -12,10 +12,10 @@ import sqlalchemy as sa
 from sqlalchemy.orm import aliased
 
 from maillage.database import session
-from maillage.figures.bands import SMALL, band_of, ordered
 from maillage.figures.figure import Column, Figure, share
 from maillage.i18n import N_
 from maillage.networks.models import BoardSeat, LabelAward, Network, NetworkMembership
+from maillage.towns.bands import SMALL, band_of, ordered
 from maillage.towns.models import Department, Town
 
 OVERSEAS_COLLECTIVITY = "com"

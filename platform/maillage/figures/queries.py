@@ -13,6 +13,7 @@ from typing import Any
 
 from maillage.errors import Invalid
 from maillage.figures.activity import help_answers, help_requests, incidents, initiatives
+from maillage.figures.costs import costs
 from maillage.figures.figure import Figure
 from maillage.figures.networks import bands, board, labels, members, overlap, reach
 from maillage.networks.queries import get_network
@@ -21,6 +22,7 @@ FIGURES: dict[str, Callable[..., Figure]] = {
     "bands": bands, "members": members, "overlap": overlap, "labels": labels,
     "board": board, "reach": reach, "initiatives": initiatives,
     "help_requests": help_requests, "help_answers": help_answers, "incidents": incidents,
+    "costs": costs,
 }
 
 

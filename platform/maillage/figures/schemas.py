@@ -8,9 +8,9 @@ import io
 from marshmallow import Schema, fields, validate
 
 from maillage.fields import Integer
-from maillage.figures.bands import SCALES
 from maillage.figures.figure import Figure
 from maillage.forms import QuerySchema
+from maillage.towns.bands import SCALES
 
 
 class FigureArgs(QuerySchema):
@@ -21,6 +21,8 @@ class FigureArgs(QuerySchema):
     year = Integer(minimum=1900, maximum=2100)
     scale = fields.String(validate=validate.OneOf(list(SCALES)),
                           metadata={"description": "Population bands: coarse or fine"})
+    theme = fields.String(validate=validate.Length(min=1, max=80),
+                          metadata={"description": "A theme's slug"})
     by = fields.String(validate=validate.OneOf(["band", "department"]),
                        metadata={"description": "Reach by population band or department"})
 

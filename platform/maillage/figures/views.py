@@ -12,14 +12,15 @@ from marshmallow import ValidationError
 
 from maillage.errors import Invalid
 from maillage.figures import queries
-from maillage.figures.bands import SCALES
-from maillage.figures.charts import bar_chart, formatted
+from maillage.figures.charts import band_name, bar_chart, formatted
 from maillage.figures.figure import Figure
 from maillage.figures.schemas import FigureArgs
 from maillage.networks.queries import list_networks
+from maillage.towns.bands import SCALES
 
 blueprint = Blueprint("figures", __name__)
 blueprint.add_app_template_filter(formatted, "figure_value")
+blueprint.add_app_template_filter(band_name, "band_name")
 
 
 @blueprint.get("/figures")

@@ -21,6 +21,7 @@ from maillage.initiatives.schemas import (
     InitiativeUpdateSchema,
     ReplicationCreateSchema,
     ReplicationSchema,
+    ReplicationUpdateSchema,
 )
 
 blueprint = Blueprint("initiatives_api", __name__, description="Initiatives of towns")
@@ -85,3 +86,18 @@ def comment(args: dict[str, Any], initiative_id: int) -> Comment:
 def replicate(args: dict[str, Any], initiative_id: int) -> Replication:
     """Say that a town of the signed-in user did this initiative too."""
     return operations.replicate(current_user, _initiative(initiative_id), **args)
+
+
+@blueprint.route("/initiatives/<int:initiative_id>/replications/<int:replication_id>",
+                 methods=["PATCH"])
+@blueprint.arguments(ReplicationUpdateSchema)
+@blueprint.response(200, ReplicationSchema)
+@login_required
+def update_replication(args: dict[str, Any], initiative_id: int,
+                       replication_id: int) -> Replication:
+    """Change a "we did it too", its note and its record: for the verified members of its
+    town."""
+    replication = queries.get_replication(_initiative(initiative_id).id, replication_id)
+    if replication is None:
+        abort(404, message=f"No replication has the id {replication_id} here.")
+    return operations.update_replication(current_user, replication, args)

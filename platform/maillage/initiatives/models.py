@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 from datetime import date, datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -56,6 +57,11 @@ class Initiative(Base):
     author: Mapped[User | None] = relationship(lazy="joined")
     themes: Mapped[list[Theme]] = relationship(secondary=initiative_themes,
                                                order_by=Theme.slug, lazy="selectin")
+    # Its own replication record; written by `initiatives.operations.save_record`.
+    record: Mapped[Record | None] = relationship(
+        primaryjoin="and_(Record.initiative_id == Initiative.id, "
+                    "Record.replication_id.is_(None))",
+        viewonly=True, uselist=False, lazy="selectin")
 
     __table_args__ = (
         sa.Index("ix_initiatives_created_at_id", "created_at", "id"),
@@ -110,5 +116,68 @@ class Replication(Base):
 
     town: Mapped[Town] = relationship(lazy="joined", innerjoin=True)
     initiative: Mapped[Initiative | None] = relationship(foreign_keys=[initiative_id])
+    record: Mapped[Record | None] = relationship(
+        primaryjoin="Record.replication_id == Replication.id", viewonly=True, uselist=False,
+        lazy="selectin")
 
     __table_args__ = (sa.UniqueConstraint("original_id", "town_insee"),)
+
+
+class Record(Base):
+    """What a town needs to copy an initiative: the solution, its funding, cost, duration,
+    results and whom to call. One on an initiative (`replication_id` None) and one on each
+    "we did it too"; `initiative_id` is always the initiative it is about, whose themes the
+    cost figures read, and `town_insee` the town that paid."""
+
+    __tablename__ = "replication_records"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    initiative_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("initiatives.id", ondelete="CASCADE"))
+    replication_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("replications.id", ondelete="CASCADE"), unique=True)
+    town_insee: Mapped[str] = mapped_column(sa.ForeignKey("towns.insee"))
+    solution: Mapped[str | None] = mapped_column(sa.String(500))
+    supplier_siren: Mapped[str | None] = mapped_column(sa.String(9))
+    total_cost_eur: Mapped[int | None] = mapped_column(sa.Integer)
+    duration_months: Mapped[int | None] = mapped_column(sa.Integer)
+    results: Mapped[str | None] = mapped_column(sa.Text)
+    indicators: Mapped[list[dict[str, Any]]] = mapped_column(sa.JSON, default=list)
+    contact_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL"))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    town: Mapped[Town] = relationship(lazy="joined", innerjoin=True)
+    contact: Mapped[User | None] = relationship(lazy="joined")
+    funding: Mapped[list[Funding]] = relationship(
+        lazy="selectin", order_by="Funding.scheme", cascade="all, delete-orphan")
+
+    __table_args__ = (
+        # The initiative's own record is one, as each replication's is (the column's unique).
+        sa.Index("ux_replication_records_own", "initiative_id", unique=True,
+                 postgresql_where=sa.text("replication_id IS NULL"),
+                 sqlite_where=sa.text("replication_id IS NULL")),
+        sa.CheckConstraint("total_cost_eur >= 0", name="record_cost_not_negative"),
+        sa.CheckConstraint("duration_months >= 0", name="record_duration_not_negative"),
+    )
+
+    @property
+    def cost_per_inhabitant(self) -> float | None:
+        """Derived from the town's official population, never typed in."""
+        population = self.town.population
+        if self.total_cost_eur is None or not population:
+            return None
+        return round(self.total_cost_eur / population, 2)
+
+
+class Funding(Base):
+    """One scheme's part of a record's funding (schemes: `initiatives.funding`)."""
+
+    __tablename__ = "replication_funding"
+
+    record_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("replication_records.id", ondelete="CASCADE"), primary_key=True)
+    scheme: Mapped[str] = mapped_column(sa.String(40), primary_key=True, index=True)
+    amount_eur: Mapped[int] = mapped_column(sa.Integer)
+
+    __table_args__ = (sa.CheckConstraint("amount_eur >= 0", name="funding_not_negative"),)

@@ -20,7 +20,14 @@ from maillage.initiatives.events import (
     InitiativeStatusChanged,
     InitiativeUpdated,
 )
-from maillage.initiatives.models import Comment, Initiative, Replication, Status
+from maillage.initiatives.models import (
+    Comment,
+    Funding,
+    Initiative,
+    Record,
+    Replication,
+    Status,
+)
 from maillage.text import render_markdown
 from maillage.themes.models import Theme
 from maillage.themes.queries import themes_by_slug
@@ -37,8 +44,8 @@ def _themes(slugs: list[str]) -> list[Theme]:
 def publish_initiative(author: User, *, town: str, title: str, summary: str, body: str,
                        themes: list[str], status: str = Status.IDEA.value,
                        started_on: date | None = None, budget_eur: int | None = None,
-                       partners: list[str] | None = None,
-                       links: list[str] | None = None) -> Initiative:
+                       partners: list[str] | None = None, links: list[str] | None = None,
+                       record: dict[str, Any] | None = None) -> Initiative:
     """Publish an initiative of `town`; its author follows it from then on."""
     found = get_town(town)
     if found is None:
@@ -53,6 +60,8 @@ def publish_initiative(author: User, *, town: str, title: str, summary: str, bod
     )
     session.add(initiative)
     session.flush()
+    if record is not None:
+        save_record(author, initiative, None, record)
     follow(author, Target.INITIATIVE, initiative.id)
     events.record(InitiativePublished(
         initiative_id=initiative.id, town_insee=initiative.town_insee,
@@ -67,6 +76,9 @@ def update_initiative(actor: User, initiative: Initiative, changes: dict[str, An
                    "Only the author and the verified members of its town may edit it.")
     old_status = initiative.status
     changed: list[str] = []
+    changes = dict(changes)
+    if "record" in changes and save_record(actor, initiative, None, changes.pop("record")):
+        changed.append("record")
     for name, value in changes.items():
         if name == "themes":
             value = _themes(value)
@@ -121,7 +133,7 @@ def comment_on(author: User, initiative: Initiative, body: str) -> Comment:
 
 
 def replicate(actor: User, original: Initiative, *, town: str, initiative_id: int | None = None,
-              note: str = "") -> Replication:
+              note: str = "", record: dict[str, Any] | None = None) -> Replication:
     """Say that `town` did `original` too, linking its own initiative when it has one."""
     _visible(original, original.id)
     found = get_town(town)
@@ -142,6 +154,8 @@ def replicate(actor: User, original: Initiative, *, town: str, initiative_id: in
                               initiative_id=initiative_id, author_id=actor.id, note=note.strip())
     session.add(replication)
     session.flush()
+    if record is not None:
+        save_record(actor, original, replication, record)
     follow(actor, Target.INITIATIVE, original.id)
     events.record(InitiativeReplicated(
         initiative_id=original.id, replication_id=replication.id,
@@ -149,3 +163,58 @@ def replicate(actor: User, original: Initiative, *, town: str, initiative_id: in
         title=original.title,
     ), actor_id=actor.id)
     return replication
+
+
+def update_replication(actor: User, replication: Replication,
+                       changes: dict[str, Any]) -> Replication:
+    """Change a "we did it too": its note and record, for the verified members of its town."""
+    policy.require(policy.can_post_for(actor, replication.town_insee),
+                   f"Only verified members of {replication.town.name} may speak for it.")
+    if "note" in changes:
+        replication.note = changes["note"].strip()
+    if "record" in changes:
+        original = session.get(Initiative, replication.original_id)
+        assert original is not None  # the replication's foreign key cascades
+        save_record(actor, original, replication, changes["record"])
+    session.flush()
+    return replication
+
+
+def save_record(actor: User, initiative: Initiative, replication: Replication | None,
+                changes: dict[str, Any]) -> bool:
+    """Write the replication record of `initiative` (or of `replication` of it), creating it
+    on its first change; return whether anything changed. Only a member sets themself as the
+    contact, so no one is offered to be called without having said yes."""
+    contact_id = changes.get("contact_id")
+    if contact_id is not None and contact_id != actor.id:
+        raise Invalid({"record": {"contact_id": [  # type: ignore[dict-item]
+            "Only a member may set themself as the contact, with their own id."]}})
+    record = replication.record if replication is not None else initiative.record
+    if record is None and all(value in (None, "", []) for value in changes.values()):
+        return False  # an empty form's record is no record
+    if record is None:
+        record = Record(initiative_id=initiative.id, town_insee=(
+            replication.town_insee if replication else initiative.town_insee),
+            replication_id=replication.id if replication else None, indicators=[])
+        session.add(record)
+    changed = record.id is None
+    for name, value in changes.items():
+        if name == "funding":
+            lines = sorted((line["scheme"], line["amount_eur"]) for line in value)
+            if lines != [(line.scheme, line.amount_eur) for line in record.funding]:
+                record.funding = [Funding(scheme=s, amount_eur=a) for s, a in lines]
+                changed = True
+        elif name == "indicators":
+            value = [{"name": i["name"].strip(), "value": i["value"], "unit": i["unit"].strip()}
+                     for i in value]
+        elif isinstance(value, str):
+            value = value.strip() or None
+        if name != "funding" and getattr(record, name) != value:
+            setattr(record, name, value)
+            changed = True
+    if changed:
+        record.updated_at = utcnow()
+        session.flush()
+        # The record relationships are read-only views: read the written record again.
+        session.expire(replication if replication is not None else initiative, ["record"])
+    return changed

@@ -10,9 +10,17 @@ import sqlalchemy as sa
 from maillage import pagination
 from maillage.database import session
 from maillage.errors import Invalid
-from maillage.initiatives.models import Comment, Initiative, Replication, initiative_themes
+from maillage.initiatives.models import (
+    Comment,
+    Funding,
+    Initiative,
+    Record,
+    Replication,
+    initiative_themes,
+)
 from maillage.search.queries import excerpts, matching_initiatives
 from maillage.themes.models import Theme
+from maillage.towns.bands import BANDS
 from maillage.towns.models import Town
 
 
@@ -29,9 +37,19 @@ def list_initiatives(*, q: str | None = None, theme: str | None = None,
                      town: str | None = None, department: str | None = None,
                      region: str | None = None, status: str | None = None,
                      population_min: int | None = None, population_max: int | None = None,
+                     population_band: str | None = None, solution: str | None = None,
+                     funding: str | None = None, cost_per_inhabitant_min: float | None = None,
+                     cost_per_inhabitant_max: float | None = None,
                      after: list[Any] | None = None, limit: int = 20) -> Page:
-    """Return a page of visible initiatives, newest first, or best match first with `q`."""
+    """Return a page of visible initiatives, newest first, or best match first with `q`.
+
+    `solution`, `funding` and the cost per inhabitant read the initiative's own replication
+    record; the cost is compared as total cost against the bound times the population, so no
+    division is made in SQL and a town without population never matches."""
     query = sa.select(Initiative).where(Initiative.hidden_at.is_(None))
+    query = _of_record(query, solution, funding, cost_per_inhabitant_min,
+                       cost_per_inhabitant_max)
+    costed = cost_per_inhabitant_min is not None or cost_per_inhabitant_max is not None
     if theme:
         # The theme's id first, once: each candidate is then one lookup of its (id, theme) key.
         theme_id = sa.select(Theme.id).where(Theme.slug == theme).scalar_subquery()
@@ -42,8 +60,15 @@ def list_initiatives(*, q: str | None = None, theme: str | None = None,
     department = department.upper() if department else None
     # A search reads the department in its own rows (`matching_initiatives`), a list in towns.
     of_towns = None if q else department
-    if of_towns or region or population_min is not None or population_max is not None:
+    if of_towns or region or population_min is not None or population_max is not None \
+            or population_band or costed:
         query = query.join(Town, Town.insee == Initiative.town_insee)
+        if population_band:
+            query = query.where(BANDS[population_band].condition(Town.population))
+        if cost_per_inhabitant_min is not None:
+            query = query.where(Record.total_cost_eur >= cost_per_inhabitant_min * Town.population)
+        if cost_per_inhabitant_max is not None:
+            query = query.where(Record.total_cost_eur <= cost_per_inhabitant_max * Town.population)
         if of_towns:
             query = query.where(Town.department_code == of_towns)
         if region:
@@ -57,6 +82,24 @@ def list_initiatives(*, q: str | None = None, theme: str | None = None,
     if q:
         return _search_page(query, q, department, after, limit)
     return _newest_page(query, after, limit)
+
+
+def _of_record(query: sa.Select, solution: str | None, funding: str | None,
+               cost_min: float | None, cost_max: float | None) -> sa.Select:
+    """`query` narrowed by the initiative's own record, when a filter reads it."""
+    if not (solution or funding or cost_min is not None or cost_max is not None):
+        return query
+    query = query.join(Record, sa.and_(Record.initiative_id == Initiative.id,
+                                       Record.replication_id.is_(None)))
+    if solution:
+        words = solution.strip()
+        query = query.where(sa.or_(
+            sa.func.lower(Record.solution).contains(words.lower(), autoescape=True),
+            Record.supplier_siren == words))
+    if funding:
+        query = query.where(sa.exists().where(Funding.record_id == Record.id,
+                                              Funding.scheme == funding))
+    return query
 
 
 def _newest_page(query: sa.Select, after: list[Any] | None, limit: int) -> Page:
@@ -113,6 +156,12 @@ def comments_of(initiative_id: int) -> list[Comment]:
     return list(session.scalars(sa.select(Comment).where(
         Comment.initiative_id == initiative_id, Comment.hidden_at.is_(None)
     ).order_by(Comment.id)))
+
+
+def get_replication(initiative_id: int, replication_id: int) -> Replication | None:
+    """Return the replication `replication_id` of initiative `initiative_id`, or None."""
+    replication = session.get(Replication, replication_id)
+    return replication if replication and replication.original_id == initiative_id else None
 
 
 def replications_of(initiative_id: int) -> list[Replication]:

@@ -50,6 +50,15 @@ def band_of(population: Any, scale: str = "coarse") -> sa.ColumnElement[str]:
                    else_=UNKNOWN.key)
 
 
+def band_key(population: int | None, scale: str = "coarse") -> str:
+    """The band of `population` on `scale`, in Python: what `band_of` says in SQL."""
+    for band in SCALES[scale]:
+        if population is not None and (band.low is None or population >= band.low) \
+                and (band.high is None or population <= band.high):
+            return band.key
+    return UNKNOWN.key
+
+
 def ordered(keys: set[str], scale: str) -> list[str]:
     """The bands of `scale` in order, then `unknown` when some towns fall there."""
     return [band.key for band in SCALES[scale]] + ([UNKNOWN.key] if UNKNOWN.key in keys else [])
