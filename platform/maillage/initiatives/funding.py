@@ -7,6 +7,8 @@ import json
 from functools import cache
 from importlib.resources import files
 
+from stdnum.fr import siren as siren_number
+
 
 @cache
 def schemes() -> dict[str, str]:
@@ -16,17 +18,7 @@ def schemes() -> dict[str, str]:
 
 
 def siren_is_valid(siren: str) -> bool:
-    """Whether `siren` is nine ASCII digits whose Luhn key holds, as INSEE defines it.
-
-    Hand-written: the check is six lines, where python-stdnum would be a dependency for one
-    function. La Poste's SIREN (356000000), the one known exception, passes its own rule.
-    """
-    if len(siren) != 9 or not siren.isascii() or not siren.isdigit():
-        return False
-    if siren == "356000000":
-        return True
-    total = 0
-    for position, digit in enumerate(int(c) for c in reversed(siren)):
-        doubled = digit * 2 if position % 2 else digit
-        total += doubled - 9 if doubled > 9 else doubled
-    return total % 10 == 0
+    """Whether `siren` is nine ASCII digits whose Luhn key holds, as INSEE defines it
+    (python-stdnum's check). Written otherwise (spaces, dots) it is refused, not read: the
+    record keeps what it is given."""
+    return len(siren) == 9 and siren.isascii() and siren.isdigit() and siren_number.is_valid(siren)
