@@ -11,11 +11,12 @@ from rq import cron
 
 from workers.escalation import follow_through_help
 from workers.mail import send_due_digests, sweep_digests
-from workers.sweeper import sweep_mail, sweep_outbox, sweep_webhooks
+from workers.sweeper import sweep_files, sweep_mail, sweep_outbox, sweep_webhooks
 
 cron.register(sweep_outbox, "events", interval=60)
 cron.register(sweep_mail, "mail", interval=60)
 cron.register(sweep_webhooks, "webhooks", interval=60)
+cron.register(sweep_files, "events", interval=3600)
 cron.register(follow_through_help, "events", interval=600)
 cron.register(sweep_digests, "mail", interval=300)
 cron.register(send_due_digests, "mail", args=("daily",), cron="0 5,6 * * *",

@@ -13,6 +13,7 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 
+from maillage.attachments.operations import sweep_orphans
 from maillage.database import session, transaction, utcnow
 from maillage.events import Event, dispatch, to_process
 from maillage.jobs import Job
@@ -65,3 +66,11 @@ def sweep_webhooks() -> int:
         queues.enqueue("webhooks", Job.DELIVER_WEBHOOK, delivery_id, attempt,
                        job_id=f"webhook-{delivery_id}-{attempt}")
     return len(waiting)
+
+
+def sweep_files() -> int:
+    """Delete the stored bytes that no file names any more (an item deleted with its files,
+    an upload whose transaction rolled back); return how many."""
+    app = job_app()
+    with app.app_context(), transaction():
+        return sweep_orphans()

@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from typing import Any
 
 import flask_smorest
-from flask import Flask, current_app, jsonify, render_template
+from flask import Flask, current_app, jsonify, render_template, request
 from flask_smorest import Api
 from flask_smorest.spec.plugins import integerconverter2paramschema
 from webargs.core import missing
@@ -87,7 +87,10 @@ def handle_domain_error(error: DomainError) -> Any:
     body: dict[str, Any] = {"code": error.status, "status": HTTP_STATUS_CODES[error.status],
                             "message": error.message}
     if isinstance(error, Invalid):
-        body["errors"] = {"json": error.errors}
+        # Keyed by where the fields were, as the schemas' own errors are: a multipart body's
+        # under "files".
+        location = "files" if request.mimetype == "multipart/form-data" else "json"
+        body["errors"] = {location: error.errors}
     return jsonify(body), error.status
 
 

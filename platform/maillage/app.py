@@ -22,10 +22,12 @@ from maillage import (
     queues,
     realtime,
     settings,
+    storage,
 )
 from maillage.accounts import auth
 from maillage.accounts.api import blueprint as accounts_api
 from maillage.accounts.views import blueprint as accounts_pages
+from maillage.attachments.api import blueprint as attachments_api
 from maillage.attachments.views import blueprint as attachments_pages
 from maillage.emails.api import blueprint as emails_api
 from maillage.emails.views import blueprint as emails_pages
@@ -60,7 +62,7 @@ from maillage.webhooks.api import blueprint as webhooks_api
 
 API_BLUEPRINTS = (towns_api, themes_api, accounts_api, initiatives_api, follows_api,
                   notifications_api, help_api, networks_api, figures_api, emails_api,
-                  privacy_api, moderation_api, webhooks_api)
+                  privacy_api, moderation_api, webhooks_api, attachments_api)
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
@@ -89,6 +91,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     logs.init_app(app)
     bodies.init_app(app)  # before the rest: a body too large costs nothing
     database.init_app(app)
+    storage.init_app(app)
     realtime.init_app(app)
     queues.init_app(app)
     limits.init_app(app)  # before auth: a refused request costs no query

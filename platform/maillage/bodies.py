@@ -12,12 +12,14 @@ and is no body any endpoint takes.
 from __future__ import annotations
 
 import json
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
-from flask import Flask, request
+from flask import Flask, Request, current_app, request
 from flask.json.provider import DefaultJSONProvider
 from werkzeug.exceptions import RequestEntityTooLarge
 
+F = TypeVar("F", bound=Callable[..., Any])
 MAX_DEPTH = 32
 """Arrays and objects inside one another; the API's deepest body has two."""
 
@@ -25,7 +27,28 @@ MAX_DEPTH = 32
 def init_app(app: Flask) -> None:
     """Parse JSON with `JSONProvider`, and refuse bodies too large before anything else."""
     app.json = JSONProvider(app)
+    app.request_class = MaillageRequest
     app.before_request(_refuse_too_large)
+
+
+def takes_files(view: F) -> F:
+    """Mark a view whose form or body carries files: its requests may be larger by an item's
+    files (`ATTACHMENT_MAX_ITEM_BYTES`). The limit is known once the URL is matched, before
+    any hook reads the form (the CSRF check does)."""
+    view.takes_files = True  # type: ignore[attr-defined]
+    return view
+
+
+class MaillageRequest(Request):
+    """Flask's request, whose body limit is larger for a view that takes files."""
+
+    @property
+    def max_content_length(self) -> int | None:  # type: ignore[override]
+        limit = super().max_content_length
+        view = current_app.view_functions.get(self.endpoint or "")
+        if limit is not None and getattr(view, "takes_files", False):
+            return limit + current_app.config["ATTACHMENT_MAX_ITEM_BYTES"]
+        return limit
 
 
 def _refuse_too_large() -> None:

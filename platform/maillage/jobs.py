@@ -18,4 +18,5 @@ class Job(enum.StrEnum):
     SWEEP_MAIL = "workers.sweeper.sweep_mail"
     DELIVER_WEBHOOK = "workers.webhooks.deliver_webhook"
     SWEEP_WEBHOOKS = "workers.sweeper.sweep_webhooks"
+    SWEEP_FILES = "workers.sweeper.sweep_files"
     FOLLOW_THROUGH_HELP = "workers.escalation.follow_through_help"

@@ -6,6 +6,7 @@ before they change anything.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
@@ -16,6 +17,7 @@ if TYPE_CHECKING:
     from flask_login import AnonymousUserMixin
 
     from maillage.accounts.models import TownMembership, User
+    from maillage.attachments.models import Attachment
     from maillage.help.models import HelpRequest
     from maillage.initiatives.models import Initiative
 
@@ -60,6 +62,27 @@ def can_post_for(user: User, town_insee: str) -> bool:
 def can_edit_initiative(user: User, initiative: Initiative) -> bool:
     """The author, and the verified members of the initiative's town, keep it up to date."""
     return initiative.author_id == user.id or is_verified_member(user, initiative.town_insee)
+
+
+class Authored(Protocol):
+    """An item someone wrote: an initiative, a help request, an answer, a comment."""
+
+    author_id: int | None
+
+
+def can_attach(user: User, item: Authored) -> bool:
+    """Files go with an item as its text does: its author attaches them, and for an item of
+    a town (an initiative, a help request), the town's verified members too."""
+    town = getattr(item, "town_insee", None)
+    return can_write(user) and (item.author_id == user.id
+                                or (town is not None and is_verified_member(user, town)))
+
+
+def can_remove_attachment(user: User, attachment: Attachment,
+                          items: Sequence[Authored]) -> bool:
+    """A file is removed by whoever attached it, or by whoever may attach to its item (the
+    first of `items`, what it is part of)."""
+    return attachment.uploader_id == user.id or can_attach(user, items[0])
 
 
 def can_answer(user: User) -> bool:

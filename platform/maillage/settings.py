@@ -54,15 +54,22 @@ def load(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
         "MAIL_REPLY_DOMAIN": env.get("MAIL_REPLY_DOMAIN") or None,
         "MAIL_REPLY_MAX_AGE": timedelta(days=_positive(env, "MAIL_REPLY_MAX_AGE", default=30,
                                                        unit="days", example=30)),
-        # The files a reply by mail may attach: at most this many, each at most this size.
-        "ATTACHMENT_MAX_BYTES": _whole(env, "ATTACHMENT_MAX_BYTES", default=5 * 1024 * 1024,
+        # Files of initiatives, help requests, answers and comments: each at most
+        # ATTACHMENT_MAX_BYTES, an item's at most ATTACHMENT_MAX_COUNT and
+        # ATTACHMENT_MAX_ITEM_BYTES in all; kept in the instance folder, or where STORAGE_URL
+        # says (maillage.storage: file:///path, s3://bucket/prefix).
+        "ATTACHMENT_MAX_BYTES": _whole(env, "ATTACHMENT_MAX_BYTES", default=10_000_000,
                                        unit="bytes"),
-        "ATTACHMENT_MAX_COUNT": 5,
+        "ATTACHMENT_MAX_ITEM_BYTES": _whole(env, "ATTACHMENT_MAX_ITEM_BYTES",
+                                            default=30_000_000, unit="bytes"),
+        "ATTACHMENT_MAX_COUNT": _whole(env, "ATTACHMENT_MAX_COUNT", default=20, unit="files"),
+        "STORAGE_URL": env.get("STORAGE_URL") or None,
         "BASE_URL": env.get("BASE_URL", "http://127.0.0.1:5000"),
         "SESSION_COOKIE_SECURE": production,
         # The largest request body, in bytes: a larger one is refused (413) before it is read.
         # The largest body any form or endpoint takes, an initiative (50,000 characters), stays
-        # below 1 MiB even percent-encoded.
+        # below 1 MiB even percent-encoded. A form or endpoint that takes files takes
+        # ATTACHMENT_MAX_ITEM_BYTES more (bodies.takes_files).
         "MAX_CONTENT_LENGTH": _whole(env, "MAX_CONTENT_LENGTH", default=1024 * 1024,
                                      unit="bytes"),
         # The embedded worker thread sweeps the outbox this often (seconds); the scheduler

@@ -6,6 +6,7 @@ The endpoints are read from the app's URL map, so one added without a row here f
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,6 +19,7 @@ from maillage.networks.operations import add_board_seat, create_network
 from maillage.themes.models import Theme
 from maillage.webhooks.operations import register_webhook
 from tests.support.databases import REFERENCE_TABLES
+from tests.support.files import PDF
 from tests.support.initiatives import VALID
 
 # "granted": a referent by an admin's grant, member of no town.
@@ -36,6 +38,7 @@ class Case:
     allowed: dict[str, int]  # role: status; any other signed-in role gets `refused`
     refused: int = 403
     signed_out: int = 401
+    files: bool = False  # the body is multipart/form-data: a PDF as the part `files`
 
     def expected(self, role: str) -> int:
         if role == "signed_out":
@@ -64,6 +67,16 @@ MATRIX: dict[tuple[str, str], Case] = {
     ("PATCH", "/api/v1/initiatives/<int:initiative_id>"): Case(
         "/api/v1/initiatives/{initiative}", {"status": "done"},
         {"member": 200, "referent": 200}),
+    ("POST", "/api/v1/initiatives/<int:initiative_id>/files"): Case(
+        "/api/v1/initiatives/{initiative}/files", None, {"member": 201, "referent": 201},
+        files=True),
+    ("DELETE", "/api/v1/files/<int:attachment_id>"): Case(  # the uploader is the author
+        "/api/v1/files/{file}", None, {"member": 204, "referent": 204}),
+    ("POST", "/api/v1/help-requests/<int:request_id>/files"): Case(  # the asker's town's
+        "/api/v1/help-requests/{help_request}/files", None, {"member": 201, "referent": 201},
+        files=True),
+    ("POST", "/api/v1/help-requests/<int:request_id>/answers/<int:answer_id>/files"): Case(
+        "/api/v1/help-requests/{help_request}/answers/{answer}/files", None, {}, files=True),
     ("POST", "/api/v1/initiatives/<int:initiative_id>/comments"): Case(
         "/api/v1/initiatives/{initiative}/comments", {"body": "Bravo."}, everyone(201)),
     ("POST", "/api/v1/initiatives/<int:initiative_id>/replications"): Case(
@@ -152,6 +165,8 @@ def world(app, client, create_user, token_for) -> dict[str, Any]:
     author = create_user(town=LANNION, verified=True)
     headers = {"Authorization": f"Bearer {token_for(author, Scope.WRITE)}"}
     initiative = client.post("/api/v1/initiatives", json=VALID, headers=headers).json["id"]
+    [file] = client.post(f"/api/v1/initiatives/{initiative}/files", headers=headers,
+                         data={"files": (io.BytesIO(PDF), "rapport.pdf")}).json["items"]
     comment = client.post(f"/api/v1/initiatives/{initiative}/comments",
                           json={"body": "Premier."}, headers=headers).json["id"]
     pending = create_user(town=LANNION).memberships[0].id
@@ -184,7 +199,7 @@ def world(app, client, create_user, token_for) -> dict[str, Any]:
     }
     tokens = {role: {"Authorization": f"Bearer {token_for(user, Scope.WRITE)}"}
               for role, user in users.items()}
-    return {"initiative": initiative, "comment": comment, "membership": pending,
+    return {"initiative": initiative, "file": file["id"], "comment": comment, "membership": pending,
             "replication": replication,
             "help_request": asked, "answer": answer, "offer": offer, "seat": seat,
             "webhook": webhook,
@@ -211,8 +226,9 @@ def test_permission(client, world, endpoint: tuple[str, str], role: str) -> None
     queues = client.application.extensions["maillage.queues"]
     assert queues.join(timeout=30)
     before = dump()
-    response = client.open(_fill(case.path, world), method=endpoint[0],
-                           json=_fill(case.body, world) if case.body is not None else None,
+    body = {"data": {"files": (io.BytesIO(PDF), "rapport.pdf")}} if case.files else \
+        {"json": _fill(case.body, world) if case.body is not None else None}
+    response = client.open(_fill(case.path, world), method=endpoint[0], **body,
                            headers=world["tokens"][role])
     assert response.status_code == case.expected(role), response.get_data(as_text=True)
     assert queues.join(timeout=30)

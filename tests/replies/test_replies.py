@@ -40,6 +40,7 @@ from maillage.replies.models import InboundMail
 from maillage.replies.operations import receive as received
 from maillage.themes.queries import get_theme
 from tests.support.api import bearer
+from tests.support.files import PDF, image
 from tests.support.mail import links, local
 from tests.support.net import free_port
 
@@ -47,7 +48,6 @@ LANNION, PERROS, MORLAIX = "22113", "22168", "29151"
 CYBER = "cybersecurite"
 DOMAIN = "reply.maillage.test"
 BIN = Path(sys.executable).parent
-PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 SCRIPT = "<script>alert('xss')</script>"
 
 pytestmark = pytest.mark.smtp
@@ -287,8 +287,7 @@ def test_a_reply_through_lmtp_becomes_a_comment_or_an_answer(replies, client, pe
             # Lines end in CRLF on the wire, as an MTA sends them.
             lmtp.sendmail("author@lannion.fr", [str(told["Reply-To"])],
                           reply(told, "author@lannion.fr", "Quatre postes, en libre accès.",
-                                attachments=[("plan.png", "image/png",
-                                              b"\x89PNG\r\n\x1a\n" + b"\0" * 40)],
+                                attachments=[("plan.png", "image/png", image("PNG"))],
                                 policy=SMTP))
             lmtp.sendmail("referent@perros.fr", [str(routed["Reply-To"])],
                           reply(routed, "referent@perros.fr", "Activez DMARC.", policy=SMTP))

@@ -1,56 +1,41 @@
-"""Reads: the attachments of answers and comments, and one to serve if its parent is shown."""
+"""Reads: the files of items, and one file to serve when its reader may see what it is of."""
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Collection
-from pathlib import Path
+from flask_login import AnonymousUserMixin
 
-import sqlalchemy as sa
-
+from maillage import policy
+from maillage.accounts.models import User
 from maillage.attachments.models import Attachment
-from maillage.attachments.operations import folder
 from maillage.database import session
 from maillage.help.models import HelpAnswer, HelpRequest
 from maillage.initiatives.models import Comment, Initiative
 
 
-def of_answers(answer_ids: Collection[int]) -> dict[int, list[Attachment]]:
-    """The attachments of each of `answer_ids`, in the order they came."""
-    return _by(Attachment.answer_id, answer_ids)
+def get_attachment(attachment_id: int) -> Attachment | None:
+    return session.get(Attachment, attachment_id)
 
 
-def of_comments(comment_ids: Collection[int]) -> dict[int, list[Attachment]]:
-    return _by(Attachment.comment_id, comment_ids)
+def belongs_to(attachment: Attachment) -> list[policy.Moderated]:
+    """What `attachment` is part of, from the item up: a comment and its initiative, an
+    answer and its request, or the initiative or the request itself."""
+    column, item_id = attachment.parent
+    if column == "initiative_id":
+        return [session.get_one(Initiative, item_id)]
+    if column == "help_request_id":
+        return [session.get_one(HelpRequest, item_id)]
+    if column == "answer_id":
+        answer = session.get_one(HelpAnswer, item_id)
+        return [answer, session.get_one(HelpRequest, answer.help_request_id)]
+    comment = session.get_one(Comment, item_id)
+    return [comment, session.get_one(Initiative, comment.initiative_id)]
 
 
-def _by(column: sa.orm.InstrumentedAttribute[int | None],
-        ids: Collection[int]) -> dict[int, list[Attachment]]:
-    found: dict[int, list[Attachment]] = defaultdict(list)
-    if ids:
-        for attachment in session.scalars(sa.select(Attachment).where(column.in_(list(ids)))
-                                          .order_by(Attachment.id)):
-            found[getattr(attachment, column.key)].append(attachment)
-    return found
-
-
-def shown(attachment_id: int) -> tuple[Attachment, Path] | None:
-    """The attachment and its file, when what it belongs to is shown to anyone: neither the
-    answer nor its request (the comment nor its initiative) hidden by a moderator."""
-    attachment = session.get(Attachment, attachment_id)
-    if attachment is None:
+def shown(attachment_id: int, viewer: User | AnonymousUserMixin | None) -> Attachment | None:
+    """The attachment, when `viewer` may see everything it is part of (`policy.can_see`: not
+    hidden, or a moderator; a confidential request only by those it is shown to)."""
+    attachment = get_attachment(attachment_id)
+    if attachment is None or not all(policy.can_see(viewer, item)
+                                     for item in belongs_to(attachment)):
         return None
-    if attachment.answer_id is not None:
-        visible = sa.select(HelpAnswer.id).join(
-            HelpRequest, HelpRequest.id == HelpAnswer.help_request_id).where(
-            HelpAnswer.id == attachment.answer_id, HelpAnswer.hidden_at.is_(None),
-            HelpRequest.hidden_at.is_(None))
-    else:
-        visible = sa.select(Comment.id).join(
-            Initiative, Initiative.id == Comment.initiative_id).where(
-            Comment.id == attachment.comment_id, Comment.hidden_at.is_(None),
-            Initiative.hidden_at.is_(None))
-    if session.scalar(visible) is None:
-        return None
-    path = folder() / attachment.stored_name
-    return (attachment, path) if path.is_file() else None
+    return attachment

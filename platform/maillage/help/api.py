@@ -9,6 +9,8 @@ from flask_smorest import abort
 
 from maillage import policy
 from maillage.api import Blueprint
+from maillage.attachments.api import upload
+from maillage.attachments.operations import File
 from maillage.figures.activity import help_answers, incidents
 from maillage.help import operations, queries
 from maillage.help.models import HelpAnswer, HelpOffer, HelpRequest
@@ -89,6 +91,27 @@ def answer(args: dict[str, Any], request_id: int) -> HelpAnswer:
 def accept(request_id: int, answer_id: int) -> queries.Detail:
     """Accept an answer to one's own request, which resolves it."""
     return queries.detail(operations.accept(current_user, _request(request_id), answer_id))
+
+
+@upload(blueprint, "/help-requests/<int:request_id>/files")
+def attach_to_request(files: list[File], request_id: int) -> dict[str, Any]:
+    """Add files to a request: for its asker and its town's verified members. The body is
+    multipart/form-data, each file a part named `files`; answers the request's files."""
+    request = _request(request_id)
+    operations.attach_files(current_user, request, files)
+    return {"items": request.attachments}
+
+
+@upload(blueprint, "/help-requests/<int:request_id>/answers/<int:answer_id>/files")
+def attach_to_answer(files: list[File], request_id: int, answer_id: int) -> dict[str, Any]:
+    """Add files to an answer: for its author. The body is multipart/form-data, each file a
+    part named `files`; answers the answer's files."""
+    answer = queries.get_answer(answer_id)
+    if answer is None or answer.help_request_id != _request(request_id).id \
+            or not policy.can_see(current_user, answer):
+        abort(404, message=f"Request {request_id} has no answer {answer_id}.")
+    operations.attach_files(current_user, answer, files)
+    return {"items": answer.attachments}
 
 
 @blueprint.route("/help-requests/<int:request_id>/close", methods=["POST"])

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from maillage.accounts.models import User
+from maillage.attachments.models import Attachment
 from maillage.database import Base, UTCDateTime, enum_column, utcnow
 from maillage.themes.models import Theme
 from maillage.towns.models import Town
@@ -83,6 +84,9 @@ class HelpRequest(Base):
     themes: Mapped[list[Theme]] = relationship(secondary=help_request_themes,
                                                order_by=Theme.slug, lazy="selectin")
     claim: Mapped[HelpClaim | None] = relationship(lazy="joined", cascade="all, delete-orphan")
+    # Its files, for the page and the API; written by `attachments.operations`.
+    attachments: Mapped[list[Attachment]] = relationship(
+        order_by=Attachment.id, viewonly=True, lazy="selectin")
 
     __table_args__ = (
         sa.Index("ix_help_requests_status_created_at", "status", "created_at"),
@@ -194,6 +198,9 @@ class HelpAnswer(Base):
     hidden_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # by a moderator
 
     author: Mapped[User | None] = relationship(lazy="joined")
+    # Its files, for the page and the API; written by `attachments.operations`.
+    attachments: Mapped[list[Attachment]] = relationship(
+        order_by=Attachment.id, viewonly=True, lazy="selectin")
 
 
 class HelpOffer(Base):

@@ -4,12 +4,15 @@ the reminders. Each change writes its line of the request's history (`help_steps
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
 
 from maillage import events, policy
 from maillage.accounts.models import User
+from maillage.attachments.models import Attachment
+from maillage.attachments.operations import File, attach
 from maillage.database import insert, session, utcnow
 from maillage.errors import Conflict, Invalid, NotFound
 from maillage.follows.models import Target
@@ -76,8 +79,10 @@ def _town(insee: str) -> Town:
 
 
 def ask_for_help(author: User, *, town: str, title: str, body: str, themes: list[str],
-                 deadline: date | None = None, confidential: bool = False) -> HelpRequest:
-    """Ask on behalf of `town`, routed to the nearest circle that has referents of the themes.
+                 deadline: date | None = None, confidential: bool = False,
+                 files: Sequence[File] = ()) -> HelpRequest:
+    """Ask on behalf of `town`, with `files`, routed to the nearest circle that has referents
+    of the themes.
 
     The asker follows the request, so that answers reach them even without the routing. A
     confidential request (a security incident) is of the cybersecurity theme whatever else
@@ -98,6 +103,8 @@ def ask_for_help(author: User, *, town: str, title: str, body: str, themes: list
                           created_at=now, routed_at=now, confidential=confidential)
     session.add(request)
     session.flush()
+    if files:
+        attach(author.id, files, help_request_id=request.id)
     _route(request, sizes, None, Step.ROUTED, now, user_id=author.id)
     follow(author, Target.HELP_REQUEST, request.id)
     events.record(HelpRequested(
@@ -131,8 +138,9 @@ def _visible(request: HelpRequest) -> None:
         raise NotFound(f"No help request has the id {request.id}.")
 
 
-def answer(author: User, request: HelpRequest, body: str) -> HelpAnswer:
-    """Answer a request; the answerer follows it, to hear whether it helped."""
+def answer(author: User, request: HelpRequest, body: str,
+           files: Sequence[File] = ()) -> HelpAnswer:
+    """Answer a request, with `files`; the answerer follows it, to hear whether it helped."""
     _visible(request)
     policy.require(policy.can_answer(author),
                    "Only verified members of a town may answer requests for help.")
@@ -146,6 +154,8 @@ def answer(author: User, request: HelpRequest, body: str) -> HelpAnswer:
     if request.status is Status.OPEN:
         request.status = Status.ANSWERED
     session.flush()
+    if files:
+        attach(author.id, files, answer_id=posted.id)
     _step(request, Step.ANSWERED, posted.created_at, user_id=author.id)
     follow(author, Target.HELP_REQUEST, request.id)
     events.record(HelpAnswered(
@@ -154,6 +164,20 @@ def answer(author: User, request: HelpRequest, body: str) -> HelpAnswer:
         confidential=request.confidential,
     ), actor_id=author.id)
     return posted
+
+
+def attach_files(actor: User, item: HelpRequest | HelpAnswer,
+                 files: Sequence[File]) -> list[Attachment]:
+    """Add files to a request (its asker, its town's verified members) or to an answer (its
+    author) after the fact: the documents asked for in the thread."""
+    policy.require(policy.can_attach(actor, item),
+                   "Only the author, and for a request its town's verified members, add files.")
+    if isinstance(item, HelpAnswer):
+        attached = attach(actor.id, files, answer_id=item.id)
+    else:
+        attached = attach(actor.id, files, help_request_id=item.id)
+    session.expire(item, ["attachments"])
+    return attached
 
 
 def accept(actor: User, request: HelpRequest, answer_id: int) -> HelpRequest:

@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 
 from marshmallow import Schema, ValidationError, fields, validate
 
+from maillage.attachments.schemas import FILES
 from maillage.fields import Integer
 from maillage.forms import QuerySchema
 from maillage.help.models import Circle, Status, Step
@@ -67,6 +68,7 @@ class AnswerSchema(Schema):
     created_at = fields.AwareDateTime()
     accepted_at = fields.AwareDateTime(allow_none=True, metadata={
         "description": "When the asker accepted it: it solved the question"})
+    files = FILES
 
 
 class OfferCreateSchema(Schema):
@@ -134,6 +136,7 @@ class HelpRequestSchema(Schema):
     confidential = fields.Boolean(metadata={"description": "A cybersecurity incident"})
     claim = fields.Nested(ClaimSchema, allow_none=True, metadata={
         "description": "The referent who said they are on it, and since when"})
+    files = FILES
 
 
 class HelpRequestPageSchema(Schema):

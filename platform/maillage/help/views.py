@@ -16,7 +16,8 @@ from maillage import policy
 from maillage.accounts import operations as accounts
 from maillage.accounts.auth import csrf
 from maillage.accounts.schemas import ExpertiseSchema
-from maillage.attachments.queries import of_answers
+from maillage.attachments.schemas import as_files
+from maillage.bodies import takes_files
 from maillage.errors import Invalid
 from maillage.follows.views import follows_it
 from maillage.forms import field_errors, load_form
@@ -82,12 +83,14 @@ def _ask_page(values: dict[str, Any], errors: Errors) -> tuple[str, int]:
 
 @blueprint.route("/help-requests/new", methods=["GET", "POST"])
 @login_required
+@takes_files
 def new() -> Response | tuple[str, int]:
     if request.method == "GET":
         return _ask_page({}, {})
     try:
         asked = operations.ask_for_help(current_user,
-                                        **load_form(HelpRequestCreateSchema(), request.form))
+                                        **load_form(HelpRequestCreateSchema(), request.form),
+                                        files=as_files(request.files.getlist("files")))
     except (ValidationError, Invalid) as error:
         return _ask_page(_submitted(), field_errors(error))
     flash(_("Votre demande est envoyée aux référents les plus proches."))
@@ -97,8 +100,7 @@ def new() -> Response | tuple[str, int]:
 def _page(found: HelpRequest, errors: Errors | None = None) -> tuple[str, int]:
     item = queries.detail(found)
     return render_template("help/show.html", item=item, errors=errors or {},
-                           form=request.form, following=follows_it(help_request_id=found.id),
-                           attachments=of_answers([a.id for a in item.answers])), \
+                           form=request.form, following=follows_it(help_request_id=found.id)), \
         422 if errors else 200
 
 
@@ -109,13 +111,15 @@ def show(request_id: int) -> tuple[str, int]:
 
 @blueprint.post("/help-requests/<int:request_id>/answers")
 @login_required
+@takes_files
 def answer(request_id: int) -> Response | tuple[str, int]:
     found = _request(request_id)
     try:
         data = load_form(AnswerCreateSchema(), request.form)
-    except ValidationError as error:
+        posted = operations.answer(current_user, found, data["body"],
+                                   as_files(request.files.getlist("files")))
+    except (ValidationError, Invalid) as error:
         return _page(found, field_errors(error))
-    posted = operations.answer(current_user, found, data["body"])
     flash(_("Votre réponse est publiée."))
     return redirect(url_for(".show", request_id=found.id, _anchor=f"reponse-{posted.id}"), 303)
 

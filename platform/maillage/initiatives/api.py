@@ -9,6 +9,8 @@ from flask_smorest import abort
 
 from maillage import policy
 from maillage.api import Blueprint
+from maillage.attachments.api import upload
+from maillage.attachments.operations import File
 from maillage.initiatives import operations, queries
 from maillage.initiatives.models import Comment, Initiative, Replication
 from maillage.initiatives.schemas import (
@@ -68,6 +70,16 @@ def get_initiative(initiative_id: int) -> Initiative:
 def update(args: dict[str, Any], initiative_id: int) -> Initiative:
     """Change an initiative: for its author and the verified members of its town."""
     return operations.update_initiative(current_user, _initiative(initiative_id), args)
+
+
+@upload(blueprint, "/initiatives/<int:initiative_id>/files")
+def attach(files: list[File], initiative_id: int) -> dict[str, Any]:
+    """Attach files to an initiative: for its author and the verified members of its town.
+    The body is multipart/form-data, each file a part named `files`; answers the
+    initiative's files."""
+    initiative = operations.update_initiative(current_user, _initiative(initiative_id), {},
+                                              files=files)
+    return {"items": initiative.attachments}
 
 
 @blueprint.route("/initiatives/<int:initiative_id>/comments", methods=["POST"])

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from maillage.accounts.models import User
+from maillage.attachments.models import Attachment
 from maillage.database import Base, UTCDateTime, enum_column, utcnow
 from maillage.themes.models import Theme
 from maillage.towns.models import Town
@@ -62,6 +63,9 @@ class Initiative(Base):
         primaryjoin="and_(Record.initiative_id == Initiative.id, "
                     "Record.replication_id.is_(None))",
         viewonly=True, uselist=False, lazy="selectin")
+    # Its files, for the page and the API; written by `attachments.operations`.
+    attachments: Mapped[list[Attachment]] = relationship(
+        order_by=Attachment.id, viewonly=True, lazy="selectin")
 
     __table_args__ = (
         sa.Index("ix_initiatives_created_at_id", "created_at", "id"),
@@ -95,6 +99,9 @@ class Comment(Base):
     hidden_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     author: Mapped[User | None] = relationship(lazy="joined")
+    # Its files, for the page and the API; written by `attachments.operations`.
+    attachments: Mapped[list[Attachment]] = relationship(
+        order_by=Attachment.id, viewonly=True, lazy="selectin")
 
 
 class Replication(Base):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
@@ -9,6 +10,7 @@ import sqlalchemy as sa
 
 from maillage import events, policy
 from maillage.accounts.models import User
+from maillage.attachments.operations import File, attach
 from maillage.database import session, utcnow
 from maillage.errors import Conflict, Invalid, NotFound
 from maillage.follows.models import Target
@@ -45,8 +47,9 @@ def publish_initiative(author: User, *, town: str, title: str, summary: str, bod
                        themes: list[str], status: str = Status.IDEA.value,
                        started_on: date | None = None, budget_eur: int | None = None,
                        partners: list[str] | None = None, links: list[str] | None = None,
-                       record: dict[str, Any] | None = None) -> Initiative:
-    """Publish an initiative of `town`; its author follows it from then on."""
+                       record: dict[str, Any] | None = None,
+                       files: Sequence[File] = ()) -> Initiative:
+    """Publish an initiative of `town`, with its files; its author follows it from then on."""
     found = get_town(town)
     if found is None:
         raise Invalid({"town": [f"No town has the INSEE code {town}."]})
@@ -62,6 +65,8 @@ def publish_initiative(author: User, *, town: str, title: str, summary: str, bod
     session.flush()
     if record is not None:
         save_record(author, initiative, None, record)
+    if files:
+        attach(author.id, files, initiative_id=initiative.id)
     follow(author, Target.INITIATIVE, initiative.id)
     events.record(InitiativePublished(
         initiative_id=initiative.id, town_insee=initiative.town_insee,
@@ -70,13 +75,18 @@ def publish_initiative(author: User, *, town: str, title: str, summary: str, bod
     return initiative
 
 
-def update_initiative(actor: User, initiative: Initiative, changes: dict[str, Any]) -> Initiative:
-    """Apply `changes`; a change of status is recorded as its own event."""
+def update_initiative(actor: User, initiative: Initiative, changes: dict[str, Any],
+                      files: Sequence[File] = ()) -> Initiative:
+    """Apply `changes` and attach `files`; a change of status is recorded as its own event,
+    the rest as one update (files added are news to its followers too)."""
     policy.require(policy.can_edit_initiative(actor, initiative),
                    "Only the author and the verified members of its town may edit it.")
     old_status = initiative.status
     changed: list[str] = []
     changes = dict(changes)
+    if files:
+        attach(actor.id, files, initiative_id=initiative.id)
+        changed.append("files")
     if "record" in changes and save_record(actor, initiative, None, changes.pop("record")):
         changed.append("record")
     for name, value in changes.items():
@@ -93,6 +103,8 @@ def update_initiative(actor: User, initiative: Initiative, changes: dict[str, An
             changed.append(name)
     if not changed:
         return initiative
+    if "files" in changed:
+        session.expire(initiative, ["attachments"])
     if "body" in changed:
         initiative.body_html = render_markdown(initiative.body)
     initiative.updated_at = utcnow()

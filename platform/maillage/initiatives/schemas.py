@@ -6,6 +6,7 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, post_load, pre_load, validate, validates
 
+from maillage.attachments.schemas import FILES
 from maillage.fields import Integer
 from maillage.forms import QuerySchema
 from maillage.initiatives.funding import schemes, siren_is_valid
@@ -181,6 +182,7 @@ class InitiativeSchema(Schema):
     created_at = fields.AwareDateTime()
     updated_at = fields.AwareDateTime()
     record = fields.Nested(RecordSchema, allow_none=True)
+    files = FILES
 
 
 class InitiativeHitSchema(InitiativeSchema):
@@ -204,6 +206,7 @@ class CommentSchema(Schema):
     body = fields.String()
     body_html = fields.String()
     created_at = fields.AwareDateTime()
+    files = FILES
 
 
 class ReplicationCreateSchema(Schema):

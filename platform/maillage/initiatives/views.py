@@ -15,7 +15,8 @@ from werkzeug.wrappers import Response
 
 from maillage import policy
 from maillage.accounts.models import User
-from maillage.attachments.queries import of_comments
+from maillage.attachments.schemas import as_files
+from maillage.bodies import takes_files
 from maillage.errors import Invalid
 from maillage.figures.costs import summaries
 from maillage.follows.views import follows_it
@@ -144,12 +145,14 @@ def _form_page(initiative: Initiative | None, values: dict[str, Any],
 
 @blueprint.route("/initiatives/new", methods=["GET", "POST"])
 @login_required
+@takes_files
 def new() -> Response | tuple[str, int]:
     if request.method == "GET":
         return _form_page(None, {"status": Status.IDEA.value}, {})
     try:
         initiative = operations.publish_initiative(
-            current_user, **_load_with_record(InitiativeCreateForm(), request.form, None))
+            current_user, **_load_with_record(InitiativeCreateForm(), request.form, None),
+            files=as_files(request.files.getlist("files")))
     except (ValidationError, Invalid) as error:
         return _form_page(None, _submitted(request.form), field_errors(error))
     flash(_("Votre initiative est publiée."))
@@ -158,6 +161,7 @@ def new() -> Response | tuple[str, int]:
 
 @blueprint.route("/initiatives/<int:initiative_id>/edit", methods=["GET", "POST"])
 @login_required
+@takes_files
 def edit(initiative_id: int) -> Response | tuple[str, int]:
     initiative = _initiative(initiative_id)
     policy.require(policy.can_edit_initiative(current_user, initiative),
@@ -167,7 +171,8 @@ def edit(initiative_id: int) -> Response | tuple[str, int]:
         return _form_page(initiative, _values_of(initiative), {})
     try:
         operations.update_initiative(current_user, initiative, _load_with_record(
-            InitiativeEditForm(), request.form, initiative.record))
+            InitiativeEditForm(), request.form, initiative.record),
+            files=as_files(request.files.getlist("files")))
     except (ValidationError, Invalid) as error:
         return _form_page(initiative, _submitted(request.form), field_errors(error))
     flash(_("L'initiative est mise à jour."))
@@ -195,7 +200,6 @@ def _page(initiative: Initiative, errors: dict[str, Errors] | None = None) -> tu
              for cost in summaries(theme.slug, like_band, scale=LIKE_SCALE)]
     return render_template("initiatives/show.html", initiative=initiative, comments=comments,
                            schemes=schemes(), costs=costs, like_band=like_band,
-                           attachments=of_comments([c.id for c in comments]),
                            replications=replications, replicating_towns=towns,
                            following=following, errors=errors or {},
                            form=request.form), 422 if errors else 200

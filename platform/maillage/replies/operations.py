@@ -113,8 +113,7 @@ def _post(user: User, grant: Grant, body: str, files: list[File], message_id: st
     except (Forbidden, NotFound, Invalid) as error:
         log.info("reply %s refused: %s", message_id, error)
         return Outcome.REFUSED
-    for file in files:
-        attach(file, **parent)
+    attach(user.id, files, **parent)
     log.info("reply %s %s: %s, with %s attachments", message_id, outcome.value, parent,
              len(files))
     return outcome
@@ -180,22 +179,24 @@ def _html_text(markup: str) -> str:
 
 
 def _files(message: EmailMessage, message_id: str) -> list[File]:
-    """The attachments kept: of a type kept, whose bytes are of that type, small enough, at
-    most ATTACHMENT_MAX_COUNT; the others are left out, each with a log line."""
+    """The attachments kept: of a type kept, small enough, at most ATTACHMENT_MAX_COUNT and
+    ATTACHMENT_MAX_ITEM_BYTES in all; the others are left out, each with a log line."""
     kept: list[File] = []
     for part in message.iter_attachments():
         if not isinstance(part, EmailMessage):
             continue
         data = part.get_payload(decode=True)
-        file = File(part.get_filename() or "piece-jointe", part.get_content_type(),
-                    data if isinstance(data, bytes) else b"")
+        file = File(part.get_filename() or "piece-jointe", data if isinstance(data, bytes)
+                    else b"")
         try:
             check(file)
         except Invalid as error:
             log.info("reply %s: attachment %r left out: %s", message_id, file.filename,
                      error)
             continue
-        if len(kept) >= current_app.config["ATTACHMENT_MAX_COUNT"]:
+        if len(kept) >= current_app.config["ATTACHMENT_MAX_COUNT"] or \
+                sum(len(other.data) for other in kept) + len(data) > \
+                current_app.config["ATTACHMENT_MAX_ITEM_BYTES"]:
             log.info("reply %s: attachment %r left out: too many", message_id, file.filename)
             continue
         kept.append(file)
