@@ -16,6 +16,7 @@ import warnings
 from dataclasses import dataclass
 
 import filetype
+from flask_babel import gettext as _
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from maillage.errors import Invalid
@@ -57,15 +58,18 @@ def examine(data: bytes, field: str) -> Content:
     if guessed is None:
         kind = _text_kind(data)
         if kind is None:
-            raise Invalid({field: ["Ce type de fichier n'est pas accepté : PDF, documents "
-                                   "OpenDocument ou Office, CSV, images PNG, JPEG ou WebP."]})
+            raise Invalid({field: [_not_kept(_("texte ou format inconnu"))]})
         return Content(kind, data)
     if guessed.mime in IMAGES:
         return _reencoded(data, IMAGES[guessed.mime], field)
     if guessed.mime in DOCUMENTS:
         return Content(guessed.mime, data)
-    raise Invalid({field: [f"Ce type de fichier n'est pas accepté ({guessed.mime}) : PDF, "
-                           "documents OpenDocument ou Office, CSV, images PNG, JPEG ou WebP."]})
+    raise Invalid({field: [_not_kept(guessed.mime)]})
+
+
+def _not_kept(kind: str) -> str:
+    return _("Ce type de fichier (%(kind)s) n'est pas accepté : PDF, documents OpenDocument "
+             "ou Office, CSV, images PNG, JPEG ou WebP.", kind=kind)
 
 
 def _text_kind(data: bytes) -> str | None:
@@ -94,13 +98,13 @@ def _reencoded(data: bytes, format: str, field: str) -> Content:
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             with Image.open(io.BytesIO(data), formats=[format]) as image:
                 if image.width * image.height > MAX_PIXELS:
-                    raise Invalid({field: [
-                        f"Cette image dépasse {MAX_PIXELS // 1_000_000} millions de pixels."]})
+                    raise Invalid({field: [_("Cette image dépasse %(count)s millions de "
+                                             "pixels.", count=MAX_PIXELS // 1_000_000)]})
                 upright = ImageOps.exif_transpose(image)
                 upright.load()
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError,
             Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise Invalid({field: ["Cette image est illisible ou abîmée."]}) from None
+        raise Invalid({field: [_("Cette image est illisible ou abîmée.")]}) from None
     pixels = _plain(upright, format)
     kind = next(kind for kind, name in IMAGES.items() if name == format)
     return Content(kind, _encoded(pixels, format), _thumbnail(pixels))
