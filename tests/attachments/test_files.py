@@ -8,6 +8,7 @@ from __future__ import annotations
 import io
 import os
 import re
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -276,3 +277,41 @@ def test_orphan_bytes_are_swept_once_old(app, client, author, initiative) -> Non
     assert sweep_files() == 1
     assert stored(app) == sorted([name, young_orphan.name])
     assert get(client, kept["url"]).status_code == 200
+
+
+def test_ones_files_are_exported_and_go_with_the_account_if_asked(
+        app, client, create_user, token_for, sign_in) -> None:
+    keeper, leaver = (create_user(email, password="the right password", town=LANNION,
+                                  verified=True) for email in ("k@lannion.fr", "l@lannion.fr"))
+    ids = {}
+    for person in (keeper, leaver):
+        headers = {"Authorization": f"Bearer {token_for(person, Scope.WRITE)}"}
+        initiative = client.post("/api/v1/initiatives", json=VALID, headers=headers).json["id"]
+        ids[person.id] = (headers, upload(client, f"/api/v1/initiatives/{initiative}/files",
+                                          headers, (PDF, "délibération.pdf"),
+                                          (image("JPEG", gps=True), "photo.jpg")).json["items"])
+    headers, files = ids[leaver.id]
+    exported = client.get("/api/v1/me/export", headers=headers).json["tables"]["attachments"]
+    assert [row["id"] for row in exported["uploader_id"]] == [f["id"] for f in files]
+    archive = get(client, "/api/v1/me/export/files", headers=headers)
+    assert archive.mimetype == "application/zip"
+    with zipfile.ZipFile(io.BytesIO(archive.get_data())) as unpacked:
+        assert unpacked.namelist() == [f"{f['id']}-{f['filename']}" for f in files]
+        assert unpacked.read(unpacked.namelist()[0]) == PDF
+        assert unpacked.read(unpacked.namelist()[1]) == get(client, files[1]["url"]).get_data()
+    sign_in(leaver)
+    assert "télécharger vos fichiers" in client.get("/account").get_data(as_text=True)
+    assert get(client, "/account/export/files").get_data() == archive.get_data()
+
+    before = stored(app)
+    keeper_headers, kept = ids[keeper.id]
+    assert client.delete("/api/v1/me", json={"password": "the right password"},
+                         headers=keeper_headers).status_code == 204
+    assert all(get(client, f["url"]).status_code == 200 for f in kept), "they stay"
+    assert session.scalars(sa.select(Attachment.uploader_id).where(
+        Attachment.id == kept[0]["id"])).one() is None
+    assert client.delete("/api/v1/me", json={"password": "the right password", "files": True},
+                         headers=headers).status_code == 204
+    assert [get(client, f["url"]).status_code for f in files] == [404, 404]
+    assert count(Attachment) == 2
+    assert len(stored(app)) == len(before) - 3, "the PDF, the photo and its thumbnail"

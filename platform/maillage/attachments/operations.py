@@ -134,6 +134,20 @@ def delete_attachment(actor: User, attachment: Attachment) -> None:
     after_commit(lambda: _forget(keys))
 
 
+def delete_uploads(uploader_id: int) -> int:
+    """Delete every file `uploader_id` attached, wherever it is (a member leaving who asks
+    for their files to go with them); their bytes go once this commits. Return how many."""
+    attachments = list(session.scalars(sa.select(Attachment)
+                                       .where(Attachment.uploader_id == uploader_id)))
+    keys = [key for attachment in attachments
+            for key in (attachment.stored_name, attachment.thumbnail_name) if key]
+    for attachment in attachments:
+        session.delete(attachment)
+    session.flush()
+    after_commit(lambda: _forget(keys))
+    return len(attachments)
+
+
 def _forget(keys: list[str]) -> None:
     for key in keys:
         storage().delete(key)

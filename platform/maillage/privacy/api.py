@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import request
+from flask import Response, request, stream_with_context
 from flask_login import current_user, login_required, logout_user
 
 from maillage.api import Blueprint
@@ -20,6 +20,18 @@ blueprint = Blueprint("privacy_api", __name__, description="The signed-in user's
 def export() -> dict[str, Any]:
     """Return everything Maillage holds about the signed-in user."""
     return queries.personal_data(current_user.id)
+
+
+@blueprint.route("/me/export/files")
+@blueprint.response(200, content_type="application/zip",
+                    description="A ZIP archive, each file named `<id>-<filename>`")
+@login_required
+def export_files() -> Response:
+    """Download the files the signed-in user attached, as they are kept; the export's
+    `attachments` rows say where each one is."""
+    return Response(stream_with_context(queries.files_archive(current_user.id)),
+                    mimetype="application/zip", headers={
+                        "Content-Disposition": f"attachment; filename={queries.ARCHIVE}"})
 
 
 @blueprint.route("/me", methods=["DELETE"])

@@ -9,19 +9,22 @@ from maillage import events
 from maillage.accounts import operations as accounts
 from maillage.accounts.events import AccountDeleted
 from maillage.accounts.models import User
+from maillage.attachments.operations import delete_uploads
 from maillage.database import session
 from maillage.errors import Invalid
 from maillage.privacy.queries import address_columns, of_address
 
 
 def delete_account(user: User, *, source: str, password: str | None = None,
-                   email: str | None = None) -> None:
+                   email: str | None = None, files: bool = False) -> None:
     """Delete `user` once they confirmed: their password (tried as a sign-in from `source`),
     or their address if they have none. Their open sockets close once this commits.
 
     Foreign keys do the rest: memberships, tokens, follows, notifications, grants and provider
     identities go with the account (CASCADE); initiatives, comments, replications, reports and
     audit entries stay, their author or actor set to NULL, still attributed to their town.
+    So do the files they attached, part of their town's record, unless they ask (`files`)
+    for those to go too.
     What is kept by the account's address rather than its id (`database.ADDRESS`: email-only
     subscriptions, with their themes and towns, and the record of a failing address) is
     deleted here. What the account was doing for others (a help request it claimed) is
@@ -32,6 +35,8 @@ def delete_account(user: User, *, source: str, password: str | None = None,
             raise Invalid({"password": [_("Mot de passe incorrect.")]})
     elif (email or "").strip().lower() != user.email:
         raise Invalid({"email": [_("Recopiez l'adresse de votre compte pour confirmer.")]})
+    if files:
+        delete_uploads(user.id)
     for column in address_columns():
         session.execute(sa.delete(column.table).where(of_address(column, user.email)))
     accounts.end_sessions(user)

@@ -22,3 +22,6 @@ class DeleteAccountSchema(Schema):
     password = fields.String(load_default=None, load_only=True,
                              validate=validate.Length(min=1, max=200))
     email = fields.String(load_default=None, validate=validate.Length(min=1, max=254))
+    files = fields.Boolean(load_default=False, metadata={
+        "description": "Delete the files the account attached too; by default they stay with "
+                       "their initiative or request, like what the account wrote."})

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import json
 
-from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    flash,
+    redirect,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, logout_user
 from marshmallow import ValidationError
@@ -20,7 +29,8 @@ blueprint = Blueprint("privacy", __name__)
 @blueprint.get("/account")
 @login_required
 def account() -> str:
-    return render_template("privacy/account.html", errors={})
+    return render_template("privacy/account.html", errors={},
+                           uploads=queries.uploads(current_user.id))
 
 
 @blueprint.get("/account/export")
@@ -29,6 +39,14 @@ def export() -> Response:
     body = json.dumps(queries.personal_data(current_user.id), ensure_ascii=False, indent=2)
     return Response(body, mimetype="application/json", headers={
         "Content-Disposition": "attachment; filename=maillage-donnees-personnelles.json"})
+
+
+@blueprint.get("/account/export/files")
+@login_required
+def export_files() -> Response:
+    return Response(stream_with_context(queries.files_archive(current_user.id)),
+                    mimetype="application/zip", headers={
+                        "Content-Disposition": f"attachment; filename={queries.ARCHIVE}"})
 
 
 @blueprint.post("/account/delete")
@@ -47,4 +65,5 @@ def delete() -> Response | tuple[str, int]:
         flash(_("Votre compte est supprimé. Ce que vous avez publié reste, au nom de votre "
                 "commune."))
         return redirect(url_for("home"), 303)
-    return render_template("privacy/account.html", errors=errors), 422
+    return render_template("privacy/account.html", errors=errors,
+                           uploads=queries.uploads(current_user.id)), 422
