@@ -132,6 +132,12 @@ def test_the_demo_loads_once(run, client, csrf) -> None:
     # Three demo towns of a band recorded what the printers cost them: the figure shows.
     costs = client.get("/api/v1/figures/costs?theme=sobriete-numerique").json["rows"]
     assert [row["towns"] for row in costs] == [3]
+    # Its specification and a chart of its results are attached, once.
+    [printers] = [i for i in client.get("/api/v1/initiatives").json["items"]
+                  if i["title"] == "Un parc d'imprimantes divisé par deux"]
+    assert [f["content_type"] for f in printers["files"]] == ["application/pdf", "image/png"]
+    with client.get(printers["files"][0]["url"]) as pdf:
+        assert pdf.get_data().startswith(b"%PDF-")
     signed_in = client.post("/sign-in", data={"csrf_token": csrf(),
                                               "email": "admin@maillage.localhost",
                                               "password": "maillage-demo"})

@@ -7,12 +7,14 @@ again changes nothing.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import sqlalchemy as sa
 
 from maillage.accounts import operations as accounts
 from maillage.accounts.models import Role, VerificationSource
 from maillage.accounts.queries import user_by_email
+from maillage.attachments.operations import File, attach
 from maillage.database import session
 from maillage.follows.models import Target
 from maillage.follows.operations import follow
@@ -27,6 +29,7 @@ from maillage.towns.models import Town
 from maillage.towns.operations import import_communes
 
 PASSWORD = "maillage-demo"
+FILES = Path(__file__).parent / "files"
 DEPARTMENTS = ("22", "29", "35", "56")
 NETWORKS = (
     ("apvf", "Association des petites villes de France",
@@ -120,8 +123,9 @@ def _funding(**amounts: int) -> list[dict[str, object]]:
 
 
 def _records(people: list[DemoPerson]) -> None:
-    """Give the printers initiative its record, and two other demo towns' "we did it too"
-    theirs: three towns of a band and theme, so that what it cost towns like mine shows."""
+    """Give the printers initiative its record and its documents, and two other demo towns'
+    "we did it too" theirs: three towns of a band and theme, so that what it cost towns like
+    mine shows."""
     printers = session.scalar(sa.select(Initiative).where(
         Initiative.title == INITIATIVES[0][2]))
     if printers is None or printers.record is not None:
@@ -133,6 +137,11 @@ def _records(people: list[DemoPerson]) -> None:
         "duration_months": 8, "results": "Deux fois moins de pages imprimées en un an.",
         "indicators": [{"name": "Pages imprimées", "value": -52, "unit": "%"}],
         "contact_id": author.id})
+    attach(author.id, [
+        File("Cahier des charges - copieurs partagés.pdf",
+             (FILES / "cahier-des-charges-copieurs.pdf").read_bytes()),
+        File("Pages imprimées par mois.png",
+             (FILES / "pages-imprimees-par-mois.png").read_bytes())], initiative_id=printers.id)
     for index, cost, funding, months in (
             (5, 15_000, _funding(detr=9_000, own_budget=6_000), 5),
             (6, 30_000, _funding(dsil=10_000, region=10_000, own_budget=10_000), 12)):
