@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import email
 import email.policy
+import io
 import os
 import re
 import time
@@ -17,6 +18,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from PIL import Image
 from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
 from redis import Redis
 from redis.exceptions import RedisError
@@ -34,6 +36,7 @@ from tests.support.browser import (
     sign_in,
     weigh,
 )
+from tests.support.files import PDF, image
 from tests.support.services import SHARED_REDIS as REDIS
 from tests.support.services import service_missing
 from tests.support.stack import running_stack
@@ -167,6 +170,56 @@ def test_asking_for_help_and_answering_it(site, signed_in, person) -> None:
     expect(asking.get_by_text("BitLocker, avec les clés sauvegardées.")).to_be_visible()
     asking.get_by_role("button", name="Cette réponse m'a aidé·e").click()
     expect(asking.get_by_text("Réponse retenue", exact=True)).to_be_visible()
+
+
+def test_attaching_a_pdf_and_a_photo_then_finding_it_by_its_funding(site, signed_in,
+                                                                  person) -> None:
+    if not AXE.exists():
+        service_missing(f"axe-core is not installed at {AXE} (npm ci --prefix tests)")
+    page = signed_in(person(town=LANNION, role=Role.AGENT, verified=True), bypass_csp=True,
+                     accept_downloads=True)
+    failed: list[str] = []
+    page.on("requestfailed", lambda request: failed.append(request.url))
+    page.on("response", lambda response: response.status >= 400 and failed.append(
+        f"{response.status} {response.url}"))
+    page.goto(f"{site}/initiatives/new")
+    page.get_by_label("Titre").fill("Visioconférence en salle du conseil")
+    page.get_by_label("Résumé").fill("Les séances se suivent à distance.")
+    page.locator("#body").fill("Écran, micros de table, caméra.")
+    page.get_by_label("Services publics en ligne").check()
+    page.locator("#files").set_input_files([
+        {"name": "cahier des charges.pdf", "mimeType": "application/pdf", "buffer": PDF},
+        {"name": "salle.jpg", "mimeType": "image/jpeg",
+         "buffer": image("JPEG", (1200, 900), gps=True)}])
+    page.get_by_label("Solution utilisée").fill("Kit de visioconférence")
+    page.get_by_label("Coût total, en euros").fill("8400")
+    page.locator("[name=record_funding_dsil]").fill("4200")
+    page.get_by_role("button", name="Publier l'initiative").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        "Visioconférence en salle du conseil")
+
+    thumbnail = page.locator(".attachments li.image img")
+    expect(thumbnail).to_have_count(1)
+    assert thumbnail.evaluate("img => img.complete && img.naturalWidth") == 480
+    with page.expect_download() as download:
+        page.get_by_role("link", name="cahier des charges.pdf").click()
+    assert Path(download.value.path()).read_bytes() == PDF
+    photo = page.request.get(site + page.get_by_role("link", name="salle.jpg").get_attribute(
+        "href"))
+    assert photo.headers["content-type"] == "image/jpeg"
+    assert dict(Image.open(io.BytesIO(photo.body())).getexif()) == {}, "no GPS, no camera"
+    assert axe_violations(page) == []
+
+    page.goto(f"{site}/initiatives?funding=dsil")
+    expect(page.get_by_role("link", name="Visioconférence en salle du conseil")).to_be_visible()
+    page.goto(f"{site}/initiatives?funding=detr")
+    expect(page.get_by_role("link", name="Visioconférence en salle du conseil")).to_have_count(0)
+    page.goto(f"{site}/themes/services-publics-en-ligne")
+    feed = page.request.get(site + page.locator(
+        "link[rel=alternate][type='application/atom+xml']").get_attribute("href"))
+    assert feed.headers["content-type"].startswith("application/atom+xml")
+    assert "<title>Visioconférence en salle du conseil</title>" in feed.text()
+    assert failed == []
 
 
 def test_a_request_claimed_in_one_browser_shows_claimed_live_in_another(
