@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from babel.units import format_unit
-from flask import Blueprint, Flask, abort, redirect, request
+from flask import Blueprint, Flask, abort, has_request_context, redirect, request
 from flask_babel import Babel, format_currency, format_percent, get_locale
 from flask_login import current_user
 from werkzeug.wrappers import Response
@@ -34,7 +34,11 @@ blueprint = Blueprint("i18n", __name__)
 
 def select_locale() -> str:
     """The signed-in member's language, else the visitor's (`visitor_locale`): an account
-    read from a French browser, a shared computer's, is still in its owner's language."""
+    read from a French browser, a shared computer's, is still in its owner's language.
+    Outside a request (a command, a worker) no one is reading: French, unless the caller
+    chose with `force_locale`."""
+    if not has_request_context():
+        return LANGUAGES[0]
     if current_user.is_authenticated and current_user.locale in LANGUAGES:
         return str(current_user.locale)
     return visitor_locale()
