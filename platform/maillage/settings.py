@@ -65,6 +65,15 @@ def load(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
         "ATTACHMENT_MAX_COUNT": _whole(env, "ATTACHMENT_MAX_COUNT", default=20, unit="files"),
         "STORAGE_URL": env.get("STORAGE_URL") or None,
         "BASE_URL": env.get("BASE_URL", "http://127.0.0.1:5000"),
+        # Who answers for the site, as its legal notice (/legal-notice) names them: the law
+        # (LCEN, article 6) asks a public site for its publisher, their address, the director
+        # of publication and the host. Unset, the page says so rather than invent them. The
+        # contact address is also the one given for accessibility and personal data.
+        "LEGAL_PUBLISHER": env.get("LEGAL_PUBLISHER") or "Maillage",
+        "LEGAL_ADDRESS": env.get("LEGAL_ADDRESS") or None,
+        "LEGAL_DIRECTOR": env.get("LEGAL_DIRECTOR") or None,
+        "LEGAL_HOST": env.get("LEGAL_HOST") or None,
+        "LEGAL_CONTACT_EMAIL": env.get("LEGAL_CONTACT_EMAIL") or "contact@maillage.localhost",
         "SESSION_COOKIE_SECURE": production,
         # The largest request body, in bytes: a larger one is refused (413) before it is read.
         # The largest body any form or endpoint takes, an initiative (50,000 characters), stays
