@@ -93,6 +93,12 @@ def hours(value: float) -> str:
     return format_unit(value, "duration-hour", "short", "#,##0.0", locale=get_locale())
 
 
+def duration(value: float, unit: str) -> str:
+    """A duration in words, in the reader's language and plural ("30 jours", "1 hour"), of
+    `unit` "minute", "hour" or "day"."""
+    return format_unit(value, f"duration-{unit}", "long", locale=get_locale())
+
+
 def theme_name(theme: Any) -> str:
     """A theme's name in the page's language (`Theme.name`)."""
     return theme.name(locale_name())
@@ -122,4 +128,4 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(blueprint)
     app.jinja_env.globals["languages"] = {"fr": "Français", "en": "English"}
     app.jinja_env.globals["locale_name"] = locale_name
-    app.jinja_env.filters.update(euros=euros, theme_name=theme_name)
+    app.jinja_env.filters.update(euros=euros, theme_name=theme_name, duration=duration)

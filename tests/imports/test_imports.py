@@ -23,7 +23,7 @@ LAYERS = (
     ("initiatives", "help", "follows", "networks", "search", "oidc", "attachments"),
     ("notifications",),
     ("emails", "moderation", "figures", "privacy", "home", "replies", "opendata",
-     "webhooks"),
+     "webhooks", "legal"),
     ("realtime",),
     ("health",),
 )
