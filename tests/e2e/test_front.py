@@ -306,7 +306,8 @@ PUBLIC_PAGES = {"home": "/", "initiatives": "/initiatives", "towns": "/towns",
                 "a town": f"/towns/{LANNION}", "themes": "/themes",
                 "a theme": "/themes/sobriete-numerique", "help requests": "/help-requests",
                 "figures": "/figures", "open data": "/open-data", "sign-in": "/sign-in",
-                "sign-up": "/sign-up"}
+                "sign-up": "/sign-up", "accessibility": "/accessibility",
+                "legal notice": "/legal-notice", "privacy": "/privacy"}
 MEMBER_PAGES = {"form": "/initiatives/new", "asking": "/help-requests/new",
                 "notifications": "/notifications", "settings": "/settings",
                 "language": "/settings/language", "tokens": "/settings/tokens"}
