@@ -249,6 +249,31 @@ def test_a_request_claimed_in_one_browser_shows_claimed_live_in_another(
     expect(watching.get_by_text("Personne ne s'en occupe encore.")).to_be_visible()
 
 
+FOCUSED = """() => { const e = document.activeElement, style = getComputedStyle(e);
+  return {tag: e.tagName.toLowerCase(), text: (e.innerText || e.name || "").trim(),
+          outlined: style.outlineStyle !== "none" && parseFloat(style.outlineWidth) > 0}; }"""
+
+
+def test_the_keyboard_alone_skips_to_the_content_and_signs_in(site, signed_in, person) -> None:
+    user = person(town=LANNION, role=Role.AGENT, verified=True)
+    page = signed_in(None)
+    page.goto(f"{site}/sign-in")
+    page.keyboard.press("Tab")
+    assert page.evaluate(FOCUSED) == {"tag": "a", "text": "Aller au contenu", "outlined": True}
+    page.keyboard.press("Enter")
+    expect(page.locator("main")).to_be_focused()
+    # The content's first stop is the form's first field, outlined as every stop is.
+    page.keyboard.press("Tab")
+    assert page.evaluate(FOCUSED) == {"tag": "input", "text": "email", "outlined": True}
+    page.keyboard.type(user.email)
+    page.keyboard.press("Tab")
+    assert page.evaluate(FOCUSED) == {"tag": "input", "text": "password", "outlined": True}
+    page.keyboard.type(PASSWORD)
+    page.keyboard.press("Enter")
+    page.wait_for_url(lambda url: "/sign-in" not in url)
+    expect(page.get_by_role("button", name="Se déconnecter")).to_be_visible()
+
+
 def test_switching_to_english_and_back(site, signed_in) -> None:
     page = signed_in(None)
     page.goto(f"{site}/themes")
