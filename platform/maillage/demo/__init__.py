@@ -33,8 +33,16 @@ from maillage.database import UTCDateTime, session, utcnow
 from maillage.events import Event
 from maillage.follows.models import Follow, Target
 from maillage.follows.operations import follow
-from maillage.help import operations as help
 from maillage.help.models import HelpAnswer, HelpClaim, HelpOffer, HelpRequest, HelpStep
+from maillage.help.operations import (
+    accept,
+    answer,
+    ask_for_help,
+    claim,
+    close,
+    escalate_unanswered,
+    offer_help,
+)
 from maillage.initiatives.models import Comment, Initiative, Record, Replication
 from maillage.initiatives.operations import comment_on, publish_initiative, replicate
 from maillage.networks.models import LabelAward, NetworkMembership
@@ -91,14 +99,14 @@ def load_demo(size: int = 1) -> list[tuple[str, str]]:
     for copy in range(size):
         for index, row in enumerate(data["initiatives"]):
             _initiative(story, row, towns[copy * base:(copy + 1) * base], index, copy)
+    delay = current_app.config["HELP_ESCALATION_DELAY"]
     for row in data["help"]:
-        _help_request(story, row)
+        _help_request(story, row, delay)
     story.tell()
     # The requests asked long enough ago are widened as the scheduler would have, yesterday.
-    help.escalate_unanswered(utcnow() - timedelta(days=1),
-                             current_app.config["HELP_ESCALATION_DELAY"])
+    escalate_unanswered(utcnow() - timedelta(days=1), delay)
     for row in data["offers"]:
-        help.offer_help(user_by_email(row["by"]), themes=row["themes"], title=row["title"],
+        offer_help(user_by_email(row["by"]), themes=row["themes"], title=row["title"],
                         body=row["body"], town=row.get("town"))
     return shown
 
@@ -183,9 +191,9 @@ def _join(user: User, town: Town, role: Role, verifier: User | None) -> None:
         accounts.verify_membership(membership, verifier, VerificationSource.ADMIN)
 
 
-def _author(row: dict[str, Any], town: str) -> User:
-    user = user_by_email(row.get("author", TOWN_ACCOUNT).format(insee=town))
-    assert user is not None, row
+def _author(town: str, address: str = TOWN_ACCOUNT) -> User:
+    user = user_by_email(address.format(insee=town))
+    assert user is not None, address
     return user
 
 
@@ -194,11 +202,12 @@ def _initiative(story: _Story, row: dict[str, Any], towns: list[Town], index: in
     """Publish an initiative, then, in the original network only, its "we did it too" and
     its comments by the towns that follow its own in the list, spread until today."""
     codes = [town.insee for town in towns]
-    town = row.get("town", codes[index % len(codes)]) if copy == 0 else codes[index % len(codes)]
-    author = _author(row if copy == 0 else {}, town)
+    own = {} if copy else row  # a copy is by a town of its own, without the original's files
+    town = own.get("town", codes[index % len(codes)])
+    author = _author(town, own.get("author", TOWN_ACCOUNT))
     days = timedelta(days=row["days_ago"])
     record = _record(row["record"], contact_id=author.id) if "record" in row else None
-    files = [File(name, (FILES / path).read_bytes()) for name, path in row.get("files", [])]
+    files = [File(name, (FILES / path).read_bytes()) for name, path in own.get("files", [])]
     title = f"{row['title']} ({towns[index % len(towns)].name})" if copy else row["title"]
     with story.back(days):
         initiative = publish_initiative(
@@ -212,11 +221,11 @@ def _initiative(story: _Story, row: dict[str, Any], towns: list[Town], index: in
     for step, each in enumerate(replications, start=1):
         code = each.get("town", codes[(start + step) % len(codes)])
         with story.back(days * (later - step) / later):
-            replicate(_author({}, code), initiative, town=code, note=each["note"],
+            replicate(_author(code), initiative, town=code, note=each["note"],
                       record=_record(each["record"]) if "record" in each else None)
     for step, body in enumerate(comments, start=len(replications) + 1):
         with story.back(days * (later - step) / later):
-            comment_on(_author({}, codes[(start + 4 + step) % len(codes)]), initiative, body)
+            comment_on(_author(codes[(start + step) % len(codes)]), initiative, body)
 
 
 def _record(row: dict[str, Any], **more: Any) -> dict[str, Any]:
@@ -225,26 +234,29 @@ def _record(row: dict[str, Any], **more: Any) -> dict[str, Any]:
     return {**row, "funding": funding, **more}
 
 
-def _help_request(story: _Story, row: dict[str, Any]) -> None:
+def _help_request(story: _Story, row: dict[str, Any], delay: timedelta) -> None:
     """Ask, then bring the request to its state the way people would: claimed by a referent,
-    answered, its first answer accepted, or closed by its asker; one answer a day."""
-    asker = _author(row, row["town"])
+    answered, its first answer accepted, or closed by its asker; one answer a day. A request
+    to be escalated is asked long enough ago for the escalation `delay` to have passed."""
+    asker = _author(row["town"], row.get("author", TOWN_ACCOUNT))
     days = row["days_ago"]
+    if row["state"] == "escalated":
+        days = max(days, (delay + timedelta(days=2)).days)
     with story.back(timedelta(days=days)):
-        request = help.ask_for_help(asker, town=row["town"], themes=row["themes"],
+        request = ask_for_help(asker, town=row["town"], themes=row["themes"],
                                     title=row["title"], body=row["body"])
     if row["state"] == "claimed":
         with story.back(timedelta(days=days) / 2):
-            help.claim(user_by_email(row["claimed_by"]), request)
+            claim(user_by_email(row["claimed_by"]), request)
     answers = []
     for step, each in enumerate(row.get("answers", []), start=1):
         with story.back(timedelta(days=max(days - step, 0))):
-            answers.append(help.answer(user_by_email(each["by"]), request, each["body"]))
+            answers.append(answer(user_by_email(each["by"]), request, each["body"]))
     with story.back(timedelta(days=max(days - len(answers) - 1, 0))):
         if row["state"] == "accepted":
-            help.accept(asker, request, answers[0].id)
+            accept(asker, request, answers[0].id)
         elif row["state"] == "closed":
-            help.close(asker, request)
+            close(asker, request)
 
 
 class _Story:
