@@ -10,7 +10,7 @@ from flask.cli import ScriptInfo
 from maillage.accounts.models import ReferentGrant, User
 from maillage.cli import main
 from maillage.database import Base, session
-from maillage.initiatives.models import Replication
+from maillage.initiatives.models import Initiative, Replication
 from maillage.networks.models import NetworkMembership
 from maillage.notifications.models import Notification
 from maillage.towns.models import Town
@@ -190,3 +190,14 @@ def test_the_demo_shows_the_network_as_it_will_be_and_loads_once(run, client, cs
     assert again.exit_code == 0, again.output
     session.remove()
     assert _row_counts() == counts
+
+
+def test_the_demo_grows_for_benches(run) -> None:
+    result = run("demo", "--size", "2")
+    assert result.exit_code == 0, result.output
+    session.remove()
+    members = sa.select(sa.func.count(sa.distinct(NetworkMembership.town_insee)))
+    assert session.scalar(members) == 80
+    initiatives = session.scalar(sa.select(sa.func.count()).select_from(Initiative))
+    titles = session.scalars(sa.select(Initiative.title)).all()
+    assert len(set(titles)) == initiatives >= 120
