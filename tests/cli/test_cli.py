@@ -164,6 +164,10 @@ def test_the_demo_shows_the_network_as_it_will_be_and_loads_once(run, client, cs
     costs = client.get("/api/v1/figures/costs").json["rows"]
     assert [row["towns"] for row in costs if row["theme"] == "sobriete-numerique"] == [3]
     assert all(row["towns"] >= 3 for row in costs)
+    # Every figure has something to show, a security incident included.
+    for figure in client.get("/api/v1/figures").json:
+        assert client.get(f"/api/v1/figures/{figure['name']}").json["rows"], figure["name"]
+    assert client.get("/api/v1/figures/incidents").json["rows"][0]["requests"] == 1
     # The printers' specification and a chart of its results are attached.
     [printers] = [i for i in initiatives if i["title"] == "Un parc d'imprimantes divisé par deux"]
     assert [f["content_type"] for f in printers["files"]] == ["application/pdf", "image/png"]

@@ -46,7 +46,7 @@ from maillage.help.operations import (
 from maillage.initiatives.models import Comment, Initiative, Record, Replication
 from maillage.initiatives.operations import comment_on, publish_initiative, replicate
 from maillage.networks.models import LabelAward, NetworkMembership
-from maillage.networks.operations import create_network
+from maillage.networks.operations import add_board_seat, create_network
 from maillage.networks.queries import get_network
 from maillage.themes.operations import load_themes
 from maillage.themes.queries import get_theme
@@ -150,6 +150,8 @@ def _networks(rows: list[dict[str, Any]], towns: list[Town]) -> None:
                 session.add_all(LabelAward(town_insee=town.insee, year=year,
                                            level=1 + (index + year) % 5)
                                 for year in LABEL_YEARS)
+        for seat in row.get("board", []):
+            add_board_seat(None, network, town=seat["town"], role=seat["role"])
     session.flush()
 
 
@@ -244,7 +246,8 @@ def _help_request(story: _Story, row: dict[str, Any], delay: timedelta) -> None:
         days = max(days, (delay + timedelta(days=2)).days)
     with story.back(timedelta(days=days)):
         request = ask_for_help(asker, town=row["town"], themes=row["themes"],
-                                    title=row["title"], body=row["body"])
+                               title=row["title"], body=row["body"],
+                               confidential=row.get("confidential", False))
     if row["state"] == "claimed":
         with story.back(timedelta(days=days) / 2):
             claim(user_by_email(row["claimed_by"]), request)
