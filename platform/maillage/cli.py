@@ -72,11 +72,14 @@ def revision(message: str) -> None:
 
 
 @main.command()
+@click.option("--size", default=1, show_default=True, type=click.IntRange(min=1),
+              help="Multiply the towns and initiatives by this, for benches.")
 @with_appcontext
-def demo() -> None:
-    """Load a small demo network: themes, towns, members of each role. Safe to re-run."""
+def demo(size: int) -> None:
+    """Load a demo network: towns of six regions, members of each role, initiatives of every
+    theme, help in every state, notifications. Re-running it changes nothing."""
     with transaction():
-        accounts = demo_data.load_demo()
+        accounts = demo_data.load_demo(size)
     # Let the embedded worker tell the demo people about the demo's events before we exit.
     jobs = current_app.extensions["maillage.queues"]
     if isinstance(jobs, queues.ThreadQueues):

@@ -9,7 +9,11 @@ from flask.cli import ScriptInfo
 
 from maillage.accounts.models import ReferentGrant, User
 from maillage.cli import main
-from maillage.database import session
+from maillage.database import Base, session
+from maillage.initiatives.models import Initiative, Replication
+from maillage.networks.models import NetworkMembership
+from maillage.notifications.models import Notification
+from maillage.towns.models import Town
 from tests.support.api import bearer
 
 
@@ -116,30 +120,88 @@ def test_tokens_create_prints_a_working_token(run, client, create_user) -> None:
     assert run("tokens", "create", "nobody@example.org", "--scope", "read").exit_code != 0
 
 
-def test_the_demo_loads_once(run, client, csrf) -> None:
+def _row_counts() -> dict[str, int]:
+    return {table.name: session.scalar(sa.select(sa.func.count()).select_from(table))
+            for table in Base.metadata.sorted_tables}
+
+
+def _help_state(request: dict) -> str:
+    if request["status"] != "open":
+        return {"resolved": "accepted"}.get(request["status"], request["status"])
+    if request["claim"] is not None:
+        return "claimed"
+    return "escalated" if request["escalated_at"] else "routed"
+
+
+def test_the_demo_shows_the_network_as_it_will_be_and_loads_once(run, client, csrf) -> None:
     first = run("demo")
     assert first.exit_code == 0, first.output
     assert "password: maillage-demo" in first.output
-    count = session.scalar(sa.select(sa.func.count()).select_from(User))
-    assert count == 7
-    again = run("demo")
-    assert again.exit_code == 0
     session.remove()
-    assert session.scalar(sa.select(sa.func.count()).select_from(User)) == count
-    requests = client.get("/api/v1/help-requests").json["items"]
-    assert sorted(r["status"] for r in requests) == ["answered", "open"]
-    assert len(client.get("/api/v1/help-offers").json["items"]) == 1
-    # Three demo towns of a band recorded what the printers cost them: the figure shows.
-    costs = client.get("/api/v1/figures/costs?theme=sobriete-numerique").json["rows"]
-    assert [row["towns"] for row in costs] == [3]
-    # Its specification and a chart of its results are attached, once.
-    [printers] = [i for i in client.get("/api/v1/initiatives").json["items"]
-                  if i["title"] == "Un parc d'imprimantes divisé par deux"]
+    # Forty real towns of the band, of several regions, in two networks with label awards.
+    towns = session.execute(sa.select(Town.insee, Town.region_code, Town.population)
+                            .join(NetworkMembership).distinct()).all()
+    assert len(towns) >= 40
+    assert len({town.region_code for town in towns}) >= 3
+    assert all(2_500 <= town.population <= 25_000 for town in towns)
+    assert {n["slug"] for n in client.get("/api/v1/networks").json} == {"apvf",
+                                                                       "villes-internet"}
+    lannion = client.get("/api/v1/towns/22113").json
+    assert {n["slug"] for n in lannion["networks"]} == {"apvf", "villes-internet"}
+    assert lannion["label_awards"]
+    # Initiatives of every theme, some done by other towns too.
+    initiatives = client.get("/api/v1/initiatives?limit=100").json["items"]
+    assert len(initiatives) >= 60
+    themes = {theme["slug"] for theme in client.get("/api/v1/themes").json}
+    assert {slug for i in initiatives for slug in i["themes"]} == themes
+    assert session.scalar(sa.select(sa.func.count()).select_from(Replication)) >= 30
+    # Help requests in each state of their way, and offers.
+    requests = client.get("/api/v1/help-requests?limit=100").json["items"]
+    assert {_help_state(r) for r in requests} == {"routed", "escalated", "claimed", "answered",
+                                                  "accepted", "closed"}
+    assert len(client.get("/api/v1/help-offers").json["items"]) >= 3
+    # What it cost towns like mine shows, for the printers (three towns of a band) and more.
+    costs = client.get("/api/v1/figures/costs").json["rows"]
+    assert [row["towns"] for row in costs if row["theme"] == "sobriete-numerique"] == [3]
+    assert all(row["towns"] >= 3 for row in costs)
+    # Every figure has something to show, a security incident included.
+    for figure in client.get("/api/v1/figures").json:
+        assert client.get(f"/api/v1/figures/{figure['name']}").json["rows"], figure["name"]
+    assert client.get("/api/v1/figures/incidents").json["rows"][0]["requests"] == 1
+    # The printers' specification and a chart of its results are attached.
+    [printers] = [i for i in initiatives if i["title"] == "Un parc d'imprimantes divisé par deux"]
     assert [f["content_type"] for f in printers["files"]] == ["application/pdf", "image/png"]
     with client.get(printers["files"][0]["url"]) as pdf:
         assert pdf.get_data().startswith(b"%PDF-")
+    # Each demo account printed has news waiting.
+    printed = [line.split()[0] for line in first.output.splitlines()
+               if line.startswith("  ") and "<INSEE>" not in line]
+    assert len(printed) >= 7
+    unread = dict(session.execute(
+        sa.select(User.email, sa.func.count()).join(Notification, Notification.user_id == User.id)
+        .where(Notification.read_at.is_(None)).group_by(User.email)).all())
+    assert [email for email in printed if not unread.get(email)] == []
+    # Every demo account signs in with the demo password.
     signed_in = client.post("/sign-in", data={"csrf_token": csrf(),
                                               "email": "admin@maillage.localhost",
                                               "password": "maillage-demo"})
     assert signed_in.status_code == 303
     assert client.get("/api/v1/me").json["is_admin"] is True
+    assert client.get("/api/v1/notifications/unread-count").json["count"] > 0
+    # A second run changes nothing.
+    counts = _row_counts()
+    again = run("demo")
+    assert again.exit_code == 0, again.output
+    session.remove()
+    assert _row_counts() == counts
+
+
+def test_the_demo_grows_for_benches(run) -> None:
+    result = run("demo", "--size", "2")
+    assert result.exit_code == 0, result.output
+    session.remove()
+    members = sa.select(sa.func.count(sa.distinct(NetworkMembership.town_insee)))
+    assert session.scalar(members) == 80
+    initiatives = session.scalar(sa.select(sa.func.count()).select_from(Initiative))
+    titles = session.scalars(sa.select(Initiative.title)).all()
+    assert len(set(titles)) == initiatives >= 120
