@@ -42,7 +42,7 @@ def _per_department(town_insee: InstrumentedAttribute[str], counted: sa.ColumnEl
     query = (sa.select(Town.department_code, counted).select_from(town_insee.class_)
              .join(Town, Town.insee == town_insee).where(*where)
              .group_by(Town.department_code))
-    return dict(session.execute(query).tuples())
+    return dict(session.execute(query).all())
 
 
 def department_counts() -> dict[str, DepartmentCounts]:
