@@ -24,9 +24,11 @@ LANNION, LAMBALLE, LANDERNEAU, AJACCIO, SAINT_DENIS = "22113", "22093", "29103",
 
 @dataclass
 class Page:
-    """What the map page shows: its outlines by department, and its table's rows."""
+    """What the map page shows: its outlines by department, those drawn again in the inset,
+    and its table's rows."""
 
     links: dict[str, dict[str, str]] = field(default_factory=dict)
+    inset: list[dict[str, str]] = field(default_factory=list)
     rows: dict[str, list[str]] = field(default_factory=dict)
 
 
@@ -68,7 +70,11 @@ class MapParser(HTMLParser):
         elif tag == "title" and self.link is not None:
             self.link["title"], self.text = "".join(self.text or ()), None
         elif tag == "a" and self.link is not None:
-            self.page.links[self.link["href"].rpartition("=")[2]] = self.link
+            code = self.link["href"].rpartition("=")[2]
+            if code in self.page.links:
+                self.page.inset.append(self.link)
+            else:
+                self.page.links[code] = self.link
             self.link = None
         elif tag in ("th", "td") and self.row is not None:
             self.row.append("".join(self.text or ()).strip())
@@ -163,6 +169,10 @@ def test_each_department_leads_to_its_own_initiatives(seeded, client) -> None:
         found = {int(n) for n in re.findall(r'<a href="/initiatives/(\d+)">',
                                             listed.get_data(as_text=True))}
         assert found == set(seeded.get(code, []))
+    # Paris and its inner ring again, larger, for the pointer: the keyboard has them once.
+    assert [(link["href"], link["tabindex"]) for link in page.inset] \
+        == [(f"/initiatives?department={code}", "-1") for code in ("75", "92", "93", "94")]
+    assert all("tabindex" not in link for link in page.links.values())
 
 
 def test_the_shade_follows_the_measure_and_the_counts(seeded, client, create_user) -> None:

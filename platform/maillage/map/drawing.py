@@ -16,23 +16,32 @@ BOUNDS = (1, 3, 6, 11, 26)
 
 
 @dataclass(frozen=True)
-class Shape:
-    code: str
-    d: str
+class Inset:
+    """Departments too small to point at, drawn again larger in `frame` (x, y, width,
+    height), moved there by `transform`."""
+
+    codes: tuple[str, ...]
+    frame: tuple[int, int, int, int]
+    transform: str
 
 
 @dataclass(frozen=True)
 class Drawing:
+    """The view box, each department's outline (an SVG path) by code, and the inset."""
+
     view_box: str
-    shapes: tuple[Shape, ...]
+    shapes: dict[str, str]
+    inset: Inset
 
 
 @cache
 def drawing() -> Drawing:
     """The outlines, read once: the overseas departments are not drawn, only listed."""
     data = json.loads(OUTLINES.read_text(encoding="utf-8"))
-    return Drawing(data["viewBox"], tuple(Shape(code, d) for code, d
-                                          in sorted(data["departments"].items())))
+    inset = data["inset"]
+    return Drawing(data["viewBox"],
+                   dict(sorted(data["departments"].items())),
+                   Inset(tuple(inset["codes"]), tuple(inset["frame"]), inset["transform"]))
 
 
 def shade(count: int) -> int:

@@ -4,7 +4,9 @@
 
 Each outline is thinned (Douglas-Peucker, within `TOLERANCE` units of the 613 × 585 view box)
 and its points rounded to whole units, written as relative moves: the page carries 40 KB of
-outlines instead of 120, and a unit is under a pixel at the size the map is drawn.
+outlines instead of 120, and a unit is under a pixel at the size the map is drawn. Paris and
+its inner ring, too small to point at, are drawn again `INSET_SCALE` times larger in the empty
+corner of the Channel: `inset` says where.
 """
 
 from __future__ import annotations
@@ -15,6 +17,10 @@ import sys
 import xml.etree.ElementTree as ET
 
 TOLERANCE = 0.6
+INSET = ("75", "92", "93", "94")
+INSET_SCALE = 5
+INSET_CORNER = 10  # the inset's frame, from the top left corner of the view box
+INSET_PADDING = 4
 Point = tuple[float, float]
 
 
@@ -78,12 +84,29 @@ def _signed(value: int) -> str:
     return str(value) if value < 0 else f" {value}"
 
 
+def inset(outlines: list[list[Point]]) -> dict[str, object]:
+    """Where the inset of `outlines` goes: its frame in the view box, and the transform that
+    moves and enlarges the outlines into it."""
+    xs, ys = [x for ring in outlines for x, _y in ring], [y for ring in outlines for _x, y in ring]
+    left, top = int(min(xs)), int(min(ys))
+    width, height = (round((max(values) - low) * INSET_SCALE)
+                     for values, low in ((xs, left), (ys, top)))
+    inner = INSET_CORNER + INSET_PADDING
+    return {"codes": list(INSET),
+            "frame": [INSET_CORNER, INSET_CORNER, width + 2 * INSET_PADDING,
+                      height + 2 * INSET_PADDING],
+            "transform": f"translate({inner - left * INSET_SCALE} {inner - top * INSET_SCALE}) "
+                         f"scale({INSET_SCALE})"}
+
+
 def main(svg: str) -> None:
     root = ET.parse(svg).getroot()
-    departments = {element.get("id"): path(rings(element.get("d", "")))
-                   for element in root.iter("{http://www.w3.org/2000/svg}path")}
-    json.dump({"viewBox": root.get("viewBox"), "departments": departments}, sys.stdout,
-              ensure_ascii=False, indent=0, sort_keys=True)
+    outlines = {element.get("id", ""): rings(element.get("d", ""))
+                for element in root.iter("{http://www.w3.org/2000/svg}path")}
+    json.dump({"viewBox": root.get("viewBox"),
+               "departments": {code: path(shape) for code, shape in outlines.items()},
+               "inset": inset([ring for code in INSET for ring in outlines[code]])},
+              sys.stdout, ensure_ascii=False, indent=0, sort_keys=True)
     sys.stdout.write("\n")
 
 
