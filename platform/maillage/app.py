@@ -43,6 +43,7 @@ from maillage.home.views import home
 from maillage.initiatives.api import blueprint as initiatives_api
 from maillage.initiatives.views import blueprint as initiatives_pages
 from maillage.legal.views import blueprint as legal_pages
+from maillage.map.views import blueprint as map_pages
 from maillage.moderation.api import blueprint as moderation_api
 from maillage.moderation.views import blueprint as moderation_pages
 from maillage.networks.api import blueprint as networks_api
@@ -108,8 +109,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
 def _register_pages(app: Flask) -> None:
     for blueprint in (accounts_pages, towns_pages, themes_pages, initiatives_pages,
-                      notifications_pages, follows_pages, help_pages, figures_pages, emails_pages,
-                      attachments_pages, opendata_pages, legal_pages):
+                      notifications_pages, follows_pages, help_pages, figures_pages, map_pages,
+                      emails_pages, attachments_pages, opendata_pages, legal_pages):
         app.register_blueprint(blueprint)
     app.register_blueprint(oidc_pages)
     app.register_blueprint(privacy_pages)

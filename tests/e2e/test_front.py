@@ -330,8 +330,8 @@ def content(person) -> dict[str, str]:
 PUBLIC_PAGES = {"home": "/", "initiatives": "/initiatives", "towns": "/towns",
                 "a town": f"/towns/{LANNION}", "themes": "/themes",
                 "a theme": "/themes/sobriete-numerique", "help requests": "/help-requests",
-                "figures": "/figures", "open data": "/open-data", "sign-in": "/sign-in",
-                "sign-up": "/sign-up", "accessibility": "/accessibility",
+                "figures": "/figures", "map": "/map", "open data": "/open-data",
+                "sign-in": "/sign-in", "sign-up": "/sign-up", "accessibility": "/accessibility",
                 "legal notice": "/legal-notice", "privacy": "/privacy"}
 MEMBER_PAGES = {"form": "/initiatives/new", "asking": "/help-requests/new",
                 "notifications": "/notifications", "settings": "/settings",

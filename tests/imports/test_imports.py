@@ -22,7 +22,7 @@ LAYERS = (
     ("accounts",),
     ("initiatives", "help", "follows", "networks", "search", "oidc", "attachments"),
     ("notifications",),
-    ("emails", "moderation", "figures", "privacy", "home", "replies", "opendata",
+    ("emails", "moderation", "figures", "map", "privacy", "home", "replies", "opendata",
      "webhooks", "legal"),
     ("realtime",),
     ("health",),
