@@ -61,11 +61,14 @@ def test_the_figure_gives_quartiles_and_schemes_from_three_towns(client, seeded)
     # Two towns of 10,000 to 25,000 make no figure; four of 5,000 to 9,999 paid 1, 2, 3, 10:
     # the median is (2 + 3) / 2; the inclusive quartiles sit at positions 0.75 and 2.25 of the
     # sorted costs: 1 + 0.75 × (2 - 1) and 3 + 0.25 × (10 - 3).
-    assert rows == [{"theme": THEME, "band": "5000-9999", "towns": 4, "first_quartile": 1.75,
-                     "median": 2.5, "third_quartile": 4.75,
-                     "schemes": "dsil (3), detr (2), feder (1)"}]
+    assert rows == [{"theme": THEME, "theme_name": "Sobriété numérique", "band": "5000-9999",
+                     "towns": 4, "first_quartile": 1.75, "median": 2.5, "third_quartile": 4.75,
+                     "schemes": "dsil (3), detr (2), feder (1)",
+                     "scheme_names": "DSIL (dotation de soutien à l'investissement local) (3), "
+                                     "DETR (dotation d'équipement des territoires ruraux) (2), "
+                                     "FEDER (fonds européen de développement régional) (1)"}]
     csv = client.get(f"/api/v1/figures/costs?theme={THEME}&format=csv").text
-    assert "5000-9999,4,1.75,2.5,4.75" in csv
+    assert "sobriete-numerique,Sobriété numérique,5000-9999,4,1.75,2.5,4.75" in csv
     assert client.get("/api/v1/figures/costs?theme=cybersecurite").json["rows"] == []
 
 

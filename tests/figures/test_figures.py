@@ -130,7 +130,8 @@ def test_members_and_the_people_they_represent(world: World) -> None:
     for slug, members in world.members.items():
         small = [code for code in members if is_small(code)]
         assert got[slug] == {
-            "network": slug, "members": len(members),
+            "network": slug, "network_name": slug.replace("-", " ").title(),
+            "members": len(members),
             "population": sum(population(code) for code in members),
             "small_towns": len(small), "small_towns_population": sum(map(population, small))}
     assert got["petites-villes"]["members"] == 334  # 332 small Breton towns, Brest, Saint-Pierre
@@ -262,7 +263,8 @@ def test_the_api_gives_json_and_csv(world, client) -> None:
                                                       "board", "reach", "initiatives"}
     members = client.get("/api/v1/figures/members?network=petites-villes").json
     assert members["rows"][0]["members"] == len(world.members["petites-villes"])
-    assert [column["key"] for column in members["columns"]][:2] == ["network", "members"]
+    assert [(column["key"], column["kind"]) for column in members["columns"]][:3] == [
+        ("network", "slug"), ("network_name", "text"), ("members", "count")]
     response = client.get("/api/v1/figures/bands?format=csv")
     assert response.mimetype == "text/csv"
     assert 'filename="bands.csv"' in response.headers["Content-Disposition"]
@@ -359,7 +361,7 @@ def test_the_page_draws_each_figure_without_script_beside_its_table(world, clien
     assert not any(tag == "script" and "src" not in attrs for tag, attrs in outline.tags)
     assert '<title id="members-title">Les membres des réseaux</title>' in page
     # Brest and the 332 small Breton towns, with the fine bands in words.
-    assert "<th scope=\"row\">petites-villes</th><td class=\"number\">334</td>" in page
+    assert '<th scope="row" class="text">Petites Villes</th><td class="number">334</td>' in page
     assert "2\u202f500 à 4\u202f999" in page  # the reader's numbers: a narrow space in French
     assert 'href="/api/v1/figures/board?format=csv&amp;network=petites-villes&amp;scale=fine"' \
         in page

@@ -444,11 +444,12 @@ def test_figures_per_theme(client, people) -> None:
     figures = {row["theme"]: row for row in
                client.get("/api/v1/help-requests/figures").json["themes"]}
     assert figures == {
-        CYBER: {"theme": CYBER, "requests": 2, "answered": 2, "resolved": 1,
-                "resolved_share": 0.5, "mean_hours_to_first_answer": 6.0,
+        CYBER: {"theme": CYBER, "theme_name": "Cybersécurité", "requests": 2, "answered": 2,
+                "resolved": 1, "resolved_share": 0.5, "mean_hours_to_first_answer": 6.0,
                 "mean_hours_to_claim": None},
-        "resilience": {"theme": "resilience", "requests": 2, "answered": 1, "resolved": 0,
-                       "resolved_share": 0.0, "mean_hours_to_first_answer": 10.0,
+        "resilience": {"theme": "resilience", "theme_name": "Résilience et gestion de crise",
+                       "requests": 2, "answered": 1, "resolved": 0, "resolved_share": 0.0,
+                       "mean_hours_to_first_answer": 10.0,
                        "mean_hours_to_claim": None},
     }
     # The network figures show the same numbers, and the requests of each month.

@@ -16,13 +16,18 @@ from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
 
 from maillage.database import session
-from maillage.figures.figure import Column, Figure, share
+from maillage.figures.figure import Column, Figure, share, theme_names
 from maillage.help.models import HelpAnswer, HelpRequest, HelpStep, Step, help_request_themes
 from maillage.help.models import Status as HelpStatus
 from maillage.i18n import N_
 from maillage.initiatives.models import Initiative, initiative_themes
 from maillage.networks.models import Network, NetworkMembership
 from maillage.themes.models import Theme
+
+THEME = (Column("theme", N_("Identifiant du thème"), "slug"),
+         Column("theme_name", N_("Thème"), "text"))
+INITIATIVES = N_("Maillage, d'après les initiatives publiées sur la plateforme")
+HELP = N_("Maillage, d'après les demandes d'aide et leurs réponses publiées sur la plateforme")
 
 
 class utc_month(FunctionElement[str]):
@@ -79,7 +84,7 @@ def initiatives(network: Network | None = None, year: int | None = None) -> Figu
     return _monthly(
         "initiatives", N_("Les initiatives par thème et par mois"),
         N_("Initiatives publiées chaque mois (UTC), comptées dans chacun de leurs thèmes."),
-        Column("initiatives", N_("Initiatives")), rows)
+        INITIATIVES, Column("initiatives", N_("Initiatives")), rows)
 
 
 def help_requests(network: Network | None = None, year: int | None = None) -> Figure:
@@ -91,18 +96,19 @@ def help_requests(network: Network | None = None, year: int | None = None) -> Fi
     return _monthly(
         "help_requests", N_("Les demandes d'aide par thème et par mois"),
         N_("Demandes d'aide posées chaque mois (UTC), comptées dans chacun de leurs thèmes."),
-        Column("requests", N_("Demandes")), rows)
+        HELP, Column("requests", N_("Demandes")), rows)
 
 
-def _monthly(name: str, title: str, description: str, counted: Column,
+def _monthly(name: str, title: str, description: str, source: str, counted: Column,
              rows: Iterable[Any]) -> Figure:
     """The figure of `(theme, month, count)` rows: a line per month and theme, the count
     under `counted`."""
+    names = theme_names()
     return Figure(
-        name, title, description,
-        (Column("month", N_("Mois"), "month"), Column("theme", N_("Thème"), "text"), counted),
-        [{"month": when, "theme": slug, counted.key: count} for slug, when, count in rows],
-        chart=(("month", "theme"), counted.key))
+        name, title, description, source, (Column("month", N_("Mois"), "month"), *THEME, counted),
+        [{"month": when, "theme": slug, "theme_name": names[slug], counted.key: count}
+         for slug, when, count in rows],
+        chart=(("month", "theme_name"), counted.key))
 
 
 def _seconds_between(start: Any, end: Any) -> sa.ColumnElement[float]:
@@ -148,21 +154,23 @@ def help_answers(network: Network | None = None, year: int | None = None) -> Fig
     if year is not None:
         query = query.where(_in_year(HelpRequest.created_at, year))
     rows = session.execute(query.group_by(Theme.slug).order_by(Theme.slug))
+    names = theme_names()
     return Figure(
         "help_answers", N_("L'entraide par thème : réponses et délais"),
         N_("Pour chaque thème, les demandes, celles qui ont reçu une réponse et celles résolues, "
            "le délai moyen jusqu'à la première réponse et jusqu'à la première prise en charge."),
-        (Column("theme", N_("Thème"), "text"), Column("requests", N_("Demandes")),
+        HELP, (*THEME, Column("requests", N_("Demandes")),
          Column("answered", N_("Avec réponse")), Column("resolved", N_("Résolues")),
          Column("resolved_share", N_("Part résolue"), "share"),
          Column("mean_hours_to_first_answer", N_("Délai moyen de première réponse"), "hours"),
          Column("mean_hours_to_claim", N_("Délai moyen de prise en charge"), "hours")),
-        [{"theme": slug, "requests": asked, "answered": answered, "resolved": resolved,
+        [{"theme": slug, "theme_name": names[slug], "requests": asked, "answered": answered,
+          "resolved": resolved,
           "resolved_share": share(resolved, asked),
           "mean_hours_to_first_answer": _hours(to_answer),
           "mean_hours_to_claim": _hours(to_claim)}
          for slug, asked, answered, resolved, to_answer, to_claim in rows],
-        chart=(("theme",), "resolved_share"))
+        chart=(("theme_name",), "resolved_share"))
 
 
 def incidents(year: int | None = None) -> Figure:
@@ -183,6 +191,7 @@ def incidents(year: int | None = None) -> Figure:
         N_("Les demandes marquées incident de cybersécurité, confidentielles : combien, "
            "combien ont reçu une réponse, et le délai médian jusqu'à la première réponse. "
            "Ni commune ni thème n'y sont nommés."),
+        N_("Maillage, d'après les demandes d'aide confidentielles posées sur la plateforme"),
         (Column("requests", N_("Demandes")), Column("answered", N_("Avec réponse")),
          Column("median_hours_to_first_answer", N_("Délai médian de première réponse"),
                 "hours")),

@@ -17,8 +17,9 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 
 from maillage.database import session
-from maillage.figures.figure import Column, Figure
+from maillage.figures.figure import Column, Figure, theme_names
 from maillage.i18n import N_
+from maillage.initiatives.funding import schemes as funding_schemes
 from maillage.initiatives.models import Funding, Initiative, Record, initiative_themes
 from maillage.themes.models import Theme
 from maillage.towns.bands import SCALES, band_of
@@ -90,20 +91,27 @@ def costs(theme: str | None = None, scale: str = "fine") -> Figure:
     """The cost per inhabitant of initiatives and their replications, per theme and population
     band: towns, first quartile, median and third quartile in euros, and the funding schemes
     most used; nothing for fewer than three towns."""
-    rows = [{"theme": s.theme, "band": s.band, "towns": s.towns,
+    names, labels = theme_names(), funding_schemes()
+    rows = [{"theme": s.theme, "theme_name": names[s.theme], "band": s.band, "towns": s.towns,
              "first_quartile": s.first_quartile, "median": s.median,
              "third_quartile": s.third_quartile,
-             "schemes": ", ".join(f"{scheme} ({count})" for scheme, count in s.schemes)}
+             "schemes": ", ".join(f"{scheme} ({count})" for scheme, count in s.schemes),
+             "scheme_names": ", ".join(f"{labels.get(scheme, scheme)} ({count})"
+                                       for scheme, count in s.schemes)}
             for s in summaries(theme, None, scale)]
     return Figure(
         "costs", N_("Ce que cela a coûté, par habitant"),
         N_("Coût total des initiatives et de leurs reprises divisé par la population "
            "officielle de la commune, par thème et tranche de population ; rien sous trois "
            "communes."),
-        (Column("theme", N_("Thème"), "text"), Column("band", N_("Tranche"), "band"),
+        N_("Maillage, d'après les coûts que les communes ont déclarés pour leurs initiatives et "
+           "leurs reprises ; INSEE, populations de référence 2023"),
+        (Column("theme", N_("Identifiant du thème"), "slug"),
+         Column("theme_name", N_("Thème"), "text"), Column("band", N_("Tranche"), "band"),
          Column("towns", N_("Communes")),
          Column("first_quartile", N_("1er quartile"), "euros"),
          Column("median", N_("Médiane"), "euros"),
          Column("third_quartile", N_("3e quartile"), "euros"),
-         Column("schemes", N_("Financements les plus utilisés"), "text")),
-        rows, chart=(("theme", "band"), "median"))
+         Column("schemes", N_("Identifiants des financements"), "slug"),
+         Column("scheme_names", N_("Financements les plus utilisés"), "text")),
+        rows, chart=(("theme_name", "band"), "median"))

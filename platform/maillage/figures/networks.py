@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import aliased
 
 from maillage.database import session
-from maillage.figures.figure import Column, Figure, share
+from maillage.figures.figure import Column, Figure, network_names, share
 from maillage.i18n import N_
 from maillage.networks.models import BoardSeat, LabelAward, Network, NetworkMembership
 from maillage.towns.bands import SMALL, band_of, ordered
@@ -34,7 +34,12 @@ def _of(network: Network | None, column: Any) -> sa.ColumnElement[bool]:
     return column == network.id if network else sa.true()
 
 
-NETWORK = Column("network", N_("Réseau"), "text")
+NETWORK = (Column("network", N_("Identifiant du réseau"), "slug"),
+           Column("network_name", N_("Réseau"), "text"))
+# Where the figures of networks come from.
+INSEE = N_("INSEE, fichier des communes et populations de référence 2023")
+MEMBERS = N_("Maillage, d'après les listes de membres importées des réseaux ; INSEE, "
+             "populations de référence 2023")
 
 
 def bands(scale: str = "coarse") -> Figure:
@@ -47,7 +52,7 @@ def bands(scale: str = "coarse") -> Figure:
     return Figure(
         "bands", N_("Les communes par tranche de population"),
         N_("Communes de métropole et des départements d'outre-mer (INSEE, populations de "
-           "référence 2023), bornes comprises."),
+           "référence 2023), bornes comprises."), INSEE,
         (Column("band", N_("Tranche de population"), "band"), Column("towns", N_("Communes")),
          Column("population", N_("Habitants"))),
         [{"band": key, "towns": rows.get(key, (0, 0))[0], "population": rows.get(key, (0, 0))[1]}
@@ -58,6 +63,7 @@ def bands(scale: str = "coarse") -> Figure:
 def members(network: Network | None = None, year: int | None = None) -> Figure:
     """Members of each network, the people they represent, and how many are small towns."""
     m = _members(year)
+    names = network_names()
     small = SMALL.condition(Town.population)
     rows = session.execute(
         sa.select(Network.slug, sa.func.count(Town.insee),
@@ -70,14 +76,15 @@ def members(network: Network | None = None, year: int | None = None) -> Figure:
         .group_by(Network.slug).order_by(Network.slug))
     return Figure(
         "members", N_("Les membres des réseaux"),
-        N_("Communes membres, leurs habitants, et celles de 2 500 à 25 000 habitants."),
-        (NETWORK, Column("members", N_("Communes membres")), Column("population", N_("Habitants")),
+        N_("Communes membres, leurs habitants, et celles de 2 500 à 25 000 habitants."), MEMBERS,
+        (*NETWORK, Column("members", N_("Communes membres")), Column("population", N_("Habitants")),
          Column("small_towns", N_("Dont petites villes")),
          Column("small_towns_population", N_("Habitants des petites villes"))),
-        [{"network": slug, "members": count, "population": population, "small_towns": small_n,
+        [{"network": slug, "network_name": names[slug], "members": count,
+          "population": population, "small_towns": small_n,
           "small_towns_population": small_population}
          for slug, count, population, small_n, small_population in rows],
-        chart=(("network",), "members"))
+        chart=(("network_name",), "members"))
 
 
 def overlap(network: Network | None = None, year: int | None = None) -> Figure:
@@ -91,6 +98,7 @@ def overlap(network: Network | None = None, year: int | None = None) -> Figure:
             .join(b, sa.and_(b.c.town_insee == a.c.town_insee, b.c.network_id != a.c.network_id))
             .group_by(a.c.network_id, b.c.network_id).subquery("both"))
     first, other = aliased(Network), aliased(Network)
+    names = network_names()
     rows = session.execute(
         sa.select(first.slug, other.slug, sa.func.coalesce(counts.c.n, 0),
                   sa.func.coalesce(both.c.n, 0))
@@ -101,13 +109,15 @@ def overlap(network: Network | None = None, year: int | None = None) -> Figure:
         .order_by(first.slug, other.slug))
     return Figure(
         "overlap", N_("Les membres communs à deux réseaux"),
-        N_("Part des membres du réseau qui sont aussi membres de l'autre réseau."),
-        (NETWORK, Column("other", N_("Autre réseau"), "text"), Column("members", N_("Membres")),
+        N_("Part des membres du réseau qui sont aussi membres de l'autre réseau."), MEMBERS,
+        (*NETWORK, Column("other", N_("Identifiant de l'autre réseau"), "slug"),
+         Column("other_name", N_("Autre réseau"), "text"), Column("members", N_("Membres")),
          Column("in_other", N_("Aussi membres de l'autre")),
          Column("share", N_("Part"), "share")),
-        [{"network": slug, "other": other_slug, "members": count, "in_other": common,
+        [{"network": slug, "network_name": names[slug], "other": other_slug,
+          "other_name": names[other_slug], "members": count, "in_other": common,
           "share": share(common, count)} for slug, other_slug, count, common in rows],
-        chart=(("network", "other"), "share"))
+        chart=(("network_name", "other_name"), "share"))
 
 
 def labels(network: Network | None = None, year: int | None = None) -> Figure:
@@ -127,22 +137,26 @@ def labels(network: Network | None = None, year: int | None = None) -> Figure:
         .group_by(Network.slug, best.c.best)
     ):
         counts.setdefault(slug, {})[level] = count
+    names = network_names()
     rows = []
     for slug, by_level in sorted(counts.items()):
         total = sum(by_level.values())
         labelled = total - by_level.get(None, 0)
-        rows.append({"network": slug, "level": "any", "towns": labelled, "members": total,
-                     "share": share(labelled, total)})
-        rows += [{"network": slug, "level": str(level), "towns": by_level.get(level, 0),
-                  "members": total, "share": share(by_level.get(level, 0), total)}
+        rows.append({"network": slug, "network_name": names[slug], "level": "any",
+                     "towns": labelled, "members": total, "share": share(labelled, total)})
+        rows += [{"network": slug, "network_name": names[slug], "level": str(level),
+                  "towns": by_level.get(level, 0), "members": total,
+                  "share": share(by_level.get(level, 0), total)}
                  for level in range(1, 6)]
     return Figure(
         "labels", N_("Les membres labellisés"),
         N_("Part des membres labellisés au moins une fois (any), puis selon le meilleur niveau "
            "obtenu (1 à 5 arobases)."),
-        (NETWORK, Column("level", N_("Niveau"), "level"), Column("towns", N_("Communes")),
+        N_("Maillage, d'après les listes de membres et les palmarès du label importés des "
+           "réseaux"),
+        (*NETWORK, Column("level", N_("Niveau"), "level"), Column("towns", N_("Communes")),
          Column("members", N_("Membres")), Column("share", N_("Part des membres"), "share")),
-        rows, chart=(("network", "level"), "share"))
+        rows, chart=(("network_name", "level"), "share"))
 
 
 def board(network: Network | None = None, scale: str = "coarse") -> Figure:
@@ -157,19 +171,22 @@ def board(network: Network | None = None, scale: str = "coarse") -> Figure:
         .group_by(Network.slug, band)
     ):
         counts.setdefault(slug, {})[key] = seats
+    names = network_names()
     rows = []
     for slug, by_band in sorted(counts.items()):
         total = sum(by_band.values())
-        rows += [{"network": slug, "band": key, "seats": by_band.get(key, 0),
-                  "share": share(by_band.get(key, 0), total)}
+        rows += [{"network": slug, "network_name": names[slug], "band": key,
+                  "seats": by_band.get(key, 0), "share": share(by_band.get(key, 0), total)}
                  for key in ordered(set(by_band), scale)]
     return Figure(
         "board", N_("Les sièges des conseils d'administration"),
         N_("Part des sièges tenus par des élus de communes de chaque tranche de population."),
-        (NETWORK, Column("band", N_("Tranche de population"), "band"),
+        N_("Maillage, d'après les sièges des conseils d'administration déclarés par les "
+           "réseaux ; INSEE, populations de référence 2023"),
+        (*NETWORK, Column("band", N_("Tranche de population"), "band"),
          Column("seats", N_("Sièges")),
          Column("share", N_("Part des sièges"), "share")),
-        rows, chart=(("network", "band"), "share"))
+        rows, chart=(("network_name", "band"), "share"))
 
 
 def reach(network: Network | None = None, year: int | None = None, by: str = "band",
@@ -197,9 +214,11 @@ def reach(network: Network | None = None, year: int | None = None, by: str = "ba
     if by == "department":
         names = dict(session.execute(sa.select(Department.code, Department.name)).all())
     found = session.execute(query).all()
+    network_name = network_names()
     order = {key: index for index, key in enumerate(
         ordered({row[1] for row in found}, scale) if by == "band" else sorted(names))}
-    rows = [{"network": slug, "area": key, **({"area_name": names[key]} if names else {}),
+    rows = [{"network": slug, "network_name": network_name[slug], "area": key,
+             **({"area_name": names[key]} if names else {}),
              "towns": towns, "members": count, "share": share(count, towns),
              "population": population, "members_population": members_population,
              "population_share": share(members_population, population)}
@@ -212,9 +231,9 @@ def reach(network: Network | None = None, year: int | None = None, by: str = "ba
         "reach", N_("La couverture des réseaux"),
         N_("Part des communes de chaque tranche de population qui sont membres du réseau.")
         if by == "band" else
-        N_("Part des communes de chaque département qui sont membres du réseau."),
-        (NETWORK, *area_columns, Column("towns", N_("Communes")), Column("members", N_("Membres")),
+        N_("Part des communes de chaque département qui sont membres du réseau."), MEMBERS,
+        (*NETWORK, *area_columns, Column("towns", N_("Communes")), Column("members", N_("Membres")),
          Column("share", N_("Part des communes"), "share"), Column("population", N_("Habitants")),
          Column("members_population", N_("Habitants des membres")),
          Column("population_share", N_("Part des habitants"), "share")),
-        rows, chart=(("network", "area"), "share"))
+        rows, chart=(("network_name", "area_name" if by == "department" else "area"), "share"))

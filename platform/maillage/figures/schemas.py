@@ -41,7 +41,11 @@ class FigureSchema(Schema):
     name = fields.String()
     title = fields.String()
     description = fields.String()
-    columns = fields.List(fields.Nested(ColumnSchema))
+    source = fields.String(metadata={"description": "Where the numbers come from"})
+    computed_at = fields.AwareDateTime(
+        metadata={"description": "When they were computed: at each request, from the data"})
+    columns = fields.List(fields.Nested(ColumnSchema), metadata={
+        "description": "A slug column (kind slug) is followed by the name it stands for"})
     rows = fields.List(fields.Dict(), metadata={"description": "One object a row, by column key"})
 
 

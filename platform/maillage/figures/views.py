@@ -12,7 +12,7 @@ from marshmallow import ValidationError
 
 from maillage.errors import Invalid
 from maillage.figures import queries
-from maillage.figures.charts import band_name, bar_chart, formatted
+from maillage.figures.charts import band_name, bar_chart, cell_class, formatted
 from maillage.figures.figure import Figure
 from maillage.figures.schemas import FigureArgs
 from maillage.networks.queries import list_networks
@@ -21,6 +21,7 @@ from maillage.towns.bands import SCALES
 blueprint = Blueprint("figures", __name__)
 blueprint.add_app_template_filter(formatted, "figure_value")
 blueprint.add_app_template_filter(band_name, "band_name")
+blueprint.add_app_template_filter(cell_class, "figure_cell_class")
 
 
 @blueprint.get("/figures")
@@ -47,5 +48,6 @@ def _section(name: str, args: dict[str, Any]) -> dict[str, Any]:
 def _translated(figure: Figure) -> Figure:
     """The figure with its words in the reader's language; the API keeps them in French."""
     return replace(figure, title=gettext(figure.title), description=gettext(figure.description),
+                   source=gettext(figure.source),
                    columns=tuple(replace(column, label=gettext(column.label))
                                  for column in figure.columns))

@@ -162,7 +162,9 @@ class ReminderActionSchema(Schema):
 
 
 class ThemeFiguresSchema(Schema):
-    theme = fields.String()
+    theme = fields.String(metadata={"description": "The theme's slug"})
+    theme_name = fields.String(metadata={"description": "The theme's name, in the reader's "
+                                                        "language"})
     requests = Integer()
     answered = Integer()
     resolved = Integer()
