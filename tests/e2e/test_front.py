@@ -200,7 +200,8 @@ def test_attaching_a_pdf_and_a_photo_then_finding_it_by_its_funding(site, signed
 
     thumbnail = page.locator(".attachments li.image img")
     expect(thumbnail).to_have_count(1)
-    assert thumbnail.evaluate("img => img.complete && img.naturalWidth") == 480
+    thumbnail.scroll_into_view_if_needed()  # loaded lazily
+    assert thumbnail.evaluate("img => img.decode().then(() => img.naturalWidth)") == 480
     with page.expect_download() as download:
         page.get_by_role("link", name="cahier des charges.pdf").click()
     assert Path(download.value.path()).read_bytes() == PDF

@@ -168,7 +168,9 @@ def test_a_backlog_processed_in_batches_reaches_each_follower_live_once(
             with running_stack(database_url, own_redis.url, tmp_path / "worker", web=0,
                                workers=1):
                 for listener in listeners:
-                    received = [listener.next() for _ in range(12)]
+                    # The worker starts (imports the app) under this clock: a loaded
+                    # machine takes its time.
+                    received = [listener.next(timeout=60) for _ in range(12)]
                     assert {name for name, _data in received} == {"notification"}
                     assert len({data["id"] for _name, data in received}) == 12
                 for listener in listeners:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from playwright.sync_api import Browser, Page, Playwright, Request, WebSocket
+from playwright.sync_api import Browser, Page, Playwright, Request, Response, WebSocket
 
 CHROMIUM = Path(os.environ.get("MAILLAGE_CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu",
@@ -38,6 +38,29 @@ def sign_in(page: Page, base: str, email: str, password: str) -> None:
     page.get_by_label("Mot de passe").fill(password)
     page.get_by_role("button", name="Se connecter").click()
     page.wait_for_url(lambda url: "/sign-in" not in url)
+
+
+class Failures:
+    """The requests of a page that went wrong: those the network failed, and the page's own
+    resources (styles, scripts, images, calls) answered with an error. A document answered
+    with an error is left to the test that asked for it (a form's 422)."""
+
+    def __init__(self, page: Page) -> None:
+        self.found: list[str] = []
+        page.on("requestfailed", self._failed)
+        page.on("response", self._answered)
+
+    def _failed(self, request: Request) -> None:
+        self.found.append(f"{request.url}: {request.failure}")
+
+    def _answered(self, response: Response) -> None:
+        if response.status >= 400 and response.request.resource_type != "document":
+            self.found.append(f"{response.url}: {response.status}")
+
+    def take(self) -> list[str]:
+        """The failures since the last call."""
+        found, self.found = self.found, []
+        return found
 
 
 def axe_violations(page: Page) -> list[dict]:
