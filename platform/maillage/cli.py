@@ -5,11 +5,12 @@ from __future__ import annotations
 import os
 
 import click
-from flask import current_app
-from flask.cli import FlaskGroup, with_appcontext
+from flask import Flask, current_app
+from flask.cli import FlaskGroup, ScriptInfo, pass_script_info, with_appcontext
+from werkzeug.serving import is_running_from_reloader
 
 from maillage import demo as demo_data
-from maillage import migrate, queues
+from maillage import migrate, queues, server, settings
 from maillage.accounts.cli import tokens, users
 from maillage.app import create_app
 from maillage.database import transaction
@@ -33,20 +34,53 @@ def main() -> None:
     """
 
 
-@main.command()
+# Without the app: gunicorn's workers create it (maillage.server).
+@main.command(with_appcontext=False)
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=5000, show_default=True, help="Port to listen on.")
-@click.option("--debug", is_flag=True, help="Reload on code changes and show tracebacks.")
-@with_appcontext
-def serve(host: str, port: int, debug: bool) -> None:
-    """Serve the site and its live updates (Socket.IO) in one process."""
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(min=1),
+              help="Web processes. More than one needs REDIS_URL: they share Socket.IO's "
+                   "rooms and the jobs through Redis.")
+@click.option("--reload", is_flag=True,
+              help="For development: Flask's development server, which reloads on code "
+                   "changes and shows tracebacks.")
+@pass_script_info
+def serve(info: ScriptInfo, host: str, port: int, workers: int, reload: bool) -> None:
+    """Serve the site and its live updates (Socket.IO) with gunicorn and gevent.
+
+    Without REDIS_URL, the jobs (notifications, mail, webhooks) run inside the web process.
+    """
+    try:
+        config = settings.load()
+        settings.secret_key(config)  # a production start without SECRET_KEY stops here
+    except settings.SettingsError as error:
+        raise click.ClickException(str(error)) from None
+    if reload:
+        if config["PRODUCTION"] or workers > 1:
+            raise click.UsageError("--reload is for development: one process, and not with "
+                                   "MAILLAGE_ENV=production.")
+        _serve_for_development(info.load_app(), host, port)
+        return
+    if workers > 1 and not config["REDIS_URL"]:
+        raise click.UsageError(
+            f"--workers {workers} needs REDIS_URL: without it each process would keep its own "
+            "Socket.IO rooms and jobs, and live updates would reach only the browsers of the "
+            "process that sent them. Set REDIS_URL (and run `maillage worker`), or serve with "
+            "one worker.")
+    click.echo(f"Maillage is on http://{host}:{port}/ (Ctrl+C stops it).")
+    gunicorn = server.command(host, port, workers)
+    os.execv(gunicorn[0], gunicorn)
+
+
+def _serve_for_development(app: Flask, host: str, port: int) -> None:
     # Flask refuses app.run() under its own command line; `serve` is that command here.
     os.environ.pop("FLASK_RUN_FROM_CLI", None)
-    logs.configure(current_app.config["LOG_FORMAT"])
-    queues.start_sweeping(current_app)
+    logs.configure(app.config["LOG_FORMAT"])
+    if is_running_from_reloader():  # the reloader's parent only watches the files
+        queues.start_sweeping(app)
     click.echo(f"Maillage is on http://{host}:{port}/ (Ctrl+C stops it).")
-    socketio.run(current_app, host=host, port=port, debug=debug, use_reloader=debug,
-                 allow_unsafe_werkzeug=True, log_output=debug)
+    socketio.run(app, host=host, port=port, debug=True, use_reloader=True,
+                 allow_unsafe_werkzeug=True, log_output=True)
 
 
 @main.group()

@@ -37,7 +37,7 @@ SHARING_EDGES = {"views", "api"}
 SHARED_PACKAGES = {"storage"}
 # The shared modules that know the features: the app, its commands and its registries.
 # `policy` and `rooms` read models, nothing else of the features; the others know none.
-ABOVE_ALL = {"maillage.app", "maillage.cli", "maillage.wsgi", "maillage.demo",
+ABOVE_ALL = {"maillage.app", "maillage.cli", "maillage.wsgi", "maillage.server", "maillage.demo",
              "maillage.features", "maillage.models"}
 READ_MODELS = {"maillage.policy", "maillage.rooms"}
 
