@@ -42,3 +42,21 @@ def test_no_page_has_an_inline_script_or_a_foreign_host(client, sign_in, create_
         page = client.get(url).get_data(as_text=True)
         assert not re.search(r"<script(?![^>]*\bsrc=)", page), url
         assert not re.search(r"(src|href)=\"(https?:)?//", page), url
+
+
+def test_what_a_page_loads_is_served_with_the_source_maps_it_names(client, sign_in,
+                                                                  create_user) -> None:
+    """A browser with its developer tools open asks for each source map a script names."""
+    import re
+
+    sign_in(create_user())  # the live scripts are on the pages of who is signed in
+    page = client.get("/").get_data(as_text=True)
+    assets = re.findall(r"(?:src|href)=\"(/static/[^\"]+)\"", page)
+    assert any(asset.endswith("socket.io.min.js") for asset in assets)
+    for asset in assets:
+        with client.get(asset) as response:
+            assert response.status_code == 200, asset
+            body = response.get_data(as_text=True)
+        for source_map in re.findall(r"[#@] sourceMappingURL=(\S+)", body):
+            with client.get(asset.rsplit("/", 1)[0] + "/" + source_map) as answer:
+                assert answer.status_code == 200, source_map
