@@ -208,7 +208,7 @@ def test_the_async_mode_follows_the_monkey_patching(app, make_app, monkeypatch) 
 
 @pytest.fixture
 def live_server(app: Flask) -> Iterator[str]:
-    """Serve the app on a free port with threads, as `maillage serve` does.
+    """Serve the app on a free port with threads, as `maillage serve --reload` does.
 
     The clients below use long-polling: their WebSocket close waits three seconds for the
     development server's answer, and the handlers are the same whatever the transport.

@@ -31,11 +31,12 @@ def init_app(app: Flask) -> None:
 
 
 def async_mode(app: Flask) -> str:
-    """Return "gevent" in a monkey-patched process (gunicorn's gevent worker), else "threading".
+    """Return "gevent" in a monkey-patched process (gunicorn's gevent worker, `maillage
+    serve`), else "threading".
 
     Flask-SocketIO would pick gevent whenever it is installed; unpatched, its greenlets do not
-    mix with the real threads of `maillage serve` (requests, the embedded job worker, blocking
-    database calls). SOCKETIO_ASYNC_MODE overrides. Under gunicorn the app must be created
+    mix with real threads: those of the development server (`maillage serve --reload`) and of
+    a test's server, the embedded job worker's, blocking database calls. SOCKETIO_ASYNC_MODE overrides. Under gunicorn the app must be created
     after the worker patched, so not with --preload.
     """
     if app.config.get("SOCKETIO_ASYNC_MODE"):
