@@ -36,8 +36,9 @@ def async_mode(app: Flask) -> str:
 
     Flask-SocketIO would pick gevent whenever it is installed; unpatched, its greenlets do not
     mix with real threads: those of the development server (`maillage serve --reload`) and of
-    a test's server, the embedded job worker's, blocking database calls. SOCKETIO_ASYNC_MODE overrides. Under gunicorn the app must be created
-    after the worker patched, so not with --preload.
+    a test's server, the embedded job worker's, blocking database calls. SOCKETIO_ASYNC_MODE
+    overrides. Under gunicorn the app must be created after the worker patched, so not with
+    --preload.
     """
     if app.config.get("SOCKETIO_ASYNC_MODE"):
         return str(app.config["SOCKETIO_ASYNC_MODE"])
