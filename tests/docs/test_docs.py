@@ -148,9 +148,12 @@ def test_the_layout_of_the_architecture_names_what_exists() -> None:
 
 
 def commands(group: click.Group, prefix: str = "") -> set[str]:
-    """Every command of `group` that runs something, by its full name (`users create`)."""
+    """Every command of Maillage in `group` that runs something, by its full name (`users
+    create`); not those Flask adds from the extensions' entry points (`limiter`, `openapi`)."""
     found = set()
     for name, command in group.commands.items():
+        if not command.callback.__module__.startswith(("maillage.", "workers.")):
+            continue
         if isinstance(command, click.Group):
             found |= commands(command, f"{prefix}{name} ")
         else:
