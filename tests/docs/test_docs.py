@@ -99,7 +99,7 @@ def test_the_rule_tells_a_missing_file_from_what_is_no_file() -> None:
                   "<feature>/events.py", "mail/*.txt", "https://example.org/a.md"):
         assert missing_path("README.md", other, FILE_KINDS) is None, other
     assert missing_test("tests/cli/test_cli.py::test_nothing_at_all")
-    assert missing_test("tests/cli/test_cli.py::test_the_demo_loads_once") is None
+    assert missing_test("tests/cli/test_serve.py::test_several_workers_need_redis") is None
 
 
 def test_the_documents_name_only_files_that_exist() -> None:
