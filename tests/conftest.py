@@ -18,6 +18,7 @@ import pytest
 import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
+from playwright.sync_api import Browser, sync_playwright
 from redis import Redis
 from redis.exceptions import RedisError
 from sqlalchemy.orm import selectinload
@@ -30,6 +31,7 @@ from maillage.database import Base, session, transaction
 from maillage.themes.operations import load_themes
 from maillage.towns.operations import import_communes
 from tests.support.app import ServerLikeClient, app_config, finish_jobs
+from tests.support.browser import CHROMIUM, launch
 from tests.support.databases import REFERENCE_TABLES, Databases
 from tests.support.redis_server import RedisServer
 from tests.support.services import SHARED_REDIS, service_missing
@@ -233,3 +235,14 @@ def shared_redis() -> Iterator[str]:
         service_missing(f"Redis does not answer at {SHARED_REDIS}: {error}")
     yield SHARED_REDIS
     client.flushdb()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    """Debian's Chromium, one for a module's tests: each opens its own contexts in it."""
+    if not CHROMIUM.exists():
+        service_missing(f"no Chromium at {CHROMIUM} (apt-get install chromium)")
+    with sync_playwright() as playwright:
+        browser = launch(playwright)
+        yield browser
+        browser.close()

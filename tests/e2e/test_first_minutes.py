@@ -19,12 +19,11 @@ from pathlib import Path
 
 import pytest
 import requests
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page
 
-from tests.support.browser import CHROMIUM, LOCALE, Failures, launch
+from tests.support.browser import LOCALE, Failures
 from tests.support.databases import Databases
 from tests.support.net import free_port, wait_for
-from tests.support.services import service_missing
 
 BIN = Path(sys.executable).parent
 ARTEFACTS = Path(__file__).parents[1] / "artefacts" / "first-minutes"
@@ -82,16 +81,6 @@ def demo_site(databases: Databases, tmp_path_factory: pytest.TempPathFactory) ->
         except subprocess.TimeoutExpired:
             server.kill()
             server.wait()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    if not CHROMIUM.exists():
-        service_missing(f"no Chromium at {CHROMIUM} (apt-get install chromium)")
-    with sync_playwright() as playwright:
-        browser = launch(playwright)
-        yield browser
-        browser.close()
 
 
 def _first_pages(site: str) -> dict[str, str]:

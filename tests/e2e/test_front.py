@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 from PIL import Image
-from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, expect
 from redis import Redis
 from redis.exceptions import RedisError
 
@@ -29,10 +29,8 @@ from maillage.help import operations as help_operations
 from maillage.initiatives import operations as initiatives
 from tests.support.browser import (
     AXE,
-    CHROMIUM,
     LOCALE,
     axe_violations,
-    launch,
     sign_in,
     weigh,
 )
@@ -75,16 +73,6 @@ def site(database_url: str, instance: Path) -> Iterator[str]:
                        env={"RATE_LIMIT_SIGN_IN": "1000 per minute"}) as running:
         yield running.url
     redis.flushdb()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    if not CHROMIUM.exists():
-        service_missing(f"no Chromium at {CHROMIUM} (apt-get install chromium)")
-    with sync_playwright() as playwright:
-        browser = launch(playwright)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture

@@ -7,14 +7,11 @@ is needed, only Debian's Chromium."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
-from playwright.sync_api import Browser, Route, sync_playwright
+from playwright.sync_api import Route
 
 from maillage.figures.queries import FIGURES
-from tests.support.browser import CHROMIUM, LOCALE, launch
-from tests.support.services import service_missing
+from tests.support.browser import LOCALE
 
 ORIGIN = "http://maillage.test"
 # Per table cell, the words that the browser laid out on more than one line, or that stick
@@ -39,16 +36,6 @@ MEASURE = """() => {
   return {split, words, page: document.documentElement.scrollWidth - innerWidth,
           tables: document.querySelectorAll(".figure .table-scroll table").length};
 }"""
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    if not CHROMIUM.exists():
-        service_missing(f"no Chromium at {CHROMIUM} (apt-get install chromium)")
-    with sync_playwright() as playwright:
-        browser = launch(playwright)
-        yield browser
-        browser.close()
 
 
 @pytest.mark.parametrize("width", [1280, 375])
