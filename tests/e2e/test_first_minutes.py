@@ -4,8 +4,8 @@ laptop's and a phone's width.
 
 Each page is photographed under tests/artefacts/ (a run's pictures, not committed), and each
 must read: no table cell so narrow that a word breaks inside (the letter-per-line wrapping of
-a squeezed table), themes shown by their names and never their slugs, every request of the
-page answered.
+a squeezed table), no table cut at a laptop's width, themes shown by their names and never
+their slugs, every request of the page answered.
 """
 
 from __future__ import annotations
@@ -47,6 +47,10 @@ BROKEN_WORDS = """() => {
   }
   return broken.slice(0, 10);
 }"""
+# The tables a laptop's screen cuts: a box scrolling sideways where there is room.
+CUT_TABLES = """() => [...document.querySelectorAll(".table-scroll")]
+  .filter((box) => box.scrollWidth > box.clientWidth + 1)
+  .map((box) => box.querySelector("caption, table")?.textContent.trim().slice(0, 40))"""
 # What a reader sees: the page's text, and the SVG charts' labels and tooltips.
 SHOWN_TEXT = """() => [document.body.innerText,
   ...[...document.querySelectorAll("svg text, svg title")].map((e) => e.textContent)]
@@ -111,6 +115,8 @@ def test_the_first_pages_read_at_a_laptops_and_a_phones_width(demo_site: str, br
             problems = {}
             if broken := page.evaluate(BROKEN_WORDS):
                 problems["words broken across lines"] = broken
+            if device == "laptop" and (cut := page.evaluate(CUT_TABLES)):
+                problems["tables cut at a laptop's width"] = cut
             shown = page.evaluate(SHOWN_TEXT)
             if slugs_shown := sorted(slug for slug in slugs if slug in shown):
                 problems["theme slugs shown"] = slugs_shown
