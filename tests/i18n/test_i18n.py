@@ -145,6 +145,9 @@ def test_every_page_is_in_english_for_an_english_reader(client, published) -> No
     assert "The networks in figures" in figures
     assert "2,500 to 25,000" in figures
     assert "Towns by population band" in figures
+    drawn = _english(client, "/map")
+    assert "The map of the network" in drawn
+    assert "1 initiative, 0 towns of the network, 1 open help request" in drawn
 
 
 def test_french_pages_write_dates_and_numbers_the_french_way(client, published) -> None:
