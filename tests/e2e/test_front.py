@@ -30,6 +30,7 @@ from maillage.initiatives import operations as initiatives
 from tests.support.browser import (
     AXE,
     LOCALE,
+    Failures,
     axe_violations,
     sign_in,
     weigh,
@@ -166,10 +167,7 @@ def test_attaching_a_pdf_and_a_photo_then_finding_it_by_its_funding(site, signed
         service_missing(f"axe-core is not installed at {AXE} (npm ci --prefix tests)")
     page = signed_in(person(town=LANNION, role=Role.AGENT, verified=True), bypass_csp=True,
                      accept_downloads=True)
-    failed: list[str] = []
-    page.on("requestfailed", lambda request: failed.append(request.url))
-    page.on("response", lambda response: response.status >= 400 and failed.append(
-        f"{response.status} {response.url}"))
+    failures = Failures(page)
     page.goto(f"{site}/initiatives/new")
     page.get_by_label("Titre").fill("Visioconférence en salle du conseil")
     page.get_by_label("Résumé").fill("Les séances se suivent à distance.")
@@ -208,7 +206,7 @@ def test_attaching_a_pdf_and_a_photo_then_finding_it_by_its_funding(site, signed
         "link[rel=alternate][type='application/atom+xml']").get_attribute("href"))
     assert feed.headers["content-type"].startswith("application/atom+xml")
     assert "<title>Visioconférence en salle du conseil</title>" in feed.text()
-    assert failed == []
+    assert failures.take() == []
 
 
 def test_a_request_claimed_in_one_browser_shows_claimed_live_in_another(

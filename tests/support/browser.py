@@ -41,9 +41,8 @@ def sign_in(page: Page, base: str, email: str, password: str) -> None:
 
 
 class Failures:
-    """The requests of a page that went wrong: those the network failed, and the page's own
-    resources (styles, scripts, images, calls) answered with an error. A document answered
-    with an error is left to the test that asked for it (a form's 422)."""
+    """The requests of a page that went wrong: those the network failed, and those answered
+    with an error, the page itself or any of its resources."""
 
     def __init__(self, page: Page) -> None:
         self.found: list[str] = []
@@ -54,7 +53,7 @@ class Failures:
         self.found.append(f"{request.url}: {request.failure}")
 
     def _answered(self, response: Response) -> None:
-        if response.status >= 400 and response.request.resource_type != "document":
+        if response.status >= 400:
             self.found.append(f"{response.url}: {response.status}")
 
     def take(self) -> list[str]:
