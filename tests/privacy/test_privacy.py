@@ -13,6 +13,7 @@ from maillage.follows.models import Follow
 from maillage.initiatives.models import Comment, Initiative
 from maillage.mail.models import FailingAddress
 from maillage.mail.operations import mark_failing
+from maillage.notifications.models import Notification
 from tests.support.api import bearer
 from tests.support.initiatives import VALID
 
@@ -86,6 +87,33 @@ def test_deleting_keeps_contributions_for_the_town_without_the_name(
     assert "Anne" not in page
     assert "Lannion" in page
     assert client.get("/api/v1/me", headers=headers).status_code == 401
+
+
+def test_deleting_takes_the_notifications_of_the_account_and_no_other(
+        client, create_user, token_for, wait) -> None:
+    """Notifications have no foreign key (a fan-out would check one per row): the deletion
+    itself removes them."""
+    user, headers, _ = active_person(client, create_user, token_for)
+    other = create_user("bruno@lannion.fr", town="22113", verified=True)
+    other_headers = bearer(token_for(other, Scope.WRITE))
+    assert client.put("/api/v1/follows/town/29232", headers=other_headers).status_code < 300
+    author = create_user("carole@brest.fr", town="29232", verified=True)
+    assert client.post("/api/v1/initiatives", json=VALID | {"town": "29232"},
+                       headers=bearer(token_for(author, Scope.WRITE))).status_code == 201
+    wait()
+
+    def count(person_id: int) -> int:
+        return session.scalar(sa.select(sa.func.count()).select_from(Notification)
+                              .where(Notification.user_id == person_id))
+
+    user_id = user.id
+    assert count(user_id) >= 1 and count(other.id) >= 1
+    assert client.delete("/api/v1/me", json={"password": PASSWORD},
+                         headers=headers).status_code == 204
+    session.expire_all()
+    assert count(user_id) == 0
+    assert count(other.id) >= 1
+    assert client.get("/api/v1/notifications", headers=other_headers).json
 
 
 def test_the_account_page_exports_and_deletes(client, create_user, sign_in, csrf) -> None:

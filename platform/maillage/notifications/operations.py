@@ -12,6 +12,11 @@ from maillage.events import Event
 from maillage.notifications.models import Notification
 from maillage.notifications.queries import Candidates
 
+# The memory PostgreSQL may sort a fan-out's candidates in, for this transaction only: a
+# million followers make a 100 MB sort, which the default 4 MB would spill to disk (twice the
+# time of the ranking, bench/README.md).
+FANOUT_WORK_MEM = "256MB"
+
 
 def notify(event: Event, candidates: Sequence[Candidates], data: dict[str, Any]) -> int:
     """Insert one notification per person among `candidates`, never the actor, in one query.
@@ -21,6 +26,8 @@ def notify(event: Event, candidates: Sequence[Candidates], data: dict[str, Any])
     """
     if not candidates:
         return 0
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(sa.select(sa.func.set_config("work_mem", FANOUT_WORK_MEM, True)))
     # The columns by name, each subquery being the only FROM of its SELECT: deriving them
     # from the subqueries (`.c`) would cost more CPU than all the rest of the statement.
     user_id, priority, reason, reason_ref, rank = (
@@ -66,3 +73,10 @@ def withdraw(events: Sequence[tuple[str, str]], value: int) -> int:
         for kind, key in events)))
     deleted = session.execute(sa.delete(Notification).where(Notification.event_id.in_(about)))
     return deleted.rowcount
+
+
+def forget_member(user_id: int) -> int:
+    """Delete all of a deleted account's notifications (no foreign key does: see
+    `Notification`); return how many."""
+    return session.execute(sa.delete(Notification).where(
+        Notification.user_id == user_id)).rowcount

@@ -12,6 +12,7 @@ from maillage.accounts.models import User
 from maillage.attachments.operations import delete_uploads
 from maillage.database import session
 from maillage.errors import Invalid
+from maillage.notifications import operations as notifications
 from maillage.privacy.queries import address_columns, of_address
 
 
@@ -20,8 +21,9 @@ def delete_account(user: User, *, source: str, password: str | None = None,
     """Delete `user` once they confirmed: their password (tried as a sign-in from `source`),
     or their address if they have none. Their open sockets close once this commits.
 
-    Foreign keys do the rest: memberships, tokens, follows, notifications, grants and provider
-    identities go with the account (CASCADE); initiatives, comments, replications, reports and
+    Foreign keys do most of the rest: memberships, tokens, follows, grants and provider
+    identities go with the account (CASCADE), and its notifications are deleted here (they
+    have no foreign key); initiatives, comments, replications, reports and
     audit entries stay, their author or actor set to NULL, still attributed to their town.
     So do the files they attached, part of their town's record, unless they ask (`files`)
     for those to go too.
@@ -41,6 +43,7 @@ def delete_account(user: User, *, source: str, password: str | None = None,
         session.execute(sa.delete(column.table).where(of_address(column, user.email)))
     accounts.end_sessions(user)
     user_id = user.id
+    notifications.forget_member(user_id)
     session.delete(user)
     session.flush()
     # No actor: the account it would name is gone.
