@@ -6,12 +6,15 @@ tests/support/net.py.
 
 from __future__ import annotations
 
+import re
 import statistics
 import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy import event
 from sqlalchemy.engine import make_url
 
 from maillage import migrate
@@ -39,3 +42,46 @@ def summary(samples: Sequence[float]) -> dict[str, float]:
     """Median, min and max of `samples`, in milliseconds, rounded."""
     return {"median_ms": round(statistics.median(samples) * 1000, 1),
             "min_ms": round(min(samples) * 1000, 1), "max_ms": round(max(samples) * 1000, 1)}
+
+
+AUTO_EXPLAIN = ("SET auto_explain.log_min_duration = 0", "SET auto_explain.log_analyze = on",
+                "SET auto_explain.log_buffers = on", "SET auto_explain.log_timing = on",
+                "SET auto_explain.log_level = notice")
+
+
+@contextmanager
+def explained(engine: sa.Engine, pattern: str) -> Iterator[list[dict[str, str]]]:
+    """Collect the `EXPLAIN (ANALYZE, BUFFERS)` plans of the statements matching `pattern`
+    (a regular expression searched in their text) that the application runs meanwhile.
+
+    The plans are those of the real statements, run once, as PostgreSQL's auto_explain
+    reports them to the connection (a notice), on connections opened in the block: a
+    statement re-run under EXPLAIN would find the work done (a fan-out's ON CONFLICT).
+    Needs a superuser, for LOAD.
+    """
+    found: list[dict[str, str]] = []
+    wanted = re.compile(pattern)
+
+    def notice(diagnostic: Any) -> None:
+        lines = (diagnostic.message_primary or "").splitlines()[1:]
+        # The query may span lines; the plan starts at its first node, with its costs.
+        start = next((n for n, line in enumerate(lines) if "(cost=" in line), len(lines))
+        query = " ".join(line.strip() for line in lines[:start]).removeprefix("Query Text: ")
+        if wanted.search(query):
+            found.append({"query": query, "plan": "\n".join(lines[start:])})
+
+    def connected(connection: Any, _record: Any) -> None:
+        connection.add_notice_handler(notice)
+        with connection.cursor() as cursor:
+            cursor.execute("LOAD 'auto_explain'")
+            for setting in AUTO_EXPLAIN:
+                cursor.execute(setting)
+        connection.commit()
+
+    engine.dispose()
+    event.listen(engine, "connect", connected)
+    try:
+        yield found
+    finally:
+        event.remove(engine, "connect", connected)
+        engine.dispose()

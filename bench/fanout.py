@@ -1,10 +1,12 @@
 """Fan-out of one event to many followers, beside a bare INSERT ... SELECT of the same rows.
 
-Measures, on PostgreSQL and Redis, for 10,000 and 100,000 followers of a theme:
+Measures, on PostgreSQL and Redis, for 100,000 and 1,000,000 followers of a theme (seeded
+by PostgreSQL itself, in seconds):
 - persisted: from the start of the job to the commit of the notifications;
 - live: until the last Socket.IO message has been handed to Redis, with `--online` of the
   followers marked connected in the presence register (messages go to connected people only);
 - baseline: a bare `INSERT INTO notifications ... SELECT` of the same rows, same database.
+With `--explain`, the plans of the fan-out's INSERT and of the delivery's query, as run.
 Prints JSON. Run: `.venv/bin/python bench/fanout.py --help`.
 """
 
@@ -23,7 +25,7 @@ import sqlalchemy as sa
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.common import scratch_database, summary
+from bench.common import explained, scratch_database, summary
 from maillage import realtime
 from maillage.accounts.models import User
 from maillage.app import create_app
@@ -48,7 +50,8 @@ def add_followers(count: int) -> None:
             "INSERT INTO users (email, display_name, is_admin, is_moderator, locale,"
             " created_at, session_secret)"
             " SELECT 'f' || n || '@bench.test', 'F ' || n, false, false, 'fr', now(),"
-            " md5(random()::text || n) FROM generate_series(:first, :last) AS n"),
+            " md5(random()::text || n)"
+            " FROM generate_series(CAST(:first AS integer), CAST(:last AS integer)) AS n"),
             {"first": start + 1, "last": start + count})
         theme_id = session.scalar(sa.select(Theme.id).where(Theme.slug == THEME))
         session.execute(sa.text(
@@ -108,11 +111,15 @@ def main() -> None:
                         help="a PostgreSQL server where a scratch database is made and dropped")
     parser.add_argument("--redis", default="redis://127.0.0.1:6379/9",
                         help="the Redis of the Socket.IO message queue")
-    parser.add_argument("--sizes", default="10000,100000", help="follower counts")
+    parser.add_argument("--sizes", default="100000,1000000", help="follower counts")
     parser.add_argument("--repeats", type=int, default=5, help="runs per size")
     parser.add_argument("--online", type=int, default=1000,
                         help="followers marked as having a socket open")
+    parser.add_argument("--explain", action="store_true",
+                        help="one more run at the largest size, printing the plans "
+                        "(EXPLAIN ANALYZE, BUFFERS) of the fan-out and of the live delivery")
     args = parser.parse_args()
+    plans: list[dict[str, str]] = []
     results = []
     with scratch_database(args.postgres) as url:
         app = create_app({"DATABASE_URL": url, "REDIS_URL": args.redis, "SECRET_KEY": "bench"})
@@ -132,12 +139,17 @@ def main() -> None:
                 for user_id in range(author_id + 1, author_id + 1 + args.online):
                     presence.arrived(user_id)
                 results.append(run(size, author_id, args.repeats))
+                if args.explain and size == max(int(s) for s in args.sizes.split(",")):
+                    with explained(app.extensions["maillage.engine"],
+                                   r"^INSERT INTO notifications|FROM unnest") as plans:
+                        process_event(new_event(author_id))
                 for user_id in range(author_id + 1, author_id + 1 + args.online):
                     presence.left(user_id)
         app.extensions["maillage.engine"].dispose()
     print(json.dumps({"benchmark": "fanout", "machine": platform.node(),
                       "cores": os.cpu_count(), "python": platform.python_version(),
-                      "online": args.online, "repeats": args.repeats, "results": results},
+                      "online": args.online, "repeats": args.repeats, "results": results,
+                      "plans": plans},
                      indent=2))
 
 

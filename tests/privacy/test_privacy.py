@@ -107,7 +107,8 @@ def test_deleting_takes_the_notifications_of_the_account_and_no_other(
                               .where(Notification.user_id == person_id))
 
     user_id = user.id
-    assert count(user_id) >= 1 and count(other.id) >= 1
+    assert count(user_id) >= 1
+    assert count(other.id) >= 1
     assert client.delete("/api/v1/me", json={"password": PASSWORD},
                          headers=headers).status_code == 204
     session.expire_all()
