@@ -74,10 +74,17 @@ def notifications_of(user_id: int, *, after: int | None, limit: int) -> list[Not
     return latest[::-1]
 
 
+# The unread count stops at this: the badge says "99+" past 99, and a member who never reads
+# (100,000 unread) costs a hundred entries of the unread index, not 100,000.
+UNREAD_CAP = 100
+
+
 def unread_count(user_id: int) -> int:
-    """Return how many notifications `user_id` has not read."""
-    return session.scalar(sa.select(sa.func.count()).select_from(Notification).where(
-        Notification.user_id == user_id, Notification.read_at.is_(None))) or 0
+    """Return how many notifications `user_id` has not read, counted up to UNREAD_CAP."""
+    unread = sa.select(sa.literal(1)).where(
+        Notification.user_id == user_id, Notification.read_at.is_(None)) \
+        .limit(UNREAD_CAP).subquery()
+    return session.scalar(sa.select(sa.func.count()).select_from(unread)) or 0
 
 
 def of_event_for(event_id: int, user_ids: Collection[int], notified: int) -> dict[int, int]:
