@@ -9,6 +9,7 @@ reason.
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -113,3 +114,21 @@ def of_event_for(event_id: int, user_ids: Collection[int], notified: int) -> dic
     else:
         query = query.where(Notification.user_id.in_(list(user_ids)))
     return dict(session.execute(query).all())
+
+
+def id_range_before(when: datetime) -> tuple[int, int] | None:
+    """Return the ids from the first notification to the first created at `when` or later
+    (excluded; past the last one if none is): where every notification older lies.
+
+    Ids grow with time, so this walks the oldest rows only, by the primary key: what the
+    retention is about to delete anyway. A row committed a moment late, older than one before
+    it, may lie past the bound: the next run finds it.
+    """
+    first = session.scalar(sa.select(sa.func.min(Notification.id)))
+    if first is None:
+        return None
+    bound = session.scalar(sa.select(Notification.id).where(Notification.created_at >= when)
+                           .order_by(Notification.id).limit(1))
+    if bound is None:
+        bound = (session.scalar(sa.select(sa.func.max(Notification.id))) or first) + 1
+    return first, bound
