@@ -57,7 +57,11 @@ def say(message: str) -> None:
 
 
 def seed(url: str, size: int, args: argparse.Namespace) -> int:
-    """Fill the scratch database in SQL; return the member's id (the first user)."""
+    """Fill the scratch database in SQL; return the member's id (the first user).
+
+    The last user is another member, notified of the oldest tenth of the events only: the
+    case where a plan walking all ids backwards finds their rows last.
+    """
     started = time.perf_counter()
     with psycopg.connect(_libpq(url), autocommit=True) as connection:
         # Without foreign key triggers for the load: 3 million rows would check them one by one.
@@ -65,7 +69,7 @@ def seed(url: str, size: int, args: argparse.Namespace) -> int:
         connection.execute(
             "INSERT INTO users (email, display_name, is_admin, is_moderator, locale, created_at,"
             " session_secret) SELECT 'm' || g || '@bench.test', 'M ' || g, false, false, 'fr',"
-            " now(), md5(g::text) FROM generate_series(0, %s) g", (args.members,))
+            " now(), md5(g::text) FROM generate_series(0, %s) g", (args.members + 1,))
         member = connection.execute("SELECT min(id) FROM users").fetchone()[0]
         # One event per notification of the member, the oldest first, `months` months long.
         connection.execute(
@@ -87,10 +91,12 @@ def seed(url: str, size: int, args: argparse.Namespace) -> int:
             "        %s - row_number() OVER (ORDER BY e.id) AS rank"
             "       FROM events e CROSS JOIN LATERAL ("
             "        SELECT %s AS user_id UNION ALL"
+            "        SELECT %s + %s + 1 WHERE e.id < (SELECT min(id) FROM events) + %s"
+            "        UNION ALL"
             "        SELECT %s + 1 + (e.id * 37 + k * 101) %% %s FROM generate_series(1, %s) k"
             "       ) who) t ORDER BY id, user_id",
             (DATA, member, round(size * args.member_unread), size, member, member,
-             args.members, args.fanout))
+             args.members, size // 10, member, args.members, args.fanout))
         connection.execute("SET session_replication_role = DEFAULT")
         # As autovacuum does on a live table: statistics, and the visibility map that
         # index-only scans read.
@@ -105,8 +111,9 @@ def _libpq(url: str) -> str:
     return url.replace("postgresql+psycopg://", "postgresql://")
 
 
-def captured_sql(engine: sa.Engine, member: int) -> dict[str, tuple[str, Any]]:
-    """The statements the application runs for the member's list and unread count."""
+def captured_sql(engine: sa.Engine, member: int, old: int) -> dict[str, tuple[str, Any]]:
+    """The statements the application runs for the member's list and unread count, and for
+    the list of the member whose notifications are all old."""
     statements: list[tuple[str, Any]] = []
 
     def keep(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_rest: Any) -> None:
@@ -117,7 +124,9 @@ def captured_sql(engine: sa.Engine, member: int) -> dict[str, tuple[str, Any]]:
     try:
         for name, call in (("list", lambda: queries.notifications_of(member, after=None,
                                                                        limit=50)),
-                           ("unread", lambda: queries.unread_count(member))):
+                           ("unread", lambda: queries.unread_count(member)),
+                           ("list, a member with old ones only",
+                            lambda: queries.notifications_of(old, after=None, limit=50))):
             statements.clear()
             call()
             session.rollback()
@@ -217,7 +226,7 @@ def run(size: int, args: argparse.Namespace) -> dict[str, Any]:
             unread = session.scalar(sa.text(
                 "SELECT count(*) FROM notifications WHERE user_id = :m AND read_at IS NULL"),
                 {"m": member})
-            statements = captured_sql(engine, member)
+            statements = captured_sql(engine, member, member + args.members + 1)
             session.rollback()
         engine.dispose()
         say(f"size {size:,}: the bare SQL, {args.requests} times each")
