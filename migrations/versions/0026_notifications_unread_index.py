@@ -1,7 +1,7 @@
 """A partial index of the unread notifications, for the unread count
 
-Revision ID: 0025_notifications_unread_index
-Revises: 0024_files
+Revision ID: 0026_notifications_unread_index
+Revises: 0025_notifications_no_fkeys
 Create Date: 2026-12-08 00:00:00
 
 `ix_notifications_unread` holds each member's unread notifications only (`read_at IS NULL`):
@@ -16,8 +16,8 @@ import sqlalchemy as sa
 
 from alembic import op
 
-revision = '0025_notifications_unread_index'
-down_revision = '0024_files'
+revision = '0026_notifications_unread_index'
+down_revision = '0025_notifications_no_fkeys'
 branch_labels = None
 depends_on = None
 
