@@ -11,12 +11,21 @@ from rq import cron
 
 from workers.escalation import follow_through_help
 from workers.mail import send_due_digests, sweep_digests
-from workers.sweeper import sweep_files, sweep_mail, sweep_outbox, sweep_webhooks
+from workers.sweeper import (
+    prune_notifications,
+    sweep_files,
+    sweep_mail,
+    sweep_outbox,
+    sweep_webhooks,
+)
 
 cron.register(sweep_outbox, "events", interval=60)
 cron.register(sweep_mail, "mail", interval=60)
 cron.register(sweep_webhooks, "webhooks", interval=60)
 cron.register(sweep_files, "events", interval=3600)
+# Hourly, so each run deletes an hour's worth (at ten million a month, some 14,000 rows); the
+# first run on an old table may take longer, in short transactions.
+cron.register(prune_notifications, "events", interval=3600, job_timeout=3600)
 cron.register(follow_through_help, "events", interval=600)
 cron.register(sweep_digests, "mail", interval=300)
 cron.register(send_due_digests, "mail", args=("daily",), cron="0 5,6 * * *",

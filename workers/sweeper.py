@@ -18,6 +18,7 @@ from maillage.database import session, transaction, utcnow
 from maillage.events import Event, dispatch, to_process
 from maillage.jobs import Job
 from maillage.mail.operations import take_expired
+from maillage.notifications import retention
 from maillage.webhooks import operations as webhooks
 from workers.context import job_app
 
@@ -74,3 +75,11 @@ def sweep_files() -> int:
     app = job_app()
     with app.app_context(), transaction():
         return sweep_orphans()
+
+
+def prune_notifications() -> int:
+    """Delete the notifications past their keeping (NOTIFICATIONS_KEEP_READ_DAYS for the read,
+    NOTIFICATIONS_KEEP_UNREAD_DAYS for the others), in batches; return how many."""
+    app = job_app()
+    with app.app_context():
+        return retention.prune(*retention.cutoffs(app.config, utcnow()))

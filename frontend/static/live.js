@@ -7,7 +7,7 @@
  * data-live    connect; the session cookie says who (signed out: public rooms only).
  * data-rooms   optional: public rooms to follow, separated by spaces.
  * [data-notification-count]  any element: its text and the attribute's value become the
- *              unread count (CSS may hide [data-notification-count="0"]).
+ *              unread count, "99+" past the API's cap (CSS may hide [data-notification-count="0"]).
  * [data-notification-list]   a list (<ul>) of <li data-id>: new notifications are added on
  *              top, read from the API (text, why, link), as text, never as HTML.
  * [data-refresh-for="help-request:<id>"]  any element with an id: when an activity about
@@ -47,10 +47,12 @@
   function refreshCount() {
     const badges = document.querySelectorAll("[data-notification-count]");
     if (!badges.length) return Promise.resolve();
-    return getJSON("/api/v1/notifications/unread-count").then(({ count }) => {
+    return getJSON("/api/v1/notifications/unread-count").then(({ count, capped }) => {
+      // Past its cap the count is a floor: at least 100 is more than 99.
+      const shown = capped ? count - 1 + "+" : String(count);
       for (const badge of badges) {
-        badge.textContent = count;
-        badge.setAttribute("data-notification-count", count);
+        badge.textContent = shown;
+        badge.setAttribute("data-notification-count", shown);
       }
     });
   }

@@ -48,7 +48,7 @@ from maillage.moderation.api import blueprint as moderation_api
 from maillage.moderation.views import blueprint as moderation_pages
 from maillage.networks.api import blueprint as networks_api
 from maillage.notifications.api import blueprint as notifications_api
-from maillage.notifications.queries import unread_count
+from maillage.notifications.queries import UNREAD_CAP, unread_count
 from maillage.notifications.views import blueprint as notifications_pages
 from maillage.oidc import client as oidc_client
 from maillage.oidc.views import blueprint as oidc_pages
@@ -122,8 +122,10 @@ def _register_pages(app: Flask) -> None:
     app.add_url_rule("/", "home", home)
 
 
-def _unread_notifications() -> int:
-    """The signed-in user's unread count, for the header's badge; counted once a request."""
+def _unread_notifications() -> str:
+    """The signed-in user's unread count as the header's badge says it ("99+" past the
+    count's cap); counted once a request."""
     if "unread_notifications" not in g:
-        g.unread_notifications = unread_count(current_user.id)
+        count = unread_count(current_user.id)
+        g.unread_notifications = f"{UNREAD_CAP - 1}+" if count >= UNREAD_CAP else str(count)
     return g.unread_notifications

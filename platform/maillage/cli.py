@@ -18,6 +18,7 @@ from maillage.emails.cli import digests
 from maillage.health import logs
 from maillage.mail.cli import mail
 from maillage.networks.cli import board, import_labels, import_members, networks
+from maillage.notifications.cli import notifications
 from maillage.realtime import socketio
 from maillage.replies.cli import lmtp, receive
 from maillage.towns.cli import import_communes
@@ -137,6 +138,7 @@ main.add_command(events)
 main.add_command(users)
 main.add_command(tokens)
 main.add_command(digests)
+main.add_command(notifications)
 main.add_command(mail)
 mail.add_command(receive)
 mail.add_command(lmtp)

@@ -19,4 +19,5 @@ class Job(enum.StrEnum):
     DELIVER_WEBHOOK = "workers.webhooks.deliver_webhook"
     SWEEP_WEBHOOKS = "workers.sweeper.sweep_webhooks"
     SWEEP_FILES = "workers.sweeper.sweep_files"
+    PRUNE_NOTIFICATIONS = "workers.sweeper.prune_notifications"
     FOLLOW_THROUGH_HELP = "workers.escalation.follow_through_help"

@@ -267,9 +267,9 @@ def init_app(app: Flask) -> None:
 
 
 def start_sweeping(app: Flask) -> None:
-    """In the embedded mode, sweep the outboxes of events and mail, the digests left unsent
-    and the files' orphan bytes, and escalate unanswered help requests from the worker
-    thread, as the scheduler does.
+    """In the embedded mode, sweep the outboxes of events and mail, the digests left unsent,
+    the files' orphan bytes and the old notifications, and escalate unanswered help requests
+    from the worker thread, as the scheduler does.
 
     The worker thread's queue lives in memory, and the process may have been killed with
     work queued: so the first sweeps take up at once every event not processed and every
@@ -285,6 +285,7 @@ def start_sweeping(app: Flask) -> None:
         queues.every(app.config["SWEEP_INTERVAL"], Job.SWEEP_DIGESTS, "sweep-digests")
         queues.every(app.config["SWEEP_INTERVAL"], Job.SWEEP_WEBHOOKS, "sweep-webhooks")
         queues.every(3600, Job.SWEEP_FILES, "sweep-files")
+        queues.every(3600, Job.PRUNE_NOTIFICATIONS, "prune-notifications")
     if isinstance(queues, ThreadQueues) and app.config.get("HELP_ESCALATION_INTERVAL"):
         queues.every(app.config["HELP_ESCALATION_INTERVAL"], Job.FOLLOW_THROUGH_HELP,
                      "follow-through-help")

@@ -103,6 +103,12 @@ def load(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
         # Days after the last answer before the asker is asked whether it solved the problem.
         "HELP_REMINDER": timedelta(days=_positive(env, "HELP_REMINDER", default=5,
                                                   unit="days", example=5)),
+        # Notifications kept: the read ones this many days after they came, the unread ones
+        # this many (notifications.retention); older ones are pruned every hour.
+        "NOTIFICATIONS_KEEP_READ_DAYS": _positive(env, "NOTIFICATIONS_KEEP_READ_DAYS",
+                                                  default=90, unit="days", example=90),
+        "NOTIFICATIONS_KEEP_UNREAD_DAYS": _positive(env, "NOTIFICATIONS_KEEP_UNREAD_DAYS",
+                                                    default=365, unit="days", example=365),
         # How often the embedded worker thread looks for requests to escalate (seconds).
         "HELP_ESCALATION_INTERVAL": 600,
         # Sign-in through an OpenID Connect provider (ProConnect, or any other): the button

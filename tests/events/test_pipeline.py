@@ -94,11 +94,13 @@ def test_the_api_says_what_happened_and_why(client, people, wait, token_for) -> 
     assert listed["last_id"] == item["id"]
     assert client.get(f"/api/v1/notifications?after={item['id']}",
                       headers=reader).json["items"] == []
-    assert client.get("/api/v1/notifications/unread-count", headers=reader).json == {"count": 1}
+    assert client.get("/api/v1/notifications/unread-count", headers=reader).json == \
+        {"count": 1, "capped": False}
     marked = client.post("/api/v1/notifications/read", json={"up_to": item["id"]},
                          headers=reader)
     assert marked.json == {"count": 1}
-    assert client.get("/api/v1/notifications/unread-count", headers=reader).json == {"count": 0}
+    assert client.get("/api/v1/notifications/unread-count", headers=reader).json == \
+        {"count": 0, "capped": False}
     bad = client.post("/api/v1/notifications/read", json={}, headers=reader)
     assert bad.status_code == 422
 

@@ -153,7 +153,7 @@ def test_hiding_withdraws_the_notifications_about_it(client, create_user, token_
     client.post(f"/api/v1/moderation/initiative/{second}/hide", json={}, headers=moderator)
     assert about() == []
     assert client.get("/api/v1/notifications/unread-count", headers=follower).json == \
-        {"count": 0}
+        {"count": 0, "capped": False}
     # Restored, the initiative is seen again, but what was withdrawn stays so.
     client.post(f"/api/v1/moderation/initiative/{second}/restore", json={}, headers=moderator)
     assert about() == []

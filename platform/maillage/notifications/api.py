@@ -13,6 +13,7 @@ from maillage.notifications.schemas import (
     NotificationListSchema,
     NotificationQueryArgs,
     UnreadCountSchema,
+    UnreadSchema,
 )
 from maillage.themes.queries import list_themes
 
@@ -42,11 +43,13 @@ def list_notifications(args: dict[str, Any]) -> dict[str, Any]:
 
 
 @blueprint.route("/notifications/unread-count")
-@blueprint.response(200, UnreadCountSchema)
+@blueprint.response(200, UnreadSchema)
 @login_required
-def unread_count() -> dict[str, int]:
-    """Count the signed-in user's unread notifications."""
-    return {"count": queries.unread_count(current_user.id)}
+def unread_count() -> dict[str, int | bool]:
+    """Count the signed-in user's unread notifications, up to a cap (`capped` says it was
+    reached: there are at least `count`)."""
+    count = queries.unread_count(current_user.id)
+    return {"count": count, "capped": count >= queries.UNREAD_CAP}
 
 
 @blueprint.route("/notifications/read", methods=["POST"])

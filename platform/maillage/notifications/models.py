@@ -54,4 +54,7 @@ class Notification(Base):
     __table_args__ = (
         sa.UniqueConstraint("event_id", "user_id"),
         sa.Index("ix_notifications_user_id_id", "user_id", "id"),
+        # The unread count reads only this: a member's unread rows, never the read ones.
+        sa.Index("ix_notifications_unread", "user_id", postgresql_where=sa.text("read_at IS NULL"),
+                 sqlite_where=sa.text("read_at IS NULL")),
     )

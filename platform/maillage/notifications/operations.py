@@ -1,8 +1,9 @@
-"""Writing notifications: the bulk fan-out of an event, and marking them read."""
+"""Writing notifications: the bulk fan-out of an event, marking them read, pruning old ones."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -80,3 +81,23 @@ def forget_member(user_id: int) -> int:
     `Notification`); return how many."""
     return session.execute(sa.delete(Notification).where(
         Notification.user_id == user_id)).rowcount
+
+
+def prune_batch(*, read_before: datetime, unread_before: datetime, after: int, below: int,
+                limit: int) -> tuple[int, int | None]:
+    """Delete the notifications read and created before `read_before`, or created before
+    `unread_before` read or not, among the `limit` next ids after `after` (and below `below`).
+
+    Returns how many were deleted and the last id looked at (None: none was left to look at),
+    from which the next batch goes on.
+    """
+    window = sa.select(Notification.id).where(Notification.id > after, Notification.id < below) \
+        .order_by(Notification.id).limit(limit).subquery()
+    last = session.scalar(sa.select(sa.func.max(window.c.id)))
+    if last is None:
+        return 0, None
+    deleted = session.execute(sa.delete(Notification).where(
+        Notification.id > after, Notification.id <= last,
+        sa.or_(Notification.read_at.is_not(None) & (Notification.created_at < read_before),
+               Notification.created_at < unread_before)))
+    return deleted.rowcount, last

@@ -8,6 +8,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 
 from maillage.fields import BIGINT_MAX, Integer
 from maillage.forms import QuerySchema
+from maillage.notifications.queries import UNREAD_CAP
 
 
 class NotificationQueryArgs(QuerySchema):
@@ -41,6 +42,12 @@ class NotificationListSchema(Schema):
 
 class UnreadCountSchema(Schema):
     count = Integer()
+
+
+class UnreadSchema(Schema):
+    count = Integer(metadata={"description": f"Unread notifications, counted up to {UNREAD_CAP}"})
+    capped = fields.Boolean(metadata={
+        "description": "The count reached its cap: there are at least `count` unread"})
 
 
 class MarkReadSchema(Schema):
