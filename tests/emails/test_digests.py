@@ -595,3 +595,40 @@ def test_the_sweep_sends_what_a_dead_run_claimed_once_its_lease_ran_out(
     assert sweep_digests() == 0
     assert send_digests(Frequency.WEEKLY, now=utc(2026, 3, 30, 6, 0)).sent == 0
     assert len(smtp.messages) == 1
+
+
+def test_readers_of_the_same_items_get_the_same_bodies_each_with_their_own_links(
+        create_user, publish, subscriber, smtp) -> None:
+    """A digest's bodies are rendered once for all the readers of its items: each reader's
+    unsubscribe and stop links, signed with its own secret, are put in afterwards."""
+    from maillage.mail.tokens import load
+
+    author = create_user("maire@lannion.fr", town=LANNION, verified=True)
+    for name in ("a", "b"):
+        subscriber(f"{name}@example.org", themes=["inclusion-numerique"], towns=[LANNION])
+    publish(author, "Atelier", ["inclusion-numerique"], LANNION, utc(2026, 3, 24, 10, 0))
+    publish(author, "Serveurs", ["sobriete-numerique"], LANNION, utc(2026, 3, 25, 10, 0))
+    smtp.messages.clear()
+    assert send_digests(Frequency.WEEKLY, now=utc(2026, 3, 30, 5, 10)).sent == 2
+    with transaction():
+        secrets = dict(session.execute(sa.select(Subscription.email, Subscription.secret)).all())
+    bodies = {}
+    for email in ("a@example.org", "b@example.org"):
+        [digest] = smtp.to(email)
+        text = digest.get_body(("plain",)).get_content()
+        html = digest.get_body(("html",)).get_content()
+        own = [link for link in links(text) if "/unsubscribe/" in link]
+        # The one-click link, a stop link for the town and one for the theme; the same in
+        # the HTML, in the same places.
+        assert len(set(own)) == 3
+        assert [link for link in links(html) if "/unsubscribe/" in link] == own
+        assert digest["List-Unsubscribe"].strip() == f"<{own[-1]}>"
+        parts = [load("unsubscribe", link.rpartition("/")[2]) for link in own]
+        assert {tuple(p[:2]) for p in parts} == {("s", secrets[email])}
+        assert sorted(p[2] for p in parts) == ["all", "theme", "town"]
+        for n, link in enumerate(own):
+            text, html = text.replace(link, f"<{n}>"), html.replace(link, f"<{n}>")
+        bodies[email] = (text, html)
+    assert bodies["a@example.org"] == bodies["b@example.org"]
+    [a], [b] = smtp.to("a@example.org"), smtp.to("b@example.org")
+    assert a["Message-ID"] != b["Message-ID"]
