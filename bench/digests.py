@@ -101,9 +101,10 @@ def populate(subscribers: int, initiatives: int, seed: int = 6) -> None:
                 ("subscription_towns", "town_insee", "text[]", "towns")):
             session.execute(sa.text(
                 f"INSERT INTO {table} (subscription_id, {column})"
-                f" SELECT i, (CAST(:{values} AS {array}))[1 + abs(hashtext("
-                f"'{values}' || i || ':' || k)) % cardinality(CAST(:{values} AS {array}))]"
-                f" FROM generate_series(1, :n) AS i, generate_series(0, 2) AS k"
+                f" WITH c AS MATERIALIZED (SELECT CAST(:{values} AS {array}) AS a)"
+                f" SELECT i, c.a[1 + abs(hashtext('{values}' || i || ':' || k))"
+                f" % cardinality(c.a)]"
+                f" FROM c, generate_series(1, :n) AS i, generate_series(0, 2) AS k"
                 f" ON CONFLICT DO NOTHING"), params)
         session.execute(sa.text("ANALYZE"))
         for n in range(initiatives):

@@ -16,7 +16,7 @@ from flask.cli import ScriptInfo
 
 from maillage.accounts.models import User
 from maillage.cli import main
-from maillage.database import session, transaction
+from maillage.database import session, transaction, utcnow
 from maillage.emails import runs
 from maillage.emails.models import Digest, Frequency, Subscription
 from maillage.emails.operations import forget_unconfirmed
@@ -29,6 +29,7 @@ from maillage.initiatives.operations import publish_initiative
 from maillage.notifications.models import Notification
 from maillage.themes.queries import get_theme
 from tests.support.mail import links, local, tampered
+from tests.support.users import bulk_followers
 
 LANNION, LANDERNEAU = "22113", "29103"
 LONG_AGO = datetime(2020, 1, 1, tzinfo=UTC)
@@ -632,3 +633,33 @@ def test_readers_of_the_same_items_get_the_same_bodies_each_with_their_own_links
     assert bodies["a@example.org"] == bodies["b@example.org"]
     [a], [b] = smtp.to("a@example.org"), smtp.to("b@example.org")
     assert a["Message-ID"] != b["Message-ID"]
+
+
+def test_no_more_digests_are_accepted_and_unmarked_than_connections(
+        create_user, smtp, wait, app: Flask, monkeypatch) -> None:
+    """However far behind the marks fall, a connection hands the server its next digest only
+    once its last is marked: a run that dies sends again one digest a connection at most."""
+    from maillage.emails import operations
+
+    bulk_followers(60, "sobriete-numerique")
+    with transaction():
+        session.execute(sa.update(User).values(email_confirmed_at=utcnow()))
+    author = create_user("maire@lannion.fr", town=LANNION, verified=True)
+    with transaction():
+        publish_initiative(session.get(User, author.id), town=LANNION, title="Wifi sobre",
+                           summary="s", body="b", themes=["sobriete-numerique"])
+    wait()
+    smtp.messages.clear()
+    app.config["SMTP_CONNECTIONS"] = 3
+    mark, marked, unmarked = operations.mark_digests_sent, [0], []
+
+    def slowly(digest_ids: list[int]) -> None:
+        unmarked.append(len(smtp.messages) - marked[0])  # accepted by the server, unmarked
+        time.sleep(0.02)  # a database far behind
+        mark(digest_ids)
+        marked[0] += len(digest_ids)
+
+    monkeypatch.setattr(operations, "mark_digests_sent", slowly)
+    assert send_digests(Frequency.WEEKLY, now=utcnow()).sent == 60
+    assert marked[0] == len(smtp.messages) == 60
+    assert 0 < max(unmarked) <= 3
