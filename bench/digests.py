@@ -94,18 +94,21 @@ def populate(subscribers: int, initiatives: int, seed: int = 6) -> None:
             " 'weekly', 'fr', :joined, :joined FROM generate_series(1, :n) AS i"), params)
         session.execute(sa.text(
             "SELECT setval(pg_get_serial_sequence('subscriptions', 'id'), :n)"), params)
-        # The k-th theme and town of subscriber i drawn by hashtext() of (i, k): as varied
-        # as random draws; a subscriber drawing one twice (3 in 100 for themes) keeps two.
+        # The k-th theme and town of subscriber i drawn by hashtext() of (i, k), as varied
+        # as random draws (one subscriber in 7 draws a theme twice, and keeps two); joined
+        # on their numbers: a subscript into an array of text reads it from its start.
         for table, column, array, values in (
                 ("subscription_themes", "theme_id", "int[]", "themes"),
                 ("subscription_towns", "town_insee", "text[]", "towns")):
             session.execute(sa.text(
                 f"INSERT INTO {table} (subscription_id, {column})"
-                f" WITH c AS MATERIALIZED (SELECT CAST(:{values} AS {array}) AS a)"
-                f" SELECT i, c.a[1 + abs(hashtext('{values}' || i || ':' || k))"
-                f" % cardinality(c.a)]"
-                f" FROM c, generate_series(1, :n) AS i, generate_series(0, 2) AS k"
-                f" ON CONFLICT DO NOTHING"), params)
+                f" WITH c AS MATERIALIZED (SELECT v, o - 1 AS n FROM"
+                f" unnest(CAST(:{values} AS {array})) WITH ORDINALITY AS u (v, o))"
+                f" SELECT i, c.v FROM generate_series(1, :n) AS i"
+                f" CROSS JOIN generate_series(0, 2) AS k"
+                f" JOIN c ON c.n = abs(hashtext('{values}' || i || ':' || k)) % :{values}_count"
+                f" ON CONFLICT DO NOTHING"),
+                {**params, f"{values}_count": len(params[values])})
         session.execute(sa.text("ANALYZE"))
         for n in range(initiatives):
             at = start + timedelta(seconds=rng.randrange(7 * 24 * 3600))
