@@ -21,7 +21,8 @@ smtplib connection of its own, taking the next message from a shared counter. It
 cost per message is then the wire's and the sink's alone, as it is for the run.
 
 Progress goes to stderr; the figures, as JSON, to stdout. Run:
-`.venv/bin/python bench/digests.py --help`.
+`.venv/bin/python bench/digests.py --help`; at the national size, one batch size:
+`.venv/bin/python bench/digests.py --subscribers 1000000 --batch-sizes 500`.
 """
 
 from __future__ import annotations
