@@ -46,6 +46,9 @@ def load(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
         # Redis server, so two Maillages on one server need two names.
         "SOCKETIO_CHANNEL": env.get("SOCKETIO_CHANNEL", "flask-socketio"),
         "SMTP_URL": env.get("SMTP_URL") or None,
+        # How many SMTP connections a digest run sends over at once.
+        "SMTP_CONNECTIONS": int(_positive(env, "SMTP_CONNECTIONS", default=4,
+                                          unit="connections", example=4)),
         "MAIL_DIR": Path(env.get("MAILLAGE_MAIL_DIR") or instance / "mail"),
         "MAIL_SENDER": env.get("MAIL_SENDER", "Maillage <ne-pas-repondre@maillage.localhost>"),
         # Replies by mail: the domain of the notices' Reply-To (`reply+<token>@<domain>`),

@@ -26,6 +26,7 @@ from tests.support.users import bulk_followers
 
 READERS = 5_000
 LEASE = 2  # seconds: the new run may take over the dead run's digests soon after
+CONNECTIONS = 4  # the run's SMTP connections: each may have one digest accepted, unmarked
 
 pytestmark = pytest.mark.smtp
 
@@ -47,7 +48,8 @@ def test_a_worker_killed_mid_run_loses_no_digest_and_sends_none_twice(
     wait()  # the fan-out: a notification for each reader, for the weekly digest
     smtp.messages.clear()
     env = {**os.environ, "DATABASE_URL": database_url, "REDIS_URL": SHARED_REDIS,
-           "SMTP_URL": smtp.url, "DIGEST_LEASE": str(LEASE), "SECRET_KEY": "x",
+           "SMTP_URL": smtp.url, "SMTP_CONNECTIONS": str(CONNECTIONS),
+           "DIGEST_LEASE": str(LEASE), "SECRET_KEY": "x",
            "MAILLAGE_INSTANCE": str(tmp_path)}
     mail = Queue("mail", connection=redis)
     command = [str(Path(sys.executable).parent / "maillage"), "worker"]
@@ -79,10 +81,12 @@ def test_a_worker_killed_mid_run_loses_no_digest_and_sends_none_twice(
     per_reader = Counter(to for to, _message_id in copies)
     assert len(per_reader) == READERS
     assert set(per_reader.values()) == {1}, "a reader got two different digests"
-    # The server may have accepted the digest in flight as the worker died, before the worker
-    # could record it: that one alone comes again, with its Message-ID, known as the same.
+    # The server may have accepted the digest each connection had in flight as the worker
+    # died, before the worker could record it: those alone come again, with their
+    # Message-IDs, known as the same. A connection hands over its next digest only once the
+    # last is marked, however far behind the database is: one a connection, under any load.
     again = sum(count - 1 for count in copies.values())
-    assert again <= 1
+    assert again <= CONNECTIONS
     with transaction():
         rows = session.execute(sa.select(sa.func.count(), sa.func.count(Digest.sent_at))
                                .where(Digest.items > 0)).one()

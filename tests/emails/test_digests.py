@@ -16,7 +16,7 @@ from flask.cli import ScriptInfo
 
 from maillage.accounts.models import User
 from maillage.cli import main
-from maillage.database import session, transaction
+from maillage.database import session, transaction, utcnow
 from maillage.emails import runs
 from maillage.emails.models import Digest, Frequency, Subscription
 from maillage.emails.operations import forget_unconfirmed
@@ -29,6 +29,7 @@ from maillage.initiatives.operations import publish_initiative
 from maillage.notifications.models import Notification
 from maillage.themes.queries import get_theme
 from tests.support.mail import links, local, tampered
+from tests.support.users import bulk_followers
 
 LANNION, LANDERNEAU = "22113", "29103"
 LONG_AGO = datetime(2020, 1, 1, tzinfo=UTC)
@@ -595,3 +596,70 @@ def test_the_sweep_sends_what_a_dead_run_claimed_once_its_lease_ran_out(
     assert sweep_digests() == 0
     assert send_digests(Frequency.WEEKLY, now=utc(2026, 3, 30, 6, 0)).sent == 0
     assert len(smtp.messages) == 1
+
+
+def test_readers_of_the_same_items_get_the_same_bodies_each_with_their_own_links(
+        create_user, publish, subscriber, smtp) -> None:
+    """A digest's bodies are rendered once for all the readers of its items: each reader's
+    unsubscribe and stop links, signed with its own secret, are put in afterwards."""
+    from maillage.mail.tokens import load
+
+    author = create_user("maire@lannion.fr", town=LANNION, verified=True)
+    for name in ("a", "b"):
+        subscriber(f"{name}@example.org", themes=["inclusion-numerique"], towns=[LANNION])
+    publish(author, "Atelier", ["inclusion-numerique"], LANNION, utc(2026, 3, 24, 10, 0))
+    publish(author, "Serveurs", ["sobriete-numerique"], LANNION, utc(2026, 3, 25, 10, 0))
+    smtp.messages.clear()
+    assert send_digests(Frequency.WEEKLY, now=utc(2026, 3, 30, 5, 10)).sent == 2
+    with transaction():
+        secrets = dict(session.execute(sa.select(Subscription.email, Subscription.secret)).all())
+    bodies = {}
+    for email in ("a@example.org", "b@example.org"):
+        [digest] = smtp.to(email)
+        text = digest.get_body(("plain",)).get_content()
+        html = digest.get_body(("html",)).get_content()
+        own = [link for link in links(text) if "/unsubscribe/" in link]
+        # The one-click link, a stop link for the town and one for the theme; the same in
+        # the HTML, in the same places.
+        assert len(set(own)) == 3
+        assert [link for link in links(html) if "/unsubscribe/" in link] == own
+        assert digest["List-Unsubscribe"].strip() == f"<{own[-1]}>"
+        parts = [load("unsubscribe", link.rpartition("/")[2]) for link in own]
+        assert {tuple(p[:2]) for p in parts} == {("s", secrets[email])}
+        assert sorted(p[2] for p in parts) == ["all", "theme", "town"]
+        for n, link in enumerate(own):
+            text, html = text.replace(link, f"<{n}>"), html.replace(link, f"<{n}>")
+        bodies[email] = (text, html)
+    assert bodies["a@example.org"] == bodies["b@example.org"]
+    [a], [b] = smtp.to("a@example.org"), smtp.to("b@example.org")
+    assert a["Message-ID"] != b["Message-ID"]
+
+
+def test_no_more_digests_are_accepted_and_unmarked_than_connections(
+        create_user, smtp, wait, app: Flask, monkeypatch) -> None:
+    """However far behind the marks fall, a connection hands the server its next digest only
+    once its last is marked: a run that dies sends again one digest a connection at most."""
+    from maillage.emails import operations
+
+    bulk_followers(60, "sobriete-numerique")
+    with transaction():
+        session.execute(sa.update(User).values(email_confirmed_at=utcnow()))
+    author = create_user("maire@lannion.fr", town=LANNION, verified=True)
+    with transaction():
+        publish_initiative(session.get(User, author.id), town=LANNION, title="Wifi sobre",
+                           summary="s", body="b", themes=["sobriete-numerique"])
+    wait()
+    smtp.messages.clear()
+    app.config["SMTP_CONNECTIONS"] = 3
+    mark, marked, unmarked = operations.mark_digests_sent, [0], []
+
+    def slowly(digest_ids: list[int]) -> None:
+        unmarked.append(len(smtp.messages) - marked[0])  # accepted by the server, unmarked
+        time.sleep(0.02)  # a database far behind
+        mark(digest_ids)
+        marked[0] += len(digest_ids)
+
+    monkeypatch.setattr(operations, "mark_digests_sent", slowly)
+    assert send_digests(Frequency.WEEKLY, now=utcnow()).sent == 60
+    assert marked[0] == len(smtp.messages) == 60
+    assert 0 < max(unmarked) <= 3

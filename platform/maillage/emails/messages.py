@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import re
+import secrets
+from dataclasses import dataclass
 from email.message import Message
 from itertools import groupby
 
 from flask import render_template
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from maillage.emails.models import Frequency, Subscription
 from maillage.emails.queries import Context, Item, Notice, Recipient, is_urgent
 from maillage.emails.texts import words
-from maillage.mail.messages import absolute, compose
+from maillage.mail.messages import absolute, assemble, compose, render
 from maillage.mail.tokens import sign
 from maillage.notifications import texts
 from maillage.replies.tokens import reply_address
@@ -56,7 +59,64 @@ def digest_message(letter: str, reader: Recipient, frequency: Frequency,
                    context: Context, digest_id: int) -> Message:
     """The digest of `reader`'s items, grouped by theme (named in the reader's language),
     newest first in each group; its Message-ID names the digest's row, so that a digest sent
-    again after a crash is known for the same one."""
+    again after a crash is known for the same one.
+
+    Its bodies are rendered once in a run for each content (`_digest_bodies`), most readers
+    sharing theirs with others; the reader's own links, signed with its key, go in the
+    places left for them."""
+    content = _digest_bodies(letter, reader, frequency, context)
+    links = [unsubscribe_url(letter, reader.key),
+             *(unsubscribe_url(letter, reader.key, *topic) for topic in content.topics)]
+    # As the HTML template would have written them: a link of a BASE_URL with an "&".
+    escaped = [str(escape(link)) for link in links]
+    return assemble(to=reader.email, subject=content.subject, text=content.text.fill(links),
+                    html=content.html.fill(escaped), locale=reader.locale,
+                    unsubscribe_url=links[0], message_id=f"digest.{digest_id}")
+
+
+# Where a reader's link goes in a digest rendered for all the readers of its content: a
+# word of letters, digits and dashes, which HTML escaping leaves as it is, drawn anew in
+# each process so that no item's text can hold it.
+_SLOT = f"link-{secrets.token_hex(8)}-"
+_SLOTS = re.compile(rf"{_SLOT}(\d+)-")
+
+
+@dataclass(frozen=True)
+class Holes:
+    """A body rendered with a slot for each of its reader's links: the text between them,
+    and which link goes in each slot."""
+
+    pieces: tuple[str, ...]
+    slots: tuple[int, ...]
+
+    @classmethod
+    def of(cls, body: str) -> Holes:
+        parts = _SLOTS.split(body)
+        return cls(tuple(parts[::2]), tuple(int(n) for n in parts[1::2]))
+
+    def fill(self, links: list[str]) -> str:
+        out = [self.pieces[0]]
+        for slot, piece in zip(self.slots, self.pieces[1:], strict=True):
+            out += (links[slot], piece)
+        return "".join(out)
+
+
+@dataclass(frozen=True)
+class DigestBodies:
+    subject: str
+    text: Holes
+    html: Holes
+    topics: tuple[tuple[str, str], ...]  # those of the stop links, slots 1 and on
+
+
+def _digest_bodies(letter: str, reader: Recipient, frequency: Frequency,
+                   context: Context) -> DigestBodies:
+    key = (letter, reader.locale, frequency,
+           tuple((i.group, i.text, i.link, i.why, i.created_at, i.topic, i.summary)
+                 for i in reader.items))
+    found = context.digests.get(key)
+    if found is not None:
+        return found
     said = words(reader.locale)
     names = context.theme_names(reader.locale)
     other = str(said["other_group"])
@@ -70,16 +130,20 @@ def digest_message(letter: str, reader: Recipient, frequency: Frequency,
         lines = []
         for item in items:
             if item.topic is not None and item.topic not in stops:
-                stops[item.topic] = unsubscribe_url(letter, reader.key, *item.topic)
+                stops[item.topic] = f"{_SLOT}{len(stops) + 1}-"
             text, html = _line(item, reader.locale, said, context)
             lines.append({"txt": text, "html": html,
                           "stop_url": stops.get(item.topic) if item.topic else None})
         groups.append({"name": names.get(group, other), "items": lines})
-    subject = said["digest_subject"][frequency.value].format(count=len(reader.items))  # type: ignore[index]
-    return compose(to=reader.email, subject=subject, template="digest", locale=reader.locale,
-                   unsubscribe_url=unsubscribe_url(letter, reader.key), said=said,
-                   groups=groups, message_id=f"digest.{digest_id}",
-                   preferences_url=absolute("/me/email") if letter == "u" else None)
+    subjects: dict[str, str] = said["digest_subject"]  # type: ignore[assignment]
+    subject, text, html = render(
+        "digest", reader.locale, subject=subjects[frequency.value].format(
+            count=len(reader.items)),
+        unsubscribe_url=f"{_SLOT}0-", said=said, groups=groups,
+        preferences_url=absolute("/me/email") if letter == "u" else None, reply_to=None)
+    bodies = DigestBodies(subject, Holes.of(text), Holes.of(html), tuple(stops))
+    context.digests.put(key, bodies)
+    return bodies
 
 
 def _line(item: Item, locale: str, said: dict[str, object],

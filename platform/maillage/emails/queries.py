@@ -11,7 +11,9 @@ walks; split, each half would read the other to be understood.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import threading
+from collections import OrderedDict
+from collections.abc import Hashable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar
@@ -180,6 +182,35 @@ class PublicEvent:
     summary: str = ""
 
 
+DIGESTS_KEPT = 1024
+
+
+class Recent:
+    """A mapping that keeps its `size` most recently used entries, for a run's threads."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._entries: OrderedDict[Hashable, Any] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: Hashable) -> Any:
+        with self._lock:
+            if key in self._entries:
+                self._entries.move_to_end(key)
+                return self._entries[key]
+            return None
+
+    def put(self, key: Hashable, value: Any) -> None:
+        with self._lock:
+            self._entries[key] = value
+            self._entries.move_to_end(key)
+            if len(self._entries) > self.size:
+                self._entries.popitem(last=False)
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+
 class Context:
     """What a digest run reads once: the themes, and the public events of each window."""
 
@@ -191,6 +222,9 @@ class Context:
         # same line but for its stop link (emails.messages).
         self.lines: dict[tuple[str, str, str, str, str], tuple[str, Markup]] = {}
         self._summaries: dict[tuple[str, int], str] = {}
+        # Digests' bodies as rendered, by content (emails.messages): readers of the same items
+        # get the same, but for their links. Bounded: a run's readers may all differ.
+        self.digests: Recent = Recent(DIGESTS_KEPT)
 
     def summaries(self, keys: Iterable[tuple[str, int]]) -> dict[tuple[str, int], str]:
         """The summaries of the texts `keys` name, each read once in a run: most readers of a

@@ -1,10 +1,14 @@
-"""A digest run: every recipient of a frequency, batch by batch, over one SMTP connection.
+"""A digest run: every recipient of a frequency, batch by batch, over SMTP_CONNECTIONS
+SMTP connections at once.
 
 Nothing lost, nothing doubled. A batch's digests are recorded (claimed, unique per recipient
 and period) and leased in one short transaction, which commits before any of them goes out:
 no transaction is open while the SMTP server works, so SQLite's write lock is not held while
 mail leaves. Each digest is then marked sent as soon as the server accepted it, and only
-then (`_Marker`). A run that dies leaves leased digests unsent: once their
+then (`_Marker`); a sender waits for that mark before it hands the server its next digest,
+so that no more digests than connections can be accepted and not yet marked. The batches
+are claimed in the run's thread and sent by `_Senders`, each over a connection of its own.
+A run that dies leaves leased digests unsent: once their
 lease has run out, the next run of the frequency or the sweep (`resend_expired`) sends them,
 with the window and the Message-ID they were claimed with. Each window ends at a snapshot of
 the commits taken as the run began, and the next starts there (`emails.windows`).
@@ -61,6 +65,14 @@ class Report:
     failing: int = 0
     resent: int = 0
     planned: list[tuple[str, int]] = field(default_factory=list)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+
+    def count(self, result: Outcome) -> None:
+        """Count a digest's outcome (from any of the run's senders)."""
+        with self._lock:
+            self.sent += result is Outcome.SENT
+            self.failing += result is Outcome.FAILING
+            self.retrying += result is Outcome.RETRY
 
 
 @dataclass
@@ -96,15 +108,16 @@ def send_digests(frequency: Frequency, *, now: datetime, dry_run: bool = False,
         context = Context()
         if not dry_run and frequency is Frequency.DAILY:
             operations.forget_unconfirmed(now)
-    with transport().connect() as connection:
+    with _Senders(context, report) as senders:
         if not dry_run:
-            report.resent = _resend(connection, context, report, frequency=frequency)
+            report.resent = _resend(senders, context, report, frequency=frequency)
         for source in SOURCES.values():
             after = 0
-            while batch := _claim_batch(source, frequency, after, batch_size, end,
-                                        ends[source.letter], context, report, dry_run):
+            while not senders.failed and (batch := _claim_batch(
+                    source, frequency, after, batch_size, end, ends[source.letter], context,
+                    report, dry_run)):
                 if not dry_run:
-                    _send(connection, context, batch.claimed, report)
+                    senders.submit(batch.claimed)
                 if progress is not None:
                     progress(batch.size)
                 after = batch.last_id
@@ -147,8 +160,8 @@ def _claim_batch(source: Source, frequency: Frequency, after: int, size: int, en
                       for r in ready if r.id in claimed])
 
 
-def _send(connection: Connection, context: Context, claimed: list[Claimed], report: Report,
-          *, alone: bool = False) -> None:
+def _send(connection: Connection, context: Context, claimed: list[Claimed], marker: _Marker,
+          report: Report, *, alone: bool = False) -> None:
     """Send claimed digests, each marked as the server answered it, outside any transaction.
 
     A digest refused for now goes to a retried job (`alone`: the job sending it raises, for
@@ -162,67 +175,151 @@ def _send(connection: Connection, context: Context, claimed: list[Claimed], repo
 
     done = 0
     try:
-        marker = _Marker()
-        try:
-            for (message, failure), one in zip(connection.send_each(messages()), claimed,
-                                               strict=True):
-                if failure is None:
-                    marker.sent(one.digest_id)
-                    result = Outcome.SENT
-                else:
-                    with transaction():
-                        result = outcome(message, failure)
-                        if result is Outcome.FAILING:
-                            operations.settle_digests([one.digest_id])
-                        else:
-                            operations.release_digests([one.digest_id])
-                            if not alone:
-                                queues.enqueue_after_commit(
-                                    "mail", Job.SEND_DIGEST, one.digest_id,
-                                    job_id=f"digest-{one.digest_id}")
-                done += 1
-                report.sent += result is Outcome.SENT
-                report.failing += result is Outcome.FAILING
-                report.retrying += result is Outcome.RETRY
-                if alone and isinstance(failure, TemporaryFailure):
-                    raise failure
-        finally:
-            marker.close()
+        for (message, failure), one in zip(connection.send_each(messages()), claimed,
+                                           strict=True):
+            if failure is None:
+                # Waits for the mark: this connection hands over its next digest only then.
+                marker.sent(one.digest_id)
+                result = Outcome.SENT
+            else:
+                with transaction():
+                    result = outcome(message, failure)
+                    if result is Outcome.FAILING:
+                        operations.settle_digests([one.digest_id])
+                    else:
+                        operations.release_digests([one.digest_id])
+                        if not alone:
+                            queues.enqueue_after_commit(
+                                "mail", Job.SEND_DIGEST, one.digest_id,
+                                job_id=f"digest-{one.digest_id}")
+            done += 1
+            report.count(result)
+            if alone and isinstance(failure, TemporaryFailure):
+                raise failure
     except Exception:
         if not alone:
-            with transaction():
-                left = [one.digest_id for one in claimed[done:]]
-                operations.release_digests(left)
-                for digest_id in left:
-                    queues.enqueue_after_commit("mail", Job.SEND_DIGEST, digest_id,
-                                                job_id=f"digest-{digest_id}")
+            _to_jobs(claimed[done:])
         raise
+
+
+def _to_jobs(claimed: list[Claimed]) -> None:
+    """Hand digests claimed but not sent to retried jobs, each alone."""
+    with transaction():
+        left = [one.digest_id for one in claimed]
+        operations.release_digests(left)
+        for digest_id in left:
+            queues.enqueue_after_commit("mail", Job.SEND_DIGEST, digest_id,
+                                        job_id=f"digest-{digest_id}")
+
+
+class _Senders:
+    """The run's SMTP connections (SMTP_CONNECTIONS), each sending from a thread of its own
+    the batches the run's thread claims, one batch at a time.
+
+    The server works on several digests at once, and while one thread waits for an answer
+    or a mark, another builds. At most one batch a connection waits, claimed, to be sent:
+    the claims keep just ahead of the sending, well within their lease. After an error, the
+    run claims no more; the batches waiting go to retried jobs, and the first error is
+    raised again in the run's thread as the senders close.
+    """
+
+    def __init__(self, context: Context, report: Report, *, connections: int | None = None,
+                 alone: bool = False) -> None:
+        self.app = current_app._get_current_object()  # type: ignore[attr-defined]
+        self.context, self.report, self.alone = context, report, alone
+        count = connections or self.app.config["SMTP_CONNECTIONS"]
+        self.work: queue.Queue[list[Claimed] | None] = queue.Queue(maxsize=count)
+        self.errors: list[Exception] = []
+        self.marker = _Marker()
+        self.threads = [threading.Thread(target=self._serve, name=f"digest-sender-{n}",
+                                         daemon=True) for n in range(count)]
+        for thread in self.threads:
+            thread.start()
+
+    @property
+    def failed(self) -> bool:
+        return bool(self.errors)
+
+    def submit(self, claimed: list[Claimed]) -> None:
+        """Give a batch to the next free connection (waiting while each has one waiting)."""
+        if claimed:
+            self.work.put(claimed)
+
+    def wait(self) -> None:
+        """Wait until every batch submitted went out (or to its jobs)."""
+        self.work.join()
+
+    def __enter__(self) -> _Senders:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for _thread in self.threads:
+            self.work.put(None)
+        for thread in self.threads:
+            thread.join()
+        self.marker.close()
+        if self.errors and exc[0] is None:
+            raise self.errors[0]
+
+    def _serve(self) -> None:
+        with self.app.app_context():
+            try:
+                with transport().connect() as connection:
+                    while (claimed := self.work.get()) is not None:
+                        try:
+                            if self.errors:
+                                _to_jobs(claimed)
+                            else:
+                                _send(connection, self.context, claimed, self.marker,
+                                      self.report, alone=self.alone)
+                        except Exception as error:  # raised again by __exit__
+                            self.errors.append(error)
+                        finally:
+                            self.work.task_done()
+            except Exception as error:  # the connection would not close
+                self.errors.append(error)
 
 
 class _Marker:
     """Marks digests sent, from a thread of its own, as soon as the server accepted each.
 
     A commit a digest, each its own round trip to the database (milliseconds on a busy
-    machine), would add to every digest; from here it overlaps the building and sending of
-    the next ones, and each commit marks all those accepted since the last. A run that dies
-    so sends again only the few accepted meanwhile, with their Message-IDs. PostgreSQL does
-    not wait for these commits to reach the disk: a server crash may forget the last few,
-    sent again the same way.
+    machine), made by each sender would stop them all in turn on the database; from here,
+    each commit marks all those accepted since the last, from every connection. A sender
+    waits for its digest's mark before it hands over its next (`sent`): a run that dies so
+    leaves at most one digest a connection accepted and not marked, sent again with its
+    Message-ID, however far the database falls behind. PostgreSQL does not wait for these
+    commits to reach the disk: a server crash may forget the last few, sent again the same
+    way.
     """
 
     def __init__(self) -> None:
         self.app = current_app._get_current_object()  # type: ignore[attr-defined]
-        self.accepted: queue.SimpleQueue[int | None] = queue.SimpleQueue()
+        self.changed = threading.Condition()
+        self.accepted: list[int] = []  # not yet marked
+        self.handed = self.marked = 0  # counts since the start
+        self.closing = False
         self.error: Exception | None = None
         self.thread = threading.Thread(target=self._mark, name="digest-marks", daemon=True)
         self.thread.start()
 
     def sent(self, digest_id: int) -> None:
-        self.accepted.put(digest_id)
+        """Have `digest_id` marked sent; return once it is (raise what stopped the marks)."""
+        with self.changed:
+            self.accepted.append(digest_id)
+            self.handed += 1
+            mine = self.handed
+            self.changed.notify_all()
+            while self.marked < mine and self.error is None:
+                self.changed.wait()
+            if self.error is not None:
+                raise self.error
 
     def close(self) -> None:
         """Wait for the last marks; raise what stopped the thread, if anything did."""
-        self.accepted.put(None)
+        with self.changed:
+            self.closing = True
+            self.changed.notify_all()
         self.thread.join()
         if self.error is not None:
             raise self.error
@@ -231,14 +328,20 @@ class _Marker:
         try:
             with self.app.app_context(), autocommit(flush_to_disk=False):
                 while True:
-                    ids = [self.accepted.get()]
-                    while not self.accepted.empty():
-                        ids.append(self.accepted.get())
-                    operations.mark_digests_sent([i for i in ids if i is not None])
-                    if None in ids:
+                    with self.changed:
+                        while not self.accepted and not self.closing:
+                            self.changed.wait()
+                        ids, self.accepted = self.accepted, []
+                    if not ids:
                         return
-        except Exception as error:  # raised again by `close`, in the run's thread
-            self.error = error
+                    operations.mark_digests_sent(ids)
+                    with self.changed:
+                        self.marked += len(ids)
+                        self.changed.notify_all()
+        except Exception as error:  # raised again by `sent` and `close`
+            with self.changed:
+                self.error = error
+                self.changed.notify_all()
 
 
 def _take(context: Context, now: datetime, *, ids: list[int] | None = None,
@@ -280,14 +383,16 @@ def _take(context: Context, now: datetime, *, ids: list[int] | None = None,
     return sorted(claimed, key=lambda one: one.digest_id)
 
 
-def _resend(connection: Connection, context: Context, report: Report, *,
+def _resend(senders: _Senders, context: Context, report: Report, *,
             frequency: Frequency | None = None) -> int:
     """Send the digests of `frequency` (of any, when None) left unsent past their lease,
     each once (one refused again goes to its retried job); return how many went out."""
     sent_before, after = report.sent, 0
-    while claimed := _take(context, utcnow(), frequency=frequency, after=after):
-        _send(connection, context, claimed, report)
+    while not senders.failed and (claimed := _take(context, utcnow(), frequency=frequency,
+                                                   after=after)):
+        senders.submit(claimed)
         after = claimed[-1].digest_id
+    senders.wait()
     return report.sent - sent_before
 
 
@@ -296,8 +401,9 @@ def resend_expired() -> int:
     died); return how many went out."""
     with transaction():
         context = Context()
-    with transport().connect() as connection:
-        return _resend(connection, context, Report(None, utcnow()))
+    report = Report(None, utcnow())
+    with _Senders(context, report) as senders:
+        return _resend(senders, context, report)
 
 
 def send_one_digest(digest_id: int) -> bool:
@@ -309,6 +415,6 @@ def send_one_digest(digest_id: int) -> bool:
     if not claimed:
         return False
     report = Report(claimed[0].frequency, utcnow())
-    with transport().connect() as connection:
-        _send(connection, context, claimed, report, alone=True)
+    with _Senders(context, report, connections=1, alone=True) as senders:
+        senders.submit(claimed)
     return report.sent == 1

@@ -67,12 +67,27 @@ def compose(*, to: str, subject: str | LazyString, template: str, locale: str,
     Built with the classic MIME classes: the modern `EmailMessage` parses every header and
     sniffs every body's encoding, work that a message Maillage writes itself does not need.
     """
+    subject, text, html = render(template, locale, subject=subject,
+                                 unsubscribe_url=unsubscribe_url, reply_to=reply_to, **context)
+    return assemble(to=to, subject=subject, text=text, html=html, locale=locale,
+                    unsubscribe_url=unsubscribe_url, message_id=message_id, reply_to=reply_to)
+
+
+def render(template: str, locale: str, *, subject: str | LazyString,
+           **context: Any) -> tuple[str, str, str]:
+    """The subject, text and HTML of `mail/<template>`, in `locale` (see `compose`): apart
+    from the headers, for a message whose bodies many recipients share (a digest)."""
     with force_locale(locale):
         subject = str(subject)
-        context |= {"subject": subject, "locale": locale, "unsubscribe_url": unsubscribe_url,
-                    "reply_to": reply_to}
-        text = render_template(f"mail/{template}.txt", **context)
-        html = render_template(f"mail/{template}.html", **context)
+        context |= {"subject": subject, "locale": locale}
+        return (subject, render_template(f"mail/{template}.txt", **context),
+                render_template(f"mail/{template}.html", **context))
+
+
+def assemble(*, to: str, subject: str, text: str, html: str, locale: str,
+             unsubscribe_url: str | None = None, message_id: str | None = None,
+             reply_to: str | None = None) -> Message:
+    """The message of bodies already rendered, with its headers (see `compose`)."""
     sender = current_app.config["MAIL_SENDER"]
     # A random boundary of 128 bits that no body holds (nobody knows it beforehand): left to
     # the generator, it is checked against the bodies with a regular expression compiled

@@ -1,9 +1,9 @@
 """The SMTP client: one session for many messages, their verdicts read a message late.
 
-One session, to the server of SMTP_URL, sends all the messages of a digest run, which so
-pays the handshake once; it is opened again after the server dropped it. Each refusal is
-classed by its code (`maillage.mail.connection`): 4xx or no answer is temporary, 5xx to the
-recipient permanent.
+One session, to the server of SMTP_URL, sends all the messages of one of a digest run's
+connections (`emails.runs._Senders`), which so pays the handshake once; it is opened again
+after the server dropped it. Each refusal is classed by its code
+(`maillage.mail.connection`): 4xx or no answer is temporary, 5xx to the recipient permanent.
 """
 
 from __future__ import annotations
