@@ -47,6 +47,15 @@ from maillage.mail.transport import transport
 log = logging.getLogger(__name__)
 
 BATCH = 500
+# Digests the server accepted that may wait for their mark: a run that dies sends them again.
+UNMARKED = 16
+# How long the marks may wait for more digests to mark in the same UPDATE.
+MARK_WAIT = 0.05
+
+
+def most_sent_twice(connections: int) -> int:
+    """How many digests a run over `connections` that dies may have sent and not marked."""
+    return UNMARKED + connections
 
 
 @dataclass
@@ -286,11 +295,13 @@ class _Marker:
     A commit a digest, each its own round trip to the database (milliseconds on a busy
     machine), made by each sender would stop them all in turn on the database; from here,
     each commit marks all those accepted since the last, from every connection. A sender
-    waits for its digest's mark before it hands over its next (`sent`): a run that dies so
-    leaves at most one digest a connection accepted and not marked, sent again with its
-    Message-ID, however far the database falls behind. PostgreSQL does not wait for these
-    commits to reach the disk: a server crash may forget the last few, sent again the same
-    way.
+    goes on while fewer than `UNMARKED` digests wait for their mark, and waits otherwise
+    (`sent`): a run that dies so leaves at most `UNMARKED` + one a connection accepted and
+    not marked (`most_sent_twice`), sent again with their Message-IDs, however far the
+    database falls behind. Waiting for each digest's own mark held every connection for a
+    commit per digest, a third of the run's rate (bench/README.md). PostgreSQL does not wait
+    for these commits to reach the disk: a server crash may forget the last few, sent again
+    the same way.
     """
 
     def __init__(self) -> None:
@@ -304,13 +315,13 @@ class _Marker:
         self.thread.start()
 
     def sent(self, digest_id: int) -> None:
-        """Have `digest_id` marked sent; return once it is (raise what stopped the marks)."""
+        """Have `digest_id` marked sent; return once fewer than `UNMARKED` digests wait for
+        their mark (raise what stopped the marks)."""
         with self.changed:
             self.accepted.append(digest_id)
             self.handed += 1
-            mine = self.handed
             self.changed.notify_all()
-            while self.marked < mine and self.error is None:
+            while self.handed - self.marked > UNMARKED and self.error is None:
                 self.changed.wait()
             if self.error is not None:
                 raise self.error
@@ -329,8 +340,11 @@ class _Marker:
             with self.app.app_context(), autocommit(flush_to_disk=False):
                 while True:
                     with self.changed:
-                        while not self.accepted and not self.closing:
-                            self.changed.wait()
+                        # A few at a time, or what came within MARK_WAIT: one UPDATE each.
+                        self.changed.wait_for(lambda: self.accepted or self.closing)
+                        self.changed.wait_for(
+                            lambda: len(self.accepted) >= UNMARKED // 2 or self.closing,
+                            timeout=MARK_WAIT)
                         ids, self.accepted = self.accepted, []
                     if not ids:
                         return
