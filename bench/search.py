@@ -42,7 +42,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from maillage import migrate
 from maillage.app import create_app
 from maillage.database import session, transaction
-from maillage.initiatives.models import Initiative, initiative_themes
+from maillage.initiatives.models import Initiative
 from maillage.settings import database_url as sqlalchemy_url
 from maillage.themes.models import Theme
 from maillage.themes.operations import load_themes
@@ -271,6 +271,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="rounds of every scenario over HTTP; the figures are the medians "
                              "of the rounds' p50 and p95 (default: %(default)s)")
     parser.add_argument("--seed", type=int, default=20261126, help="random seed")
+    parser.add_argument("--explain", action="store_true",
+                        help="add the plans (EXPLAIN ANALYZE, BUFFERS) of the searches of "
+                             "EXPLAINED, each statement's nodes and times, to the output")
     args = parser.parse_args(argv)
 
     with bench_database(args.database_url) as url:
@@ -323,6 +326,8 @@ def run(url: str, args: argparse.Namespace) -> dict[str, Any]:
             results["generate_s"] = "reused" if have == args.initiatives \
                 else round(time.perf_counter() - started, 1)
             results["indexes_used"] = indexes_used()
+            if args.explain:
+                results["plans"] = explain_searches()
             results["search_in_process"] = measure_in_process(args.requests)
             scenarios = make_scenarios(rng)
         app.extensions["maillage.engine"].dispose()
@@ -411,7 +416,8 @@ def copy_initiatives(rng: random.Random, towns: list[sa.Row[Any]], themes: dict[
             step = time.perf_counter()
             cursor.execute(definition)
             progress(f"{name}: {time.perf_counter() - step:.0f} s")
-        cursor.execute("ALTER TABLE initiatives_search ENABLE TRIGGER initiatives_search_department")
+        cursor.execute("ALTER TABLE initiatives_search"
+                       " ENABLE TRIGGER initiatives_search_department")
         cursor.execute("ALTER TABLE initiatives ENABLE TRIGGER initiatives_search_refresh")
     session.commit()
     check_search_rows(first, first + count - 1)
@@ -527,6 +533,60 @@ def indexes_used() -> list[list[str]]:
         plans.append(sorted(set(re.findall(r"(?:ix|pk)_initiatives_search\w*", plan))))
     session.rollback()
     return plans
+
+
+# Searches whose plans --explain records: a word in most initiatives, alone and with each
+# filter, and rarer words.
+EXPLAINED: list[dict[str, str]] = [
+    {"q": "numérique"}, {"q": "numérique", "department": "29"},
+    {"q": "numérique", "theme": "cybersecurite"},
+    {"q": "numérique", "theme": "cybersecurite", "department": "29"},
+    {"q": "sobriété numérique"}, {"q": "site internet commune", "department": "14"},
+    {"q": "dématérialiser"}, {"q": "reconditionné", "theme": "logiciels-libres"},
+]
+
+
+def explain_searches() -> dict[str, list[dict[str, Any]]]:
+    """For each of EXPLAINED, the plan of every statement of its first page, as the page ran.
+
+    The statements are caught as the search page sends them, then explained in the same
+    transaction, with its settings (`initiative_bands` sets some for it). Only the plan's
+    nodes are kept, with their rows, loops, times and buffers.
+    """
+    from maillage.initiatives.queries import list_initiatives
+
+    sent: list[tuple[str, Any]] = []
+
+    def catch(_connection: Any, _cursor: Any, statement: str, parameters: Any,
+              _context: Any, _many: bool) -> None:
+        sent.append((statement, parameters))
+
+    engine = session.get_bind()
+    plans: dict[str, list[dict[str, Any]]] = {}
+    for arguments in EXPLAINED:
+        sent.clear()
+        sa.event.listen(engine, "before_cursor_execute", catch)
+        try:
+            list_initiatives(**arguments)
+        finally:
+            sa.event.remove(engine, "before_cursor_execute", catch)
+        statements = [(statement, parameters) for statement, parameters in sent
+                      if statement.lstrip().upper().startswith("SELECT")
+                      and "set_config" not in statement]
+        explained = []
+        for statement, parameters in statements:
+            lines = [row[0] for row in session.connection().exec_driver_sql(
+                f"EXPLAIN (ANALYZE, BUFFERS) {statement}", parameters)]
+            explained.append({"ms": float(re.search(r"Execution Time: ([\d.]+)",
+                                                    lines[-1]).group(1)),
+                              "plan": [line for line in lines if _KEPT.search(line)]})
+        session.rollback()
+        plans[" ".join(f"{key}={value}" for key, value in arguments.items())] = explained
+    return plans
+
+
+# The lines of a plan worth reading in a report: its nodes, their conditions and buffers.
+_KEPT = re.compile(r"->|^\S|Buffers|Index Cond|Filter|Rows Removed|Recheck Cond")
 
 
 def measure_in_process(requests: int) -> dict[str, Any]:
