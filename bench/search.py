@@ -8,6 +8,11 @@ filters, beside the unsearched list as a baseline. Prints p50 and p95 in ms as J
     .venv/bin/python bench/search.py                  # a temporary database, dropped at the end
     .venv/bin/python bench/search.py --initiatives 20000 --requests 100
     .venv/bin/python bench/search.py --database-url postgresql://127.0.0.1/kept  # filled once
+    .venv/bin/python bench/search.py --database-url postgresql://127.0.0.1/kept \
+        --initiatives 1000000 --explain     # the kept database topped up to a million, plans
+
+The initiatives are written with COPY, and their search rows by one INSERT ... SELECT with the
+triggers off (`copy_initiatives`); progress goes to stderr.
 """
 
 from __future__ import annotations

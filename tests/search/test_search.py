@@ -273,17 +273,11 @@ def test_the_search_page_keeps_its_order_and_cursor_across_pages() -> None:
     assert set(seen[:3]) == set(ids[:3])
 
 
-def test_a_common_word_over_many_rows_gives_title_matches_first_window_after_window(
-        monkeypatch: pytest.MonkeyPatch) -> None:
-    """On PostgreSQL a band is read in windows of ids: here of 3 ids, over 60 initiatives.
-
-    The word is in every one of them, in few titles, the oldest and the newest, so that the
-    windows grow past empty ones; the pages are the same as read in one go on SQLite.
-    """
+def test_a_common_word_over_many_rows_gives_title_matches_first_page_after_page() -> None:
+    """The word is in every one of 60 initiatives, in few titles, the oldest and the newest."""
     from maillage.initiatives import queries
     from maillage.pagination import decode
 
-    monkeypatch.setattr(queries, "FIRST_WINDOW", 3)
     old_title = publish("Le numérique à l'école")
     bodies = [publish(f"Projet {n}", body="Un projet numérique.") for n in range(28)]
     summaries = [publish(f"Atelier {n}", summary="Un atelier numérique.") for n in range(2)]

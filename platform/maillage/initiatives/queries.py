@@ -18,7 +18,7 @@ from maillage.initiatives.models import (
     Replication,
     initiative_themes,
 )
-from maillage.search.queries import excerpts, matching_initiatives, newest_first
+from maillage.search.queries import excerpts, matching_initiatives
 from maillage.themes.models import Theme
 from maillage.towns.bands import BANDS
 from maillage.towns.models import Town
@@ -122,7 +122,6 @@ def _search_page(query: sa.Select, q: str, department: str | None, after: list[A
     # its rows are read whole: sorting every match with its whole row would cost more than the
     # search.
     found: list[sa.Row[Any]] = []
-    newest = session.scalar(sa.select(sa.func.max(Initiative.id))) if newest_first() else None
     for band in matching_initiatives(q, department):
         matches = band.subquery()
         ranked = query.join(matches, matches.c.initiative_id == Initiative.id) \
@@ -131,12 +130,8 @@ def _search_page(query: sa.Select, q: str, department: str | None, after: list[A
             rank, last_id = after
             ranked = ranked.where(sa.or_(matches.c.rank < rank, sa.and_(
                 matches.c.rank == rank, Initiative.id < last_id)))
-        ranked = ranked.order_by(matches.c.rank.desc(), Initiative.id.desc())
-        if newest is None:
-            found += session.execute(ranked.limit(limit + 1 - len(found))).all()
-        else:
-            found += _newest_in_windows(ranked, matches.c.initiative_id, newest,
-                                        limit + 1 - len(found))
+        found += session.execute(ranked.order_by(matches.c.rank.desc(), Initiative.id.desc())
+                                 .limit(limit + 1 - len(found))).all()
         if len(found) > limit:
             break
     ids = [initiative_id for initiative_id, _rank in found[:limit]]
@@ -149,35 +144,6 @@ def _search_page(query: sa.Select, q: str, department: str | None, after: list[A
         last_id, last_rank = found[limit - 1]
         next_cursor = pagination.encode([last_rank, last_id])
     return Page(items, next_cursor, excerpts(q, [i.id for i in items]) if items else {})
-
-
-# The first window of ids a band of one rank is read in, newest first (`_newest_in_windows`).
-FIRST_WINDOW = 20_000
-
-
-def _newest_in_windows(ranked: sa.Select, key: sa.ColumnElement[int], newest: int,
-                       wanted: int) -> list[sa.Row[Any]]:
-    """The first `wanted` rows of a band of one rank, newest first, read in windows of ids.
-
-    A band's matches come from its GIN index in no order: sorting them costs as much as there
-    are, whatever the page, and the planner guesses how many from words it takes as
-    independent ("sobriété numérique" is in ten times more titles than it guesses). In a
-    window of ids, either plan is bounded: the matches in it, or the walk down it. The first
-    window is `FIRST_WINDOW` ids; the next is sized from the matches seen so far to give the
-    rest of the page twice over, or is all the rest when none was seen.
-    """
-    rows: list[sa.Row[Any]] = []
-    high, width = newest, FIRST_WINDOW
-    while high > 0 and len(rows) < wanted:
-        low = max(0, high - width)
-        # On both sides of the join: the planner does not carry a range across it, and each
-        # side's index is read within the window.
-        rows += session.execute(ranked.where(key > low, key <= high, Initiative.id > low,
-                                             Initiative.id <= high)
-                                .limit(wanted - len(rows))).all()
-        high = low
-        width = 2 * (wanted - len(rows)) * (newest - low) // len(rows) + 1 if rows else high
-    return rows
 
 
 def get_initiative(initiative_id: int) -> Initiative | None:

@@ -9,10 +9,7 @@ newest first within a band (migration 0007 indexes the small vectors). Matches a
 one by one: that costs as much as there are matches, and a common word matches most
 initiatives. A band is read in the order of an index instead: the planner walks the primary
 key down, stopping after one page, when the words are common, or reads the band's GIN index
-when they are rare. The search page reads a band in windows of ids, newest first
-(`initiatives.queries._newest_in_windows`): the GIN index gives a band's matches in no order,
-all of them sorted for one page, and the planner's guess of how many is its guess for words
-taken as independent, often ten times too few; in a window, either plan is bounded.
+when they are rare.
 
 Help requests have their own vectors, title (A) and body (C), in `help_requests_search`
 (migration 0005_help); they are few enough that every match is ranked.

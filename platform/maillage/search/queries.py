@@ -19,8 +19,8 @@ from maillage.help.models import HelpRequest
 from maillage.search import postgres, sqlite
 from maillage.search.parser import fts5_query, searchable, similarity_query
 
-__all__ = ["excerpts", "matching_help_requests", "matching_initiatives", "newest_first",
-           "ranked_initiatives", "similarity_query"]
+__all__ = ["excerpts", "matching_help_requests", "matching_initiatives", "ranked_initiatives",
+           "similarity_query"]
 
 
 def matching_initiatives(q: str, department: str | None = None) -> list[sa.Select]:
@@ -48,15 +48,6 @@ def matching_initiatives(q: str, department: str | None = None) -> list[sa.Selec
     if expression is None:
         return []
     return [sqlite.initiative_band(expression, department)]
-
-
-def newest_first() -> bool:
-    """Whether each band of `matching_initiatives` has one rank, so is read newest first.
-
-    Then a caller may read a band in windows of ids, newest first, and stop when its page is
-    full (PostgreSQL); SQLite's one band is ranked by bm25.
-    """
-    return _dialect() == "postgresql"
 
 
 def excerpts(q: str, initiative_ids: list[int]) -> dict[int, str]:
