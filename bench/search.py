@@ -8,6 +8,11 @@ filters, beside the unsearched list as a baseline. Prints p50 and p95 in ms as J
     .venv/bin/python bench/search.py                  # a temporary database, dropped at the end
     .venv/bin/python bench/search.py --initiatives 20000 --requests 100
     .venv/bin/python bench/search.py --database-url postgresql://127.0.0.1/kept  # filled once
+    .venv/bin/python bench/search.py --database-url postgresql://127.0.0.1/kept \
+        --initiatives 1000000 --explain     # the kept database topped up to a million, plans
+
+The initiatives are written with COPY, and their search rows by one INSERT ... SELECT with the
+triggers off (`copy_initiatives`); progress goes to stderr.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ import re
 import secrets
 import signal
 import statistics
+import string
 import subprocess
 import sys
 import tempfile
@@ -41,7 +47,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from maillage import migrate
 from maillage.app import create_app
 from maillage.database import session, transaction
-from maillage.initiatives.models import Initiative, initiative_themes
+from maillage.initiatives.models import Initiative
 from maillage.settings import database_url as sqlalchemy_url
 from maillage.themes.models import Theme
 from maillage.themes.operations import load_themes
@@ -270,6 +276,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="rounds of every scenario over HTTP; the figures are the medians "
                              "of the rounds' p50 and p95 (default: %(default)s)")
     parser.add_argument("--seed", type=int, default=20261126, help="random seed")
+    parser.add_argument("--explain", action="store_true",
+                        help="add the plans (EXPLAIN ANALYZE, BUFFERS) of the searches of "
+                             "EXPLAINED, each statement's nodes and times, to the output")
     args = parser.parse_args(argv)
 
     with bench_database(args.database_url) as url:
@@ -300,7 +309,9 @@ def bench_database(given: str | None) -> Iterator[str]:
 
 
 def run(url: str, args: argparse.Namespace) -> dict[str, Any]:
-    rng = random.Random(args.seed)
+    # The scenarios draw from their own generator: the same whether the initiatives are
+    # generated in this run or were in a kept database.
+    rng = random.Random(args.seed + 1)
     results: dict[str, Any] = {"initiatives": args.initiatives, "requests": args.requests,
                                "target_p95_ms": TARGET_P95_MS}
     started = time.perf_counter()
@@ -315,15 +326,13 @@ def run(url: str, args: argparse.Namespace) -> dict[str, Any]:
                 load_themes()
             results["setup_s"] = round(time.perf_counter() - started, 1)
             started = time.perf_counter()
-            # A database given again with its initiatives is reused: generating them takes
-            # minutes, and an iteration on the search code seconds. The same random draws are
-            # made, so that the scenarios are the same.
-            reuse = session.scalar(sa.select(sa.func.count()).select_from(Initiative)) \
-                == args.initiatives
-            towns = generate(rng, args.initiatives, insert=not reuse)
-            results["small_towns"] = towns
-            results["generate_s"] = "reused" if reuse else round(time.perf_counter() - started, 1)
+            have = session.scalar(sa.select(sa.func.count()).select_from(Initiative))
+            results["small_towns"] = generate(random.Random(args.seed), args.initiatives)
+            results["generate_s"] = "reused" if have == args.initiatives \
+                else round(time.perf_counter() - started, 1)
             results["indexes_used"] = indexes_used()
+            if args.explain:
+                results["plans"] = explain_searches()
             results["search_in_process"] = measure_in_process(args.requests)
             scenarios = make_scenarios(rng)
         app.extensions["maillage.engine"].dispose()
@@ -337,42 +346,136 @@ def run(url: str, args: argparse.Namespace) -> dict[str, Any]:
     return results
 
 
-def generate(rng: random.Random, count: int, insert: bool = True) -> int:
-    """Insert `count` initiatives over the small towns, in bulk; return how many towns.
+def generate(rng: random.Random, count: int) -> int:
+    """Bring the initiatives to `count` over the small towns, with COPY; return how many towns.
 
-    With `insert` false, only draw them: the generator is then where it would be after.
+    A database given again keeps what it has: generating a million initiatives takes minutes,
+    an iteration on the search code seconds. One with fewer is topped up (so a kept database
+    of 100,000 grows to 1,000,000), one with more is refused.
     """
     towns = session.execute(sa.select(Town.insee, Town.name).where(
-        Town.population.between(*SMALL_TOWNS))).all()
-    themes = dict(session.execute(sa.select(Theme.slug, Theme.id)).all())
-    slugs = sorted(THEME_OBJECTS)
-    connection = session.connection()
-    statement = sa.insert(Initiative.__table__).returning(Initiative.__table__.c.id,
-                                                       sort_by_parameter_order=True)
-    batch = 2_000
-    for start in range(0, count, batch):
-        rows, chosen = [], []
-        for _ in range(min(batch, count - start)):
-            insee, town_name = rng.choice(towns)
-            picked = rng.sample(slugs, rng.choice((1, 1, 2, 2, 3)))
-            rows.append(initiative_row(rng, town_name, insee, picked))
-            chosen.append(picked)
-        if not insert:
-            continue
-        ids = connection.execute(statement, rows).scalars().all()
-        connection.execute(sa.insert(initiative_themes), [
-            {"initiative_id": initiative_id, "theme_id": themes[slug]}
-            for initiative_id, picked in zip(ids, chosen, strict=True) for slug in picked])
-        session.commit()
-        connection = session.connection()
-    session.commit()
-    if insert:
+        Town.population.between(*SMALL_TOWNS)).order_by(Town.insee)).all()
+    have = session.scalar(sa.select(sa.func.count()).select_from(Initiative))
+    if have > count:
+        raise SystemExit(f"The database has {have:,} initiatives, more than {count:,}.")
+    if have < count:
+        themes = dict(session.execute(sa.select(Theme.slug, Theme.id)).all())
+        copy_initiatives(rng, towns, themes, count - have)
         # As autovacuum does on a live database, inserts included: statistics (the towns just
-        # imported too), the visibility map that index-only scans read, GIN pending lists.
+        # imported too), the visibility map that index-only scans read.
         with session.get_bind().connect().execution_options(
                 isolation_level="AUTOCOMMIT") as autocommit:
+            started = time.perf_counter()
             autocommit.exec_driver_sql("VACUUM ANALYZE")
+            progress(f"VACUUM ANALYZE: {time.perf_counter() - started:.0f} s")
     return len(towns)
+
+
+def copy_initiatives(rng: random.Random, towns: list[sa.Row[Any]], themes: dict[str, int],
+                     count: int) -> None:
+    """COPY `count` initiatives and their themes, then fill their search rows in one statement.
+
+    In one transaction: the triggers of `initiatives_search` (migrations 0007 and 0011), which
+    write its rows one at a time into GIN indexes kept without a pending list, are off; the
+    indexes of the search table are dropped, the rows written by `SEARCH_ROWS`, and the indexes
+    built again from their own definitions. `check_search_rows` then has the triggers rewrite a
+    sample and compares.
+    """
+    slugs = sorted(THEME_OBJECTS)
+    raw = session.connection().connection.driver_connection
+    with raw.cursor() as cursor:
+        first = cursor.execute("SELECT coalesce(max(id), 0) + 1 FROM initiatives").fetchone()[0]
+        cursor.execute("SET LOCAL maintenance_work_mem = '512MB'")
+        cursor.execute("ALTER TABLE initiatives DISABLE TRIGGER initiatives_search_refresh")
+        cursor.execute("ALTER TABLE initiatives_search"
+                       " DISABLE TRIGGER initiatives_search_department")
+        indexes = cursor.execute(
+            "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'initiatives_search'"
+            " AND indexname <> 'pk_initiatives_search'").fetchall()
+        for name, _definition in indexes:
+            cursor.execute(f'DROP INDEX "{name}"')
+        started = time.perf_counter()
+        links: list[tuple[int, int]] = []
+        with cursor.copy(f"COPY initiatives ({', '.join(COPIED)}) FROM STDIN") as copy:
+            for n, initiative_id in enumerate(range(first, first + count), 1):
+                insee, town_name = rng.choice(towns)
+                picked = rng.sample(slugs, rng.choice((1, 1, 2, 2, 3)))
+                row = initiative_row(rng, town_name, insee, picked)
+                copy.write_row((initiative_id, *(row[column] for column in COPIED[1:])))
+                links += [(initiative_id, themes[slug]) for slug in picked]
+                if n % 50_000 == 0 or n == count:
+                    elapsed = time.perf_counter() - started
+                    progress(f"initiatives: {n:,}/{count:,}, {elapsed:.0f} s,"
+                             f" {n / elapsed:,.0f}/s")
+        with cursor.copy("COPY initiative_themes (initiative_id, theme_id) FROM STDIN") as copy:
+            for link in links:
+                copy.write_row(link)
+        cursor.execute("SELECT setval(pg_get_serial_sequence('initiatives', 'id'),"
+                       " (SELECT max(id) FROM initiatives))")
+        progress(f"themes: {len(links):,} links, {time.perf_counter() - started:.0f} s")
+        step = time.perf_counter()
+        cursor.execute(SEARCH_ROWS, {"first": first})
+        progress(f"initiatives_search: {cursor.rowcount:,} rows,"
+                 f" {time.perf_counter() - step:.0f} s")
+        for name, definition in indexes:
+            step = time.perf_counter()
+            cursor.execute(definition)
+            progress(f"{name}: {time.perf_counter() - step:.0f} s")
+        cursor.execute("ALTER TABLE initiatives_search"
+                       " ENABLE TRIGGER initiatives_search_department")
+        cursor.execute("ALTER TABLE initiatives ENABLE TRIGGER initiatives_search_refresh")
+    session.commit()
+    check_search_rows(first, first + count - 1)
+
+
+# The columns COPY writes, the id first.
+COPIED = ("id", "town_insee", "author_id", "title", "summary", "body", "body_html", "status",
+          "started_on", "budget_eur", "partners", "links", "created_at", "updated_at",
+          "hidden_at")
+
+
+def _weighted(column: str, weight: str) -> str:
+    # As in the trigger function of migration 0007.
+    return (f"setweight(to_tsvector('french_unaccent'::regconfig, coalesce(i.{column}, '')),"
+            f" '{weight}')")
+
+
+# What the triggers write for each initiative (0007's vectors, each the one before it and one
+# more text; 0011's department of its town), for the initiatives from %(first)s on. OFFSET 0
+# keeps each vector computed once, where the planner would otherwise repeat its expression.
+SEARCH_ROWS = f"""
+    INSERT INTO initiatives_search
+        (initiative_id, document, rank_document, title_document, department_code)
+    SELECT id, rank_document || {_weighted("body", "C")}, rank_document, title_document,
+           department_code
+    FROM (SELECT i.*, title_document || {_weighted("summary", "B")} AS rank_document
+          FROM (SELECT i.*, {_weighted("title", "A")} AS title_document, t.department_code
+                FROM initiatives AS i JOIN towns AS t ON t.insee = i.town_insee
+                WHERE i.id >= %(first)s OFFSET 0) AS i
+          OFFSET 0) AS i
+"""
+
+
+def check_search_rows(first: int, last: int, sample: int = 200) -> None:
+    """Have the triggers rewrite a sample of the search rows just written, and compare."""
+    columns = "document::text, rank_document::text, title_document::text, department_code"
+    rows = f"SELECT initiative_id, {columns} FROM initiatives_search" \
+           " WHERE initiative_id = ANY(%(ids)s) ORDER BY initiative_id"
+    ids = random.Random(first).sample(range(first, last + 1), min(sample, last - first + 1))
+    raw = session.connection().connection.driver_connection
+    with raw.cursor() as cursor:
+        bulk = cursor.execute(rows, {"ids": ids}).fetchall()
+        cursor.execute("UPDATE initiatives SET title = title WHERE id = ANY(%(ids)s)",
+                       {"ids": ids})
+        triggered = cursor.execute(rows, {"ids": ids}).fetchall()
+    session.rollback()
+    if bulk != triggered or len(bulk) != len(ids):
+        raise RuntimeError("The search rows written in bulk differ from the triggers' own.")
+    progress(f"initiatives_search: {len(ids)} rows rewritten by the triggers, the same")
+
+
+def progress(message: str) -> None:
+    print(f"[bench/search] {message}", file=sys.stderr, flush=True)
 
 
 def initiative_row(rng: random.Random, town: str, insee: str, slugs: list[str]) -> dict[str, Any]:
@@ -398,18 +501,29 @@ def initiative_row(rng: random.Random, town: str, insee: str, slugs: list[str]) 
         "status": rng.choice(("idea", "in_progress", "in_progress", "done", "done")),
         "started_on": date(2022, 1, 1) + timedelta(days=rng.randint(0, 1_400)),
         "budget_eur": rng.choice((None, rng.randint(500, 250_000))),
-        "partners": rng.sample(PARTNERS, rng.randint(0, 3)), "links": [],
+        "partners": json.dumps(rng.sample(PARTNERS, rng.randint(0, 3)), ensure_ascii=False),
+        "links": "[]",
         "created_at": created, "updated_at": created, "hidden_at": None,
     }
 
 
 def fill(rng: random.Random, template: str) -> str:
-    values = {name: rng.choice(choices) for name, choices in SLOTS.items()}
-    return template.format(n=rng.randint(10, 400), year=rng.randint(2019, 2025),
-                           weeks=rng.randint(1, 12), budget=f"{rng.randint(2, 300) * 500:,}"
-                           .replace(",", " "), partner=rng.choice(PARTNERS),
-                           goal=rng.choice(GOALS), factor=rng.randint(2, 5),
-                           percent=rng.randint(20, 85), **values)
+    # Only the slots the sentence has are drawn: drawing all of them for each of a million
+    # bodies' sentences took most of the generation.
+    return template.format_map({name: DRAWS[name](rng) if name in DRAWS
+                                else rng.choice(SLOTS[name]) for name in FIELDS[template]})
+
+
+# The slots of sentences that are numbers or lists shared with titles and summaries.
+DRAWS: dict[str, Any] = {
+    "n": lambda rng: rng.randint(10, 400), "year": lambda rng: rng.randint(2019, 2025),
+    "weeks": lambda rng: rng.randint(1, 12),
+    "budget": lambda rng: f"{rng.randint(2, 300) * 500:,}".replace(",", " "),
+    "partner": lambda rng: rng.choice(PARTNERS), "goal": lambda rng: rng.choice(GOALS),
+    "factor": lambda rng: rng.randint(2, 5), "percent": lambda rng: rng.randint(20, 85),
+}
+FIELDS = {template: [name for _text, name, _spec, _conversion in string.Formatter().parse(template)
+                     if name] for template in CONTEXT}
 
 
 def indexes_used() -> list[list[str]]:
@@ -424,6 +538,60 @@ def indexes_used() -> list[list[str]]:
         plans.append(sorted(set(re.findall(r"(?:ix|pk)_initiatives_search\w*", plan))))
     session.rollback()
     return plans
+
+
+# Searches whose plans --explain records: a word in most initiatives, alone and with each
+# filter, and rarer words.
+EXPLAINED: list[dict[str, str]] = [
+    {"q": "numérique"}, {"q": "numérique", "department": "29"},
+    {"q": "numérique", "theme": "cybersecurite"},
+    {"q": "numérique", "theme": "cybersecurite", "department": "29"},
+    {"q": "sobriété numérique"}, {"q": "site internet commune", "department": "14"},
+    {"q": "dématérialiser"}, {"q": "reconditionné", "theme": "logiciels-libres"},
+]
+
+
+def explain_searches() -> dict[str, list[dict[str, Any]]]:
+    """For each of EXPLAINED, the plan of every statement of its first page, as the page ran.
+
+    The statements are caught as the search page sends them, then explained in the same
+    transaction, with its settings (`initiative_bands` sets some for it). Only the plan's
+    nodes are kept, with their rows, loops, times and buffers.
+    """
+    from maillage.initiatives.queries import list_initiatives
+
+    sent: list[tuple[str, Any]] = []
+
+    def catch(_connection: Any, _cursor: Any, statement: str, parameters: Any,
+              _context: Any, _many: bool) -> None:
+        sent.append((statement, parameters))
+
+    engine = session.get_bind()
+    plans: dict[str, list[dict[str, Any]]] = {}
+    for arguments in EXPLAINED:
+        sent.clear()
+        sa.event.listen(engine, "before_cursor_execute", catch)
+        try:
+            list_initiatives(**arguments)
+        finally:
+            sa.event.remove(engine, "before_cursor_execute", catch)
+        statements = [(statement, parameters) for statement, parameters in sent
+                      if statement.lstrip().upper().startswith("SELECT")
+                      and "set_config" not in statement]
+        explained = []
+        for statement, parameters in statements:
+            lines = [row[0] for row in session.connection().exec_driver_sql(
+                f"EXPLAIN (ANALYZE, BUFFERS) {statement}", parameters)]
+            explained.append({"ms": float(re.search(r"Execution Time: ([\d.]+)",
+                                                    lines[-1]).group(1)),
+                              "plan": [line for line in lines if _KEPT.search(line)]})
+        session.rollback()
+        plans[" ".join(f"{key}={value}" for key, value in arguments.items())] = explained
+    return plans
+
+
+# The lines of a plan worth reading in a report: its nodes, their conditions and buffers.
+_KEPT = re.compile(r"->|^\S|Buffers|Index Cond|Filter|Rows Removed|Recheck Cond")
 
 
 def measure_in_process(requests: int) -> dict[str, Any]:

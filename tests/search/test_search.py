@@ -273,6 +273,34 @@ def test_the_search_page_keeps_its_order_and_cursor_across_pages() -> None:
     assert set(seen[:3]) == set(ids[:3])
 
 
+def test_a_common_word_over_many_rows_gives_title_matches_first_page_after_page() -> None:
+    """The word is in every one of 60 initiatives, in few titles, the oldest and the newest."""
+    from maillage.initiatives import queries
+    from maillage.pagination import decode
+
+    old_title = publish("Le numérique à l'école")
+    bodies = [publish(f"Projet {n}", body="Un projet numérique.") for n in range(28)]
+    summaries = [publish(f"Atelier {n}", summary="Un atelier numérique.") for n in range(2)]
+    bodies += [publish(f"Chantier {n}", body="Le numérique, encore.") for n in range(28)]
+    new_title = publish("Un conseiller numérique")
+    seen: list[int] = []
+    after = None
+    while True:
+        page = queries.list_initiatives(q="numérique", theme=None, after=after, limit=7)
+        seen += [initiative.id for initiative in page.items]
+        if page.next_cursor is None:
+            break
+        after = decode(page.next_cursor, (float, int))
+    assert set(seen[:2]) == {old_title, new_title}
+    assert set(seen[2:4]) == set(summaries)
+    assert sorted(seen[4:]) == sorted(bodies)
+    if dialect() == "postgresql":
+        assert seen[:4] == [new_title, old_title, *reversed(summaries)]
+        assert seen[4:] == sorted(bodies, reverse=True)
+    # In a department, where none of them is, no window finds anything.
+    assert queries.list_initiatives(q="numérique", department="75").items == []
+
+
 def test_the_sqlite_query_is_only_quoted_words() -> None:
     assert fts5_query("dématérialiser") == '("dematerialis"*)'
     assert fts5_query('NEAR(a b) "x" -y AND *') is not None
