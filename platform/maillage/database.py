@@ -36,6 +36,10 @@ NAMING_CONVENTION = {
 # whether or not an account uses the address, so the personal data export holds them and
 # deleting the account deletes them (privacy/), a table added later included.
 ADDRESS = {"address": True}
+# A column's `info` saying it holds an account's id with no foreign key (a table written a
+# million rows at a time, where a key costs a check per row): its rows go in the account's
+# export and with its deletion as if a key said so (privacy/).
+PERSON = {"person": True}
 
 
 class Base(DeclarativeBase):

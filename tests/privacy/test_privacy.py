@@ -7,13 +7,14 @@ import json
 import sqlalchemy as sa
 
 from maillage.accounts.models import ApiToken, Scope, TownMembership, User
-from maillage.database import session, transaction
+from maillage.database import Base, session, transaction
 from maillage.emails.models import Subscription, subscription_themes, subscription_towns
 from maillage.follows.models import Follow
 from maillage.initiatives.models import Comment, Initiative
 from maillage.mail.models import FailingAddress
 from maillage.mail.operations import mark_failing
 from maillage.notifications.models import Notification
+from maillage.privacy.queries import person_columns
 from tests.support.api import bearer
 from tests.support.initiatives import VALID
 
@@ -91,8 +92,8 @@ def test_deleting_keeps_contributions_for_the_town_without_the_name(
 
 def test_deleting_takes_the_notifications_of_the_account_and_no_other(
         client, create_user, token_for, wait) -> None:
-    """Notifications have no foreign key (a fan-out would check one per row): the deletion
-    itself removes them."""
+    """Notifications have no foreign key (a fan-out would check one per row): their column
+    is marked as an account's id, which the export and the deletion follow as a key."""
     user, headers, _ = active_person(client, create_user, token_for)
     other = create_user("bruno@lannion.fr", town="22113", verified=True)
     other_headers = bearer(token_for(other, Scope.WRITE))
@@ -109,6 +110,10 @@ def test_deleting_takes_the_notifications_of_the_account_and_no_other(
     user_id = user.id
     assert count(user_id) >= 1
     assert count(other.id) >= 1
+    exported = client.get("/api/v1/me/export", headers=headers).json
+    mine = exported["tables"]["notifications"]["user_id"]
+    assert len(mine) == count(user_id)
+    assert {row["user_id"] for row in mine} == {user_id}
     assert client.delete("/api/v1/me", json={"password": PASSWORD},
                          headers=headers).status_code == 204
     session.expire_all()
@@ -188,3 +193,13 @@ def test_deleting_removes_what_is_kept_by_the_address(client, create_user, token
     [kept] = session.scalars(sa.select(Subscription.id)).all()
     for table in (subscription_themes, subscription_towns):
         assert session.scalars(sa.select(table.c.subscription_id)).all() == [kept]
+
+
+def test_every_column_of_an_account_id_is_exported_and_deleted_with_it() -> None:
+    """A `user_id` with neither a foreign key nor `database.PERSON` would be left out of the
+    export and left behind by the deletion."""
+    known = set(person_columns())
+    for table in Base.metadata.sorted_tables:
+        for column in table.columns:
+            if column.name == "user_id" or column.name.endswith("_user_id"):
+                assert column in known, f"{table.name}.{column.name}"

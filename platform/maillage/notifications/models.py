@@ -9,7 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from maillage.database import Base, UTCDateTime, utcnow
+from maillage.database import PERSON, Base, UTCDateTime, utcnow
 
 
 class Reason(enum.StrEnum):
@@ -32,14 +32,15 @@ class Notification(Base):
     Ids only grow, so a client that saw id N asks for what came after N. No foreign keys: a
     fan-out inserts up to a million rows at once, and a key is checked by a trigger per row,
     two thirds of the time of such an insert (migration 0025). The rows come from follows
-    and events of the same transaction; an account's go with it (`forget_member`).
+    and events of the same transaction; `user_id` is marked `PERSON`, so an account's
+    notifications are exported and deleted with it (privacy/).
     """
 
     __tablename__ = "notifications"
 
     id: Mapped[int] = mapped_column(sa.BigInteger().with_variant(sa.Integer, "sqlite"),
                                     primary_key=True)
-    user_id: Mapped[int]
+    user_id: Mapped[int] = mapped_column(info=PERSON)
     event_id: Mapped[int] = mapped_column(sa.BigInteger().with_variant(sa.Integer, "sqlite"))
     kind: Mapped[str] = mapped_column(sa.String(64))
     reason: Mapped[str] = mapped_column(sa.String(32))

@@ -76,13 +76,6 @@ def withdraw(events: Sequence[tuple[str, str]], value: int) -> int:
     return deleted.rowcount
 
 
-def forget_member(user_id: int) -> int:
-    """Delete all of a deleted account's notifications (no foreign key does: see
-    `Notification`); return how many."""
-    return session.execute(sa.delete(Notification).where(
-        Notification.user_id == user_id)).rowcount
-
-
 def prune_batch(*, read_before: datetime, unread_before: datetime, after: int, below: int,
                 limit: int) -> tuple[int, int | None]:
     """Delete the notifications read and created before `read_before`, or created before

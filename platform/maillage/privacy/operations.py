@@ -12,8 +12,7 @@ from maillage.accounts.models import User
 from maillage.attachments.operations import delete_uploads
 from maillage.database import session
 from maillage.errors import Invalid
-from maillage.notifications import operations as notifications
-from maillage.privacy.queries import address_columns, of_address
+from maillage.privacy.queries import address_columns, of_address, unkeyed_person_columns
 
 
 def delete_account(user: User, *, source: str, password: str | None = None,
@@ -21,12 +20,12 @@ def delete_account(user: User, *, source: str, password: str | None = None,
     """Delete `user` once they confirmed: their password (tried as a sign-in from `source`),
     or their address if they have none. Their open sockets close once this commits.
 
-    Foreign keys do most of the rest: memberships, tokens, follows, grants and provider
-    identities go with the account (CASCADE), and its notifications are deleted here (they
-    have no foreign key); initiatives, comments, replications, reports and
-    audit entries stay, their author or actor set to NULL, still attributed to their town.
-    So do the files they attached, part of their town's record, unless they ask (`files`)
-    for those to go too.
+    Foreign keys do the rest: memberships, tokens, follows, grants and provider identities
+    go with the account (CASCADE), and so do the rows of the columns marked as holding its
+    id with no key (`database.PERSON`: its notifications), deleted here; initiatives,
+    comments, replications, reports and audit entries stay, their author or actor set to
+    NULL, still attributed to their town. So do the files they attached, part of their
+    town's record, unless they ask (`files`) for those to go too.
     What is kept by the account's address rather than its id (`database.ADDRESS`: email-only
     subscriptions, with their themes and towns, and the record of a failing address) is
     deleted here. What the account was doing for others (a help request it claimed) is
@@ -43,7 +42,8 @@ def delete_account(user: User, *, source: str, password: str | None = None,
         session.execute(sa.delete(column.table).where(of_address(column, user.email)))
     accounts.end_sessions(user)
     user_id = user.id
-    notifications.forget_member(user_id)
+    for column in unkeyed_person_columns():
+        session.execute(sa.delete(column.table).where(column == user_id))
     session.delete(user)
     session.flush()
     # No actor: the account it would name is gone.

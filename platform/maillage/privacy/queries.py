@@ -2,9 +2,10 @@
 
 The rows are found through the schema rather than listed by hand, so that a capability added
 later is exported without anyone remembering to: every row of every table with a foreign key
-to `users`, and every row of a column marked as holding an email address (`database.ADDRESS`)
-that holds the account's, with the rows that are part of it (an email-only subscription's
-themes and towns). Secrets stay out, by their columns' names.
+to `users` or a column marked as holding an account's id (`database.PERSON`), and every row
+of a column marked as holding an email address (`database.ADDRESS`) that holds the
+account's, with the rows that are part of it (an email-only subscription's themes and
+towns). Secrets stay out, by their columns' names.
 """
 
 from __future__ import annotations
@@ -41,6 +42,22 @@ def address_columns() -> Iterator[sa.Column[Any]]:
         for column in table.columns:
             if column.info.get("address"):
                 yield column
+
+
+def person_columns() -> Iterator[sa.Column[Any]]:
+    """Yield the columns that hold an account's id: by a foreign key to `users`, or marked
+    (`info=database.PERSON`) where a key would cost too much."""
+    users = Base.metadata.tables["users"]
+    for table in Base.metadata.sorted_tables:
+        for column in table.columns:
+            if column.info.get("person") or any(fk.column is users.c.id
+                                                for fk in column.foreign_keys):
+                yield column
+
+
+def unkeyed_person_columns() -> Iterator[sa.Column[Any]]:
+    """Yield the columns of an account's id that no foreign key deletes with it."""
+    return (column for column in person_columns() if column.info.get("person"))
 
 
 def of_address(column: sa.Column[Any], email: str) -> sa.ColumnElement[bool]:
@@ -91,10 +108,8 @@ def personal_data(user_id: int) -> dict[str, Any]:
         if rows:
             tables.setdefault(column.table.name, {})[column.name] = rows
 
-    for table in Base.metadata.sorted_tables:
-        for column in table.columns:
-            if any(fk.column is users.c.id for fk in column.foreign_keys):
-                add(column, column == user_id)
+    for column in person_columns():
+        add(column, column == user_id)
     for address in address_columns():
         add(address, of_address(address, account["email"]))
         for part, referred in _parts(address.table):
