@@ -404,15 +404,21 @@ def test_a_digest_that_cannot_be_built_loses_none_and_repeats_none(
     smtp.messages.clear()
     build = runs.digest_message
 
+    failed: list[str] = []
+
     def failing_for_b(letter: str, reader: Recipient, *rest: object) -> Message:
-        if reader.email == "b@example.org":
+        # Once: the retried job of b may run in the embedded worker before the test mends
+        # the template, while the run's other senders finish (SMTP_CONNECTIONS).
+        if reader.email == "b@example.org" and not failed:
+            failed.append(reader.email)
             raise RuntimeError("a template failed")
         return build(letter, reader, *rest)
 
     monkeypatch.setattr(runs, "digest_message", failing_for_b)
     with pytest.raises(RuntimeError):
         send_digests(Frequency.WEEKLY, now=utc(2026, 3, 30, 5, 10))
-    assert [m["To"] for m in smtp.messages] == ["a@example.org"]
+    # a went out before b failed; b and c went to retried jobs, which may have run already.
+    assert "a@example.org" in [m["To"] for m in smtp.messages]
     monkeypatch.setattr(runs, "digest_message", build)  # the template mended
     wait()
     assert sorted(m["To"] for m in smtp.messages) == [
