@@ -6,6 +6,7 @@ tests/support/net.py.
 
 from __future__ import annotations
 
+import argparse
 import re
 import statistics
 import uuid
@@ -19,6 +20,14 @@ from sqlalchemy.engine import make_url
 
 from maillage import migrate
 from maillage.settings import database_url
+
+SERVER = "postgresql://127.0.0.1:5432/postgres"
+
+
+def add_postgres_option(parser: argparse.ArgumentParser) -> None:
+    """The benches' `--postgres`: the server where `scratch_database` makes its database."""
+    parser.add_argument("--postgres", default=SERVER,
+                        help="a PostgreSQL server where a scratch database is made and dropped")
 
 
 @contextmanager

@@ -50,7 +50,7 @@ from sqlalchemy import event
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.common import scratch_database
+from bench.common import add_postgres_option, scratch_database
 from maillage.app import create_app
 from maillage.database import session, transaction
 from maillage.emails.models import Digest, Frequency
@@ -280,8 +280,7 @@ def bare(sample: list[tuple[str, bytes]], count: int, connections: int, port: in
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--postgres", default="postgresql://127.0.0.1:5432/postgres",
-                        help="a PostgreSQL server where a scratch database is made and dropped")
+    add_postgres_option(parser)
     parser.add_argument("--subscribers", type=int, default=10_000,
                         help="confirmed subscribers (default 10,000; 1,000,000 nationally)")
     parser.add_argument("--initiatives", type=int, default=100,

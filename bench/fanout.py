@@ -25,7 +25,7 @@ import sqlalchemy as sa
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.common import explained, scratch_database, summary
+from bench.common import add_postgres_option, explained, scratch_database, summary
 from maillage import realtime
 from maillage.accounts.models import User
 from maillage.app import create_app
@@ -107,8 +107,7 @@ def run(size: int, author_id: int, repeats: int) -> dict[str, object]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--postgres", default="postgresql://127.0.0.1:5432/postgres",
-                        help="a PostgreSQL server where a scratch database is made and dropped")
+    add_postgres_option(parser)
     parser.add_argument("--redis", default="redis://127.0.0.1:6379/9",
                         help="the Redis of the Socket.IO message queue")
     parser.add_argument("--sizes", default="100000,1000000", help="follower counts")

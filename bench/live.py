@@ -62,7 +62,7 @@ from redis import Redis
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.common import scratch_database
+from bench.common import add_postgres_option, scratch_database
 from bench.harness.clients import ACTIVITY, NOTIFICATION, Audience
 from bench.harness.cpu import CpuMeter, backends_of, process_tree, processes_named
 from bench.harness.people import Follower, populate
@@ -333,8 +333,7 @@ def measure_throughput(args: argparse.Namespace, audience: Audience, poster: Pos
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--postgres", default="postgresql://127.0.0.1:5432/postgres",
-                        help="a PostgreSQL server where a scratch database is made and dropped")
+    add_postgres_option(parser)
     parser.add_argument("--redis", default=None,
                         help="use this Redis database (flushed at start and end) instead of a "
                         "private redis-server; its server's other users share Socket.IO "

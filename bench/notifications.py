@@ -38,7 +38,7 @@ import sqlalchemy as sa
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.common import scratch_database
+from bench.common import add_postgres_option, scratch_database
 from bench.search import server
 from bench.search import summary as percentiles
 from maillage.accounts.models import Scope, User
@@ -254,8 +254,7 @@ def run(size: int, args: argparse.Namespace) -> dict[str, Any]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--postgres", default="postgresql://127.0.0.1:5432/postgres",
-                        help="a PostgreSQL server where a scratch database is made and dropped")
+    add_postgres_option(parser)
     parser.add_argument("--sizes", default="10000,100000",
                         help="the member's notification counts (default: %(default)s)")
     parser.add_argument("--members", type=int, default=20_000,

@@ -28,7 +28,7 @@ import sqlalchemy as sa
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.common import scratch_database, summary
+from bench.common import add_postgres_option, scratch_database, summary
 from maillage.accounts.models import Role, TownMembership, User, user_expertise
 from maillage.app import create_app
 from maillage.database import session, transaction, utcnow
@@ -110,8 +110,7 @@ def one_request(counter: StatementCounter, asker_id: int, delay: timedelta) -> d
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--postgres", default="postgresql://127.0.0.1:5432/postgres",
-                        help="a PostgreSQL server where a scratch database is made and dropped")
+    add_postgres_option(parser)
     parser.add_argument("--sizes", default="2000,20000", help="referent counts")
     parser.add_argument("--repeats", type=int, default=5, help="requests per size")
     args = parser.parse_args()
