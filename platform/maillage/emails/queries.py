@@ -182,6 +182,31 @@ class PublicEvent:
     summary: str = ""
 
 
+class PublicEvents:
+    """A window's public events, newest first, found by theme and by town: a subscriber
+    follows a few of each, and so reads the few events that name them, not all the week's."""
+
+    def __init__(self, events: list[PublicEvent]) -> None:
+        self.events = events
+        self._by_theme: dict[str, list[int]] = {}
+        self._by_town: dict[str, list[int]] = {}
+        for n, event in enumerate(events):
+            for slug in event.themes:
+                self._by_theme.setdefault(slug, []).append(n)
+            self._by_town.setdefault(event.town_insee, []).append(n)
+        # The same item for each reader of an event, in a language, for the same reason.
+        self.items: dict[tuple[int, str, str | None], Item] = {}
+
+    def of(self, themes: Iterable[str], towns: Iterable[str]) -> list[int]:
+        """The positions of the events naming any of `themes` or `towns`, newest first."""
+        found: set[int] = set()
+        for slug in themes:
+            found.update(self._by_theme.get(slug, ()))
+        for insee in towns:
+            found.update(self._by_town.get(insee, ()))
+        return sorted(found)
+
+
 DIGESTS_KEPT = 1024
 
 
@@ -216,7 +241,7 @@ class Context:
 
     def __init__(self) -> None:
         self.themes = theme_map()
-        self._events: dict[Window, list[PublicEvent]] = {}
+        self._events: dict[Window, PublicEvents] = {}
         self._names: dict[str, dict[str, str]] = {}
         # Digest lines as rendered, by item and language: every reader of an item gets the
         # same line but for its stop link (emails.messages).
@@ -242,11 +267,11 @@ class Context:
             self._names[locale] = {slug: t.name(locale) for slug, t in self.themes.items()}
         return self._names[locale]
 
-    def public_events(self, window: Window) -> list[PublicEvent]:
-        """The public events of `window`, newest first (most subscribers of a run share
-        their window: the previous run's)."""
+    def public_events(self, window: Window) -> PublicEvents:
+        """The public events of `window` (most subscribers of a run share their window: the
+        previous run's)."""
         if window not in self._events:
-            self._events[window] = _public_events(window)
+            self._events[window] = PublicEvents(_public_events(window))
         return self._events[window]
 
 
@@ -421,22 +446,30 @@ class Subscriptions(Source):
 
     def fill(self, recipients: list[Recipient], context: Context) -> None:
         for reader in recipients:
-            if reader.window is None:
-                continue
+            if reader.window is not None:
+                public = context.public_events(reader.window)
+                reader.items += [self._item(public, n, reader, context)
+                                 for n in public.of(reader.themes, reader.towns)]
+
+    @staticmethod
+    def _item(public: PublicEvents, n: int, reader: Recipient, context: Context) -> Item:
+        """The item of the `n`th event for `reader`: why it is there, a theme it follows
+        (the event's first) or else its town."""
+        event = public.events[n]
+        theme = next((slug for slug in event.themes if slug in reader.themes), None)
+        key = (n, reader.locale, theme)
+        if key not in public.items:
             said = words(reader.locale)
-            for event in context.public_events(reader.window):
-                matched = [slug for slug in event.themes if slug in reader.themes]
-                if matched:
-                    name = context.theme_names(reader.locale).get(matched[0], matched[0])
-                    why, topic = str(said["why_theme"]).format(name=name), ("theme", matched[0])
-                elif event.town_insee in reader.towns:
-                    why = str(said["why_town"]).format(name=event.town_name)
-                    topic = ("town", event.town_insee)
-                else:
-                    continue
-                reader.items.append(Item(_group(event.themes, matched[0] if matched else None),
-                                         f"{event.title} ({event.town_name})", event.link, why,
-                                         event.created_at, topic, event.summary))
+            if theme is not None:
+                name = context.theme_names(reader.locale).get(theme, theme)
+                why, topic = str(said["why_theme"]).format(name=name), ("theme", theme)
+            else:
+                why = str(said["why_town"]).format(name=event.town_name)
+                topic = ("town", event.town_insee)
+            public.items[key] = Item(_group(event.themes, theme),
+                                     f"{event.title} ({event.town_name})", event.link, why,
+                                     event.created_at, topic, event.summary)
+        return public.items[key]
 
 
 SOURCES: dict[str, Source] = {source.letter: source for source in (Users(), Subscriptions())}
