@@ -25,9 +25,13 @@ timed run did, going round that sample, from `--connections` threads, each with 
 smtplib connection of its own, taking the next message from a shared counter. Its
 cost per message is then the wire's and the sink's alone, as it is for the run.
 
+With `--workers N`, the same run is then split into N shares (DIGEST_PARTS), each a job
+taken by one of N `maillage worker` processes at once (a Redis of the bench's own), the
+connections shared out among them: a run's rate past one process, beside the same baseline.
+
 Progress goes to stderr; the figures, as JSON, to stdout. Run:
 `.venv/bin/python bench/digests.py --help`; at the national size, one batch size:
-`.venv/bin/python bench/digests.py --subscribers 1000000 --batch-sizes 500`.
+`.venv/bin/python bench/digests.py --subscribers 1000000 --batch-sizes 500 --workers 2`.
 """
 
 from __future__ import annotations
@@ -43,6 +47,7 @@ import smtplib
 import statistics
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -52,11 +57,14 @@ from email.message import Message
 from pathlib import Path
 
 import sqlalchemy as sa
+from redis import Redis
+from rq import Queue, Worker
 from sqlalchemy import event
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.common import add_postgres_option, scratch_database
+from bench.harness.processes import private_redis
 from maillage.app import create_app
 from maillage.database import session, transaction
 from maillage.emails.models import Digest, Frequency
@@ -64,6 +72,7 @@ from maillage.emails.periods import period_end
 from maillage.emails.runs import send_digests
 from maillage.events import Event
 from maillage.initiatives.models import Initiative, Status, initiative_themes
+from maillage.jobs import Job
 from maillage.mail.connection import Connection, Verdict
 from maillage.mail.transport import transport
 from maillage.themes.models import Theme
@@ -71,6 +80,7 @@ from maillage.themes.operations import load_themes
 from maillage.towns.models import Town
 from maillage.towns.operations import import_communes
 from tests.support.net import free_port
+from tests.support.stack import running_stack
 
 NOW = datetime(2026, 3, 30, 5, 10, tzinfo=UTC)  # a Monday, 07:10 in Paris
 PAGE = os.sysconf("SC_PAGE_SIZE")
@@ -283,6 +293,52 @@ def bare(sample: list[tuple[str, bytes]], count: int, connections: int, port: in
             "emails_per_second": round(count / elapsed), "sample": len(sample)}
 
 
+def workers_run(url: str, port: int, connections: int, workers: int, total: int,
+                folder: Path) -> dict[str, object]:
+    """The run split into `workers` shares (DIGEST_PARTS), each a job of its own, taken by as
+    many `maillage worker` processes at once, the connections shared out among them; timed
+    from the jobs' queueing to the last one's end. The scheduler's job queues the same jobs,
+    at the run's real date; the bench's week is in the past, so its `now` is given here."""
+    with transaction():
+        session.execute(sa.delete(Digest))
+    settings = {"SMTP_URL": f"smtp://127.0.0.1:{port}", "DIGEST_PARTS": str(workers),
+                "SMTP_CONNECTIONS": str(max(connections // workers, 1))}
+    with private_redis(folder) as (redis_url, _pid), \
+            running_stack(url, redis_url, folder, web=0, workers=workers, env=settings,
+                          logs=True) as stack:
+        redis = Redis.from_url(redis_url)
+        while len(Worker.all(connection=redis)) < workers:
+            time.sleep(0.1)
+        mail = Queue("mail", connection=redis)
+        started = time.perf_counter()
+        jobs = [mail.enqueue(Job.SEND_DIGEST_PART.value, "weekly", NOW, number, workers,
+                             job_timeout=24 * 3600) for number in range(workers)]
+        while not all(job.get_status() in ("finished", "failed") for job in jobs):
+            time.sleep(0.2)
+        elapsed = time.perf_counter() - started
+        peaks = [peak_rss(pid) for pid in stack.worker_pids]
+    failed = [job.id for job in jobs if job.get_status() == "failed"]
+    if failed:
+        raise SystemExit(f"shares failed: {failed}; see {folder}/worker-*.log")
+    with transaction():
+        sent = session.scalar(sa.select(sa.func.count(Digest.sent_at))) or 0
+    if sent != total:
+        raise SystemExit(f"{sent:,} digests of {total:,} sent")
+    return {"workers": workers, "connections_each": settings["SMTP_CONNECTIONS"],
+            "sent": sent, "seconds": round(elapsed, 2),
+            "emails_per_second": round(sent / elapsed),
+            "peak_rss_mib_each": [round(peak / 2**20, 1) for peak in peaks]}
+
+
+def peak_rss(pid: int) -> int:
+    """The peak resident memory of process `pid` (VmHWM), in bytes."""
+    with open(f"/proc/{pid}/status") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) * 1024
+    return 0
+
+
 def sink_command(name: str, port: int) -> list[str]:
     """The command of the SMTP sink `name` listening on `port`."""
     if name == "aiosmtpd":
@@ -309,6 +365,10 @@ def main() -> None:
     parser.add_argument("--sample", type=int, default=1_000,
                         help="messages of the first run the bare baseline goes round "
                              "(default 1,000; at most a twentieth of the subscribers)")
+    parser.add_argument("--workers", type=int, default=0,
+                        help="also run the digests split over this many `maillage worker` "
+                             "processes (DIGEST_PARTS), the connections shared among them, "
+                             "on a Redis of the bench's own (default 0: not)")
     parser.add_argument("--sink", choices=("smtp-sink", "aiosmtpd"),
                         default="smtp-sink" if shutil.which("smtp-sink") else "aiosmtpd",
                         help="the SMTP server that takes the mail (default smtp-sink where "
@@ -346,6 +406,10 @@ def main() -> None:
                 log(f"kept {len(sample)} messages for the bare run")
                 baseline = bare(sample, int(runs[0]["sent"]), args.connections, port,
                                 "ne-pas-repondre@maillage.localhost")
+                if args.workers:
+                    with tempfile.TemporaryDirectory(prefix="bench-digests-") as folder:
+                        runs.append(workers_run(url, port, args.connections, args.workers,
+                                                int(runs[0]["sent"]), Path(folder)))
             app.extensions["maillage.engine"].dispose()
     finally:
         sink.terminate()

@@ -11,6 +11,7 @@ answer), which the job queues with its delay and the sweep would queue anyway.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from email.message import Message
 
 from flask import current_app
@@ -26,6 +27,8 @@ from maillage.database import transaction, utcnow
 from maillage.emails import operations, queries
 from maillage.emails.messages import notice_message, subscription_confirmation_message
 from maillage.emails.models import Frequency
+from maillage.emails.periods import period_end
+from maillage.emails.queries import Part
 from maillage.emails.runs import Report, resend_expired, send_digests, send_one_digest
 from maillage.help.messages import reminder_message
 from maillage.help.queries import get_reminder
@@ -38,6 +41,10 @@ from maillage.mail.transport import transport
 from maillage.replies.messages import closed_message
 from maillage.replies.queries import closed_reply
 from workers.context import job_app
+
+# How long a digest run (or a share of one) may take before RQ stops it: a million
+# subscribers took some 30 minutes in one process (bench/README.md).
+RUN_TIMEOUT = 3600
 
 
 def _notice(mail: OutgoingMail) -> Message | None:
@@ -152,8 +159,29 @@ def sweep_digests() -> int:
         return resend_expired()
 
 
-def send_due_digests(frequency: str) -> Report:
+def send_due_digests(frequency: str) -> Report | None:
     """The scheduler's job: send the digests of the period that ended last (a no-op when they
-    were sent already, so it may run more often than needed)."""
+    were sent already, so it may run more often than needed); with DIGEST_PARTS above 1,
+    queue that many jobs instead, each sending to its share of the recipients, for as many
+    mail workers to send at once."""
+    app = job_app()
+    with app.app_context():
+        now, parts = utcnow(), app.config["DIGEST_PARTS"]
+        if parts == 1:
+            return send_digests(Frequency(frequency), now=now)
+        end = period_end(Frequency(frequency), now)
+        queues = app.extensions["maillage.queues"]
+        for number in range(parts):
+            # One id a share of a period: while the shares wait or run, the run of the other
+            # hour queues none again; after, its shares find their digests recorded.
+            job_id = f"digests-{frequency}-{end:%Y%m%dT%H%M}-{number + 1}-of-{parts}"
+            if not queues.enqueue("mail", Job.SEND_DIGEST_PART, frequency, now, number, parts,
+                                  job_id=job_id, timeout=RUN_TIMEOUT):
+                raise RuntimeError(f"{job_id} could not be queued; the next run will")
+        return None
+
+
+def send_digest_part(frequency: str, now: datetime, number: int, of: int) -> Report:
+    """A share of a digest run that `send_due_digests` split."""
     with job_app().app_context():
-        return send_digests(Frequency(frequency), now=utcnow())
+        return send_digests(Frequency(frequency), now=now, part=Part(number, of))

@@ -10,7 +10,7 @@ run claimed and did not send before it died, once their lease has run out.
 from rq import cron
 
 from workers.escalation import follow_through_help
-from workers.mail import send_due_digests, sweep_digests
+from workers.mail import RUN_TIMEOUT, send_due_digests, sweep_digests
 from workers.sweeper import (
     prune_notifications,
     sweep_files,
@@ -29,6 +29,6 @@ cron.register(prune_notifications, "events", interval=3600, job_timeout=3600)
 cron.register(follow_through_help, "events", interval=600)
 cron.register(sweep_digests, "mail", interval=300)
 cron.register(send_due_digests, "mail", args=("daily",), cron="0 5,6 * * *",
-              name="daily-digests", job_timeout=3600)
+              name="daily-digests", job_timeout=RUN_TIMEOUT)
 cron.register(send_due_digests, "mail", args=("weekly",), cron="0 5,6 * * 1",
-              name="weekly-digests", job_timeout=3600)
+              name="weekly-digests", job_timeout=RUN_TIMEOUT)

@@ -13,6 +13,7 @@ class Job(enum.StrEnum):
     PROCESS_EVENT = "workers.events.process_event"
     SEND_MAIL = "workers.mail.send_mail"
     SEND_DIGEST = "workers.mail.send_digest"
+    SEND_DIGEST_PART = "workers.mail.send_digest_part"
     SWEEP_DIGESTS = "workers.mail.sweep_digests"
     SWEEP_OUTBOX = "workers.sweeper.sweep_outbox"
     SWEEP_MAIL = "workers.sweeper.sweep_mail"

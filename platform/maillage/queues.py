@@ -43,10 +43,11 @@ class Queues(Protocol):
     """What the application needs from a job queue."""
 
     def enqueue(self, queue_name: str, func: Callable[..., Any] | str, *args: Any,
-                job_id: str, delay: float = 0) -> bool:
+                job_id: str, delay: float = 0, timeout: int | None = None) -> bool:
         """Queue `func(*args)` under `job_id`, to run in `delay` seconds, unless a job of that
         id is queued, running or waiting for a retry; False when the queue could not be
-        reached.
+        reached. A job running past `timeout` seconds (RQ's default, 180, when None) is
+        stopped, and retried.
 
         `func` may be the dotted path of a job in `workers/`, so that the domain never
         imports its consumers.
@@ -79,9 +80,9 @@ class RedisQueues:
         return Queue(name, connection=self.connection)
 
     def enqueue(self, queue_name: str, func: Callable[..., Any] | str, *args: Any,
-                job_id: str, delay: float = 0) -> bool:
+                job_id: str, delay: float = 0, timeout: int | None = None) -> bool:
         try:
-            self._enqueue_once(self.queue(queue_name), func, args, job_id, delay)
+            self._enqueue_once(self.queue(queue_name), func, args, job_id, delay, timeout)
         except RedisError as error:
             log.warning("Could not queue %s: %s; the sweeper will queue it again", job_id, error)
             return False
@@ -106,7 +107,8 @@ class RedisQueues:
                         len(job_ids), error)
 
     def _enqueue_once(self, queue: Queue, func: Callable[..., Any] | str,
-                      args: tuple[Any, ...], job_id: str, delay: float) -> None:
+                      args: tuple[Any, ...], job_id: str, delay: float,
+                      timeout: int | None) -> None:
         # RQ's `unique=True` refuses any id whose job is still stored, finished and failed
         # ones included (kept for days): the status decides here, under WATCH, as RQ does
         # with dependencies, so that two clients queueing at once queue one job.
@@ -133,7 +135,7 @@ class RedisQueues:
                     # given.
                     func = str(func) if isinstance(func, str) else func
                     options = {"job_id": job_id, "description": job_id, "retry": self.retry,
-                               "failure_ttl": FAILURE_TTL}
+                               "failure_ttl": FAILURE_TTL, "timeout": timeout}
                     if delay > 0:  # RQ's scheduler, which `maillage worker` runs, queues it
                         queue.schedule_job(
                             queue.create_job(func, args, status=JobStatus.SCHEDULED, **options),
@@ -181,7 +183,8 @@ class ThreadQueues:
             self.worker.start()
 
     def enqueue(self, queue_name: str, func: Callable[..., Any] | str, *args: Any,
-                job_id: str, delay: float = 0) -> bool:
+                job_id: str, delay: float = 0, timeout: int | None = None) -> bool:
+        # No time-out: the thread runs one job at a time, and cannot stop one.
         if isinstance(func, str):
             func = import_string(func)
         with self.condition:

@@ -136,6 +136,10 @@ def load(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
         # How long a digest run holds the digests it claimed (seconds): past it, a run or the
         # sweep sends those still unsent (their run died). A batch must go out within it.
         "DIGEST_LEASE": _seconds(env, "DIGEST_LEASE", default=900),
+        # How many jobs a digest run is split into, each sending to a share of the recipients:
+        # as many as mail workers on cores of their own (a run is some 600 digests a second
+        # in one process; docs/operations.md, "Scale").
+        "DIGEST_PARTS": int(_positive(env, "DIGEST_PARTS", default=1, unit="jobs", example=4)),
         # How long a mailed password reset link works (hours); it works once in any case.
         "PASSWORD_RESET_MAX_AGE": _hours(env, "PASSWORD_RESET_MAX_AGE", default=1),
         # Log lines as plain text (`make run`) or one JSON object each (the Procfile's).

@@ -1,5 +1,7 @@
-"""A `maillage worker` killed with SIGKILL in the middle of a digest run to 5,000 readers, then
-a new run: a real SMTP server on loopback gets one digest per reader, none lost."""
+"""Digest runs in real `maillage worker` processes, to a real SMTP server on loopback: one
+killed with SIGKILL in the middle of a run to 5,000 readers, then a new run, gets each
+reader one digest, none lost; a run split into shares (DIGEST_PARTS) over two workers
+sends each reader, account holder or subscriber, one digest."""
 
 from __future__ import annotations
 
@@ -9,20 +11,23 @@ import subprocess
 import sys
 import time
 from collections import Counter
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 from redis import Redis
 from redis.exceptions import RedisError
-from rq import Queue
+from rq import Queue, Worker
 
 from maillage.accounts.models import User
 from maillage.database import session, transaction, utcnow
-from maillage.emails.models import Digest
+from maillage.emails.models import Digest, Frequency, Subscription, subscription_themes
 from maillage.emails.runs import most_sent_twice
 from maillage.initiatives.operations import publish_initiative
+from maillage.themes.models import Theme
 from tests.support.services import SHARED_REDIS, service_missing
+from tests.support.stack import running_stack
 from tests.support.users import bulk_followers
 
 READERS = 5_000
@@ -93,3 +98,68 @@ def test_a_worker_killed_mid_run_loses_no_digest_and_sends_none_twice(
     assert tuple(rows) == (READERS, READERS)
     print(f"killed after {before} digests, {claimed_unsent} claimed unsent, "
           f"{again} accepted twice")
+
+
+def test_a_run_split_over_two_workers_sends_each_reader_one_digest(
+        create_user, smtp, wait, database_url, tmp_path) -> None:
+    """Three shares of the weekly run, queued by the scheduler's job, taken by two workers at
+    once: every account holder and every subscriber gets one digest, from one share."""
+    redis = Redis.from_url(SHARED_REDIS, socket_connect_timeout=1)
+    try:
+        redis.flushdb()
+    except RedisError as error:
+        service_missing(f"Redis does not answer at {SHARED_REDIS}: {error}")
+    users, subscribers = 400, 200
+    bulk_followers(users, "sobriete-numerique")
+    with transaction():
+        session.execute(sa.update(User).values(email_confirmed_at=utcnow()))
+        session.execute(sa.insert(Subscription), [
+            {"email": f"abonne{n}@subscribe.test", "frequency": Frequency.WEEKLY,
+             "confirmed_at": utcnow() - timedelta(days=60),
+             "created_at": utcnow() - timedelta(days=60)} for n in range(subscribers)])
+        theme_id = session.scalar(sa.select(Theme.id).where(Theme.slug == "sobriete-numerique"))
+        session.execute(sa.insert(subscription_themes).from_select(
+            ["subscription_id", "theme_id"],
+            sa.select(Subscription.id, sa.literal(theme_id))))
+    author = create_user("maire@lannion.fr", town="22113", verified=True)
+    with transaction():
+        publish_initiative(session.get(User, author.id), town="22113", title="Wifi sobre",
+                           summary="s", body="b", themes=["sobriete-numerique"])
+    wait()
+    smtp.messages.clear()
+    expected = users + subscribers
+    settings = {"SMTP_URL": smtp.url, "DIGEST_PARTS": "3"}
+    mail = Queue("mail", connection=redis)
+    try:
+        with running_stack(database_url, SHARED_REDIS, tmp_path, web=0, workers=2,
+                           env=settings):
+            deadline = time.monotonic() + 60
+            while len(Worker.all(connection=redis)) < 2 and time.monotonic() < deadline:
+                time.sleep(0.1)
+            mail.enqueue("workers.mail.send_due_digests", "weekly")
+            deadline = time.monotonic() + 180
+            while len(smtp.messages) < expected and time.monotonic() < deadline:
+                time.sleep(0.05)
+            time.sleep(1)  # what a share would send twice would come now
+        parts = [mail.fetch_job(job) for job in mail.finished_job_registry.get_job_ids()
+                 if job.startswith("digests-weekly-")]
+        sent = {job.args[2]: job.return_value().sent for job in parts}  # by share
+        took = {job.worker_name for job in parts}
+    finally:
+        redis.flushdb()
+    per_reader = Counter(message["To"] for message in smtp.messages)
+    assert len(per_reader) == expected
+    assert set(per_reader.values()) == {1}
+    assert sum(to.endswith("@subscribe.test") for to in per_reader) == subscribers
+    assert sorted(job.id.rsplit("-", 3)[1:] for job in parts) == [
+        ["1", "of", "3"], ["2", "of", "3"], ["3", "of", "3"]]
+    assert len(took) == 2, "both workers were to send a share"
+    # Each share sent to its own readers, their ids modulo 3, not to whoever came first.
+    with transaction():
+        ids = dict(session.execute(sa.select(User.email, User.id)).all()) | dict(
+            session.execute(sa.select(Subscription.email, Subscription.id)).all())
+    assert sent == dict(Counter(ids[to] % 3 for to in per_reader))
+    with transaction():
+        rows = session.execute(sa.select(sa.func.count(), sa.func.count(Digest.sent_at))
+                               .where(Digest.items > 0)).one()
+    assert tuple(rows) == (expected, expected)

@@ -299,6 +299,21 @@ def _public_events(window: Window) -> list[PublicEvent]:
             for e in shown]
 
 
+@dataclass(frozen=True)
+class Part:
+    """The share of a run's recipients whose ids leave `number` when divided by `of`: a
+    run split over several mail workers (DIGEST_PARTS), each sending one share."""
+
+    number: int = 0
+    of: int = 1
+
+    def holds(self, column: sa.ColumnElement[int]) -> sa.ColumnElement[bool]:
+        return column % self.of == self.number if self.of > 1 else sa.true()
+
+
+WHOLE = Part()
+
+
 class Source:
     """Where digest recipients come from; `letter` marks them in unsubscribe tokens."""
 
@@ -306,7 +321,8 @@ class Source:
     key: ClassVar[str]  # the column of `digests` naming the recipient
     model: ClassVar[Model]  # what their items are, in commit order (emails.windows)
 
-    def batch(self, frequency: Frequency, after: int, size: int) -> list[Recipient]:
+    def batch(self, frequency: Frequency, after: int, size: int,
+              part: Part = WHOLE) -> list[Recipient]:
         raise NotImplementedError
 
     def some(self, ids: list[int]) -> list[Recipient]:
@@ -318,7 +334,7 @@ class Source:
         """Put in each recipient's `items` what happened in its window."""
         raise NotImplementedError
 
-    def count(self, frequency: Frequency) -> int:
+    def count(self, frequency: Frequency, part: Part = WHOLE) -> int:
         raise NotImplementedError
 
 
@@ -333,10 +349,11 @@ class Users(Source):
     key = "user_id"
     model = Notification
 
-    def _query(self, frequency: Frequency | None = None) -> sa.Select:
+    def _query(self, frequency: Frequency | None = None, part: Part = WHOLE) -> sa.Select:
         query = (sa.select(User.id, User.email, User.locale, User.created_at, EmailPreference)
                  .outerjoin(EmailPreference, EmailPreference.user_id == User.id)
-                 .where(EmailPreference.unsubscribed_at.is_(None), _mailable(User)))
+                 .where(EmailPreference.unsubscribed_at.is_(None), _mailable(User),
+                        part.holds(User.id)))
         if frequency is None:
             return query
         return query.where(sa.func.coalesce(EmailPreference.frequency, Frequency.WEEKLY.value)
@@ -348,16 +365,17 @@ class Users(Source):
                           preference or default_preference(user_id), key=str(user_id))
                 for user_id, email, locale, created_at, preference in rows]
 
-    def batch(self, frequency: Frequency, after: int, size: int) -> list[Recipient]:
+    def batch(self, frequency: Frequency, after: int, size: int,
+              part: Part = WHOLE) -> list[Recipient]:
         return self._recipients(session.execute(
-            self._query(frequency).where(User.id > after).order_by(User.id).limit(size)))
+            self._query(frequency, part).where(User.id > after).order_by(User.id).limit(size)))
 
     def some(self, ids: list[int]) -> list[Recipient]:
         return self._recipients(session.execute(self._query().where(User.id.in_(ids))))
 
-    def count(self, frequency: Frequency) -> int:
+    def count(self, frequency: Frequency, part: Part = WHOLE) -> int:
         return session.scalar(sa.select(sa.func.count()).select_from(
-            self._query(frequency).subquery())) or 0
+            self._query(frequency, part).subquery())) or 0
 
     def fill(self, recipients: list[Recipient], context: Context) -> None:
         by_id = {r.id: r for r in recipients if r.window is not None}
@@ -404,15 +422,17 @@ class Subscriptions(Source):
     key = "subscription_id"
     model = Event
 
-    def _query(self, frequency: Frequency | None = None) -> sa.Select:
+    def _query(self, frequency: Frequency | None = None, part: Part = WHOLE) -> sa.Select:
         query = sa.select(Subscription.id, Subscription.email, Subscription.locale,
                           sa.func.coalesce(Subscription.confirmed_at, Subscription.created_at),
                           Subscription.secret).where(Subscription.confirmed_at.is_not(None),
-                                                     not_failing(Subscription.email))
+                                                     not_failing(Subscription.email),
+                                                     part.holds(Subscription.id))
         return query if frequency is None else query.where(Subscription.frequency == frequency)
 
-    def batch(self, frequency: Frequency, after: int, size: int) -> list[Recipient]:
-        return self._recipients(self._query(frequency).where(Subscription.id > after)
+    def batch(self, frequency: Frequency, after: int, size: int,
+              part: Part = WHOLE) -> list[Recipient]:
+        return self._recipients(self._query(frequency, part).where(Subscription.id > after)
                                 .order_by(Subscription.id).limit(size))
 
     def some(self, ids: list[int]) -> list[Recipient]:
@@ -440,9 +460,9 @@ class Subscriptions(Source):
             reader.towns = frozenset(towns.get(reader.id, ()))
         return readers
 
-    def count(self, frequency: Frequency) -> int:
+    def count(self, frequency: Frequency, part: Part = WHOLE) -> int:
         return session.scalar(sa.select(sa.func.count()).select_from(
-            self._query(frequency).subquery())) or 0
+            self._query(frequency, part).subquery())) or 0
 
     def fill(self, recipients: list[Recipient], context: Context) -> None:
         for reader in recipients:

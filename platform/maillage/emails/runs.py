@@ -37,7 +37,15 @@ from maillage.emails import operations
 from maillage.emails.messages import digest_message
 from maillage.emails.models import Digest, Frequency
 from maillage.emails.periods import period_end
-from maillage.emails.queries import SOURCES, Context, Recipient, Source, set_windows
+from maillage.emails.queries import (
+    SOURCES,
+    WHOLE,
+    Context,
+    Part,
+    Recipient,
+    Source,
+    set_windows,
+)
 from maillage.emails.windows import Snapshot, Window, taken
 from maillage.jobs import Job
 from maillage.mail.connection import Connection, TemporaryFailure
@@ -58,6 +66,11 @@ def most_sent_twice(connections: int) -> int:
     return UNMARKED + connections
 
 
+# One lock for every report's counts, not one each: a report is the job's result, which RQ
+# pickles, and a lock cannot be pickled.
+_COUNTING = threading.Lock()
+
+
 @dataclass
 class Report:
     """What a run did; with `dry_run`, `planned` lists (address, items) instead of sending.
@@ -74,11 +87,10 @@ class Report:
     failing: int = 0
     resent: int = 0
     planned: list[tuple[str, int]] = field(default_factory=list)
-    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     def count(self, result: Outcome) -> None:
         """Count a digest's outcome (from any of the run's senders)."""
-        with self._lock:
+        with _COUNTING:
             self.sent += result is Outcome.SENT
             self.failing += result is Outcome.FAILING
             self.retrying += result is Outcome.RETRY
@@ -94,10 +106,10 @@ class Claimed:
     reader: Recipient
 
 
-def count_recipients(frequency: Frequency) -> int:
+def count_recipients(frequency: Frequency, part: Part = WHOLE) -> int:
     """How many recipients a run of `frequency` goes through (for a progress bar)."""
     with transaction():
-        return sum(source.count(frequency) for source in SOURCES.values())
+        return sum(source.count(frequency, part) for source in SOURCES.values())
 
 
 def _lease() -> timedelta:
@@ -105,26 +117,28 @@ def _lease() -> timedelta:
 
 
 def send_digests(frequency: Frequency, *, now: datetime, dry_run: bool = False,
-                 batch_size: int = BATCH,
+                 batch_size: int = BATCH, part: Part = WHOLE,
                  progress: Callable[[int], None] | None = None) -> Report:
-    """Send the digests of the period of `frequency` that ended last before `now`, after
-    those of earlier runs left unsent past their lease."""
+    """Send the digests of the period of `frequency` that ended last before `now` to the
+    recipients of `part`, after those of earlier runs left unsent past their lease (the
+    first part sends these)."""
     end = period_end(frequency, now)
     report = Report(frequency, end)
+    first = part.number == 0
     with transaction():
         # Before anything is read: what commits from now on goes in the next digests.
         ends = {source.letter: taken(source.model) for source in SOURCES.values()}
         context = Context()
-        if not dry_run and frequency is Frequency.DAILY:
+        if not dry_run and first and frequency is Frequency.DAILY:
             operations.forget_unconfirmed(now)
     with _Senders(context, report) as senders:
-        if not dry_run:
+        if not dry_run and first:
             report.resent = _resend(senders, context, report, frequency=frequency)
         for source in SOURCES.values():
             after = 0
             while not senders.failed and (batch := _claim_batch(
-                    source, frequency, after, batch_size, end, ends[source.letter], context,
-                    report, dry_run)):
+                    source, frequency, part, after, batch_size, end, ends[source.letter],
+                    context, report, dry_run)):
                 if not dry_run:
                     senders.submit(batch.claimed)
                 if progress is not None:
@@ -140,11 +154,11 @@ class Batch:
     claimed: list[Claimed]
 
 
-def _claim_batch(source: Source, frequency: Frequency, after: int, size: int, end: datetime,
-                 window_end: Snapshot, context: Context, report: Report,
+def _claim_batch(source: Source, frequency: Frequency, part: Part, after: int, size: int,
+                 end: datetime, window_end: Snapshot, context: Context, report: Report,
                  dry_run: bool) -> Batch | None:
     with transaction():
-        recipients = source.batch(frequency, after, size)
+        recipients = source.batch(frequency, after, size, part)
         if not recipients:
             return None
         set_windows(source, recipients, frequency, end, window_end)
