@@ -317,7 +317,8 @@ def workers_run(url: str, port: int, connections: int, workers: int, total: int,
             time.sleep(0.2)
         elapsed = time.perf_counter() - started
         peaks = [peak_rss(pid) for pid in stack.worker_pids]
-    failed = [job.id for job in jobs if job.get_status() == "failed"]
+        failed = [job.id for job in jobs if job.get_status() == "failed"]
+    log(f"{workers} workers: {total:,} recipients in {elapsed:.0f} s")
     if failed:
         raise SystemExit(f"shares failed: {failed}; see {folder}/worker-*.log")
     with transaction():
