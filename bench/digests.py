@@ -325,7 +325,7 @@ def workers_run(url: str, port: int, connections: int, workers: int, total: int,
         sent = session.scalar(sa.select(sa.func.count(Digest.sent_at))) or 0
     if sent != total:
         raise SystemExit(f"{sent:,} digests of {total:,} sent")
-    return {"workers": workers, "connections_each": settings["SMTP_CONNECTIONS"],
+    return {"workers": workers, "connections_each": int(settings["SMTP_CONNECTIONS"]),
             "sent": sent, "seconds": round(elapsed, 2),
             "emails_per_second": round(sent / elapsed),
             "peak_rss_mib_each": [round(peak / 2**20, 1) for peak in peaks]}

@@ -47,8 +47,7 @@ def load(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
         "SOCKETIO_CHANNEL": env.get("SOCKETIO_CHANNEL", "flask-socketio"),
         "SMTP_URL": env.get("SMTP_URL") or None,
         # How many SMTP connections a digest run sends over at once.
-        "SMTP_CONNECTIONS": int(_positive(env, "SMTP_CONNECTIONS", default=4,
-                                          unit="connections", example=4)),
+        "SMTP_CONNECTIONS": _whole(env, "SMTP_CONNECTIONS", default=4, unit="connections"),
         "MAIL_DIR": Path(env.get("MAILLAGE_MAIL_DIR") or instance / "mail"),
         "MAIL_SENDER": env.get("MAIL_SENDER", "Maillage <ne-pas-repondre@maillage.localhost>"),
         # Replies by mail: the domain of the notices' Reply-To (`reply+<token>@<domain>`),
@@ -139,7 +138,7 @@ def load(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
         # How many jobs a digest run is split into, each sending to a share of the recipients:
         # as many as mail workers on cores of their own (a run is some 600 digests a second
         # in one process; docs/operations.md, "Scale").
-        "DIGEST_PARTS": int(_positive(env, "DIGEST_PARTS", default=1, unit="jobs", example=4)),
+        "DIGEST_PARTS": _whole(env, "DIGEST_PARTS", default=1, unit="jobs"),
         # How long a mailed password reset link works (hours); it works once in any case.
         "PASSWORD_RESET_MAX_AGE": _hours(env, "PASSWORD_RESET_MAX_AGE", default=1),
         # Log lines as plain text (`make run`) or one JSON object each (the Procfile's).

@@ -71,3 +71,16 @@ def test_event_batch_is_a_whole_number_of_events_above_zero() -> None:
     for wrong in ("0", "ten", "1.5"):
         with pytest.raises(SettingsError, match="EVENT_BATCH is a number of events above 0"):
             settings.load({"EVENT_BATCH": wrong})
+
+
+def test_connections_and_shares_of_a_digest_run_are_whole_numbers_above_zero() -> None:
+    """Half a connection would be none: a run with no sender claims its digests and sends
+    nothing."""
+    config = settings.load({})
+    assert (config["SMTP_CONNECTIONS"], config["DIGEST_PARTS"]) == (4, 1)
+    config = settings.load({"SMTP_CONNECTIONS": "8", "DIGEST_PARTS": "3"})
+    assert (config["SMTP_CONNECTIONS"], config["DIGEST_PARTS"]) == (8, 3)
+    for name, unit in (("SMTP_CONNECTIONS", "connections"), ("DIGEST_PARTS", "jobs")):
+        for wrong in ("0", "0.5", "-2", "four", "2.5"):
+            with pytest.raises(SettingsError, match=f"{name} is a number of {unit} above 0"):
+                settings.load({name: wrong})
