@@ -37,22 +37,46 @@ CONNECTIONS = 4  # the run's SMTP connections
 pytestmark = pytest.mark.smtp
 
 
-def test_a_worker_killed_mid_run_loses_no_digest_and_sends_none_twice(
-        create_user, smtp, wait, database_url, tmp_path) -> None:
+@pytest.fixture
+def redis() -> Redis:
+    """The suite's Redis database, emptied."""
     redis = Redis.from_url(SHARED_REDIS, socket_connect_timeout=1)
     try:
         redis.flushdb()
     except RedisError as error:
         service_missing(f"Redis does not answer at {SHARED_REDIS}: {error}")
-    bulk_followers(READERS, "sobriete-numerique")
+    return redis
+
+
+def _readers_of_one_initiative(count: int, create_user, wait, smtp,
+                               subscribers: int = 0) -> None:
+    """`count` confirmed account holders and `subscribers` email subscribers following a
+    theme, and one initiative of it published: an item for each in the weekly digest."""
+    bulk_followers(count, "sobriete-numerique")
     with transaction():
         session.execute(sa.update(User).values(email_confirmed_at=utcnow()))
+        if subscribers:
+            long_ago = utcnow() - timedelta(days=60)
+            session.execute(sa.insert(Subscription), [
+                {"email": f"abonne{n}@subscribe.test", "frequency": Frequency.WEEKLY,
+                 "confirmed_at": long_ago, "created_at": long_ago}
+                for n in range(subscribers)])
+            theme_id = session.scalar(sa.select(Theme.id)
+                                      .where(Theme.slug == "sobriete-numerique"))
+            session.execute(sa.insert(subscription_themes).from_select(
+                ["subscription_id", "theme_id"],
+                sa.select(Subscription.id, sa.literal(theme_id))))
     author = create_user("maire@lannion.fr", town="22113", verified=True)
     with transaction():
         publish_initiative(session.get(User, author.id), town="22113", title="Wifi sobre",
                            summary="s", body="b", themes=["sobriete-numerique"])
     wait()  # the fan-out: a notification for each reader, for the weekly digest
     smtp.messages.clear()
+
+
+def test_a_worker_killed_mid_run_loses_no_digest_and_sends_none_twice(
+        create_user, smtp, wait, database_url, tmp_path, redis) -> None:
+    _readers_of_one_initiative(READERS, create_user, wait, smtp)
     env = {**os.environ, "DATABASE_URL": database_url, "REDIS_URL": SHARED_REDIS,
            "SMTP_URL": smtp.url, "SMTP_CONNECTIONS": str(CONNECTIONS),
            "DIGEST_LEASE": str(LEASE), "SECRET_KEY": "x",
@@ -101,32 +125,11 @@ def test_a_worker_killed_mid_run_loses_no_digest_and_sends_none_twice(
 
 
 def test_a_run_split_over_two_workers_sends_each_reader_one_digest(
-        create_user, smtp, wait, database_url, tmp_path) -> None:
+        create_user, smtp, wait, database_url, tmp_path, redis) -> None:
     """Three shares of the weekly run, queued by the scheduler's job, taken by two workers at
     once: every account holder and every subscriber gets one digest, from one share."""
-    redis = Redis.from_url(SHARED_REDIS, socket_connect_timeout=1)
-    try:
-        redis.flushdb()
-    except RedisError as error:
-        service_missing(f"Redis does not answer at {SHARED_REDIS}: {error}")
     users, subscribers = 400, 200
-    bulk_followers(users, "sobriete-numerique")
-    with transaction():
-        session.execute(sa.update(User).values(email_confirmed_at=utcnow()))
-        session.execute(sa.insert(Subscription), [
-            {"email": f"abonne{n}@subscribe.test", "frequency": Frequency.WEEKLY,
-             "confirmed_at": utcnow() - timedelta(days=60),
-             "created_at": utcnow() - timedelta(days=60)} for n in range(subscribers)])
-        theme_id = session.scalar(sa.select(Theme.id).where(Theme.slug == "sobriete-numerique"))
-        session.execute(sa.insert(subscription_themes).from_select(
-            ["subscription_id", "theme_id"],
-            sa.select(Subscription.id, sa.literal(theme_id))))
-    author = create_user("maire@lannion.fr", town="22113", verified=True)
-    with transaction():
-        publish_initiative(session.get(User, author.id), town="22113", title="Wifi sobre",
-                           summary="s", body="b", themes=["sobriete-numerique"])
-    wait()
-    smtp.messages.clear()
+    _readers_of_one_initiative(users, create_user, wait, smtp, subscribers=subscribers)
     expected = users + subscribers
     settings = {"SMTP_URL": smtp.url, "DIGEST_PARTS": "3"}
     mail = Queue("mail", connection=redis)

@@ -334,7 +334,7 @@ class Source:
         """Put in each recipient's `items` what happened in its window."""
         raise NotImplementedError
 
-    def count(self, frequency: Frequency, part: Part = WHOLE) -> int:
+    def count(self, frequency: Frequency) -> int:
         raise NotImplementedError
 
 
@@ -373,9 +373,9 @@ class Users(Source):
     def some(self, ids: list[int]) -> list[Recipient]:
         return self._recipients(session.execute(self._query().where(User.id.in_(ids))))
 
-    def count(self, frequency: Frequency, part: Part = WHOLE) -> int:
+    def count(self, frequency: Frequency) -> int:
         return session.scalar(sa.select(sa.func.count()).select_from(
-            self._query(frequency, part).subquery())) or 0
+            self._query(frequency).subquery())) or 0
 
     def fill(self, recipients: list[Recipient], context: Context) -> None:
         by_id = {r.id: r for r in recipients if r.window is not None}
@@ -460,9 +460,9 @@ class Subscriptions(Source):
             reader.towns = frozenset(towns.get(reader.id, ()))
         return readers
 
-    def count(self, frequency: Frequency, part: Part = WHOLE) -> int:
+    def count(self, frequency: Frequency) -> int:
         return session.scalar(sa.select(sa.func.count()).select_from(
-            self._query(frequency, part).subquery())) or 0
+            self._query(frequency).subquery())) or 0
 
     def fill(self, recipients: list[Recipient], context: Context) -> None:
         for reader in recipients:

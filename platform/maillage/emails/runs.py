@@ -106,10 +106,10 @@ class Claimed:
     reader: Recipient
 
 
-def count_recipients(frequency: Frequency, part: Part = WHOLE) -> int:
+def count_recipients(frequency: Frequency) -> int:
     """How many recipients a run of `frequency` goes through (for a progress bar)."""
     with transaction():
-        return sum(source.count(frequency, part) for source in SOURCES.values())
+        return sum(source.count(frequency) for source in SOURCES.values())
 
 
 def _lease() -> timedelta:
